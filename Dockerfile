@@ -1,0 +1,64 @@
+# Autodiff Lab for a classroom: one image, no internet needed at run time.
+#   docker build -t autodiff-lab .        (the tests build it with podman: scripts/podman-setup.sh)
+#   docker run -p 8000:8000 autodiff-lab  then open http://<this machine>:8000/
+# Every setting is an environment variable with the AUTODIFF_ prefix (docs/deployment.md).
+
+# Fully qualified so that podman and docker resolve the same name, and so that podman never has
+# to ask a registry which "debian" is meant.
+FROM docker.io/library/debian:bookworm-slim
+
+# Debian's Python 3.11 and graphviz (the `dot` binary that draws the graphs) and one small font
+# so that dot measures node labels properly. No recommends, no package lists left behind.
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        python3 python3-venv graphviz fonts-dejavu-core ca-certificates \
+    && apt-get clean \
+    && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/* /var/log/apt /var/log/dpkg.log
+
+ENV VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:$PATH \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONUNBUFFERED=1
+
+# The runtime dependencies first, read from pyproject.toml, in their own layer: rebuilding after
+# a code change then reuses it instead of downloading them again. All come as binary wheels, so
+# no compiler is ever installed.
+# Behind a TLS-inspecting proxy, pass its CA bundle as a build secret (it never enters a layer):
+#   docker build --secret id=ca-bundle,src=/etc/ssl/certs/ca-certificates.crt .
+WORKDIR /opt/autodiff-lab
+COPY pyproject.toml ./
+RUN --mount=type=secret,id=ca-bundle \
+    if [ -s /run/secrets/ca-bundle ]; then export PIP_CERT=/run/secrets/ca-bundle; fi \
+    && python3 -m venv "$VIRTUAL_ENV" \
+    && python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' > /tmp/requirements.txt \
+    && pip install --only-binary=:all: -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
+
+# The project itself. The app finds templates/ and static/ beside its package directory, so the
+# source stays here and is installed in editable mode (which adds only a path to the venv).
+# Bytecode is compiled now because the non-root user cannot write beside the sources.
+COPY . ./
+RUN --mount=type=secret,id=ca-bundle \
+    if [ -s /run/secrets/ca-bundle ]; then export PIP_CERT=/run/secrets/ca-bundle; fi \
+    && pip install --no-deps -e . \
+    && python -m compileall -q app autodiff_core
+
+# A system user with no home and no shell; numeric so that orchestrators can check non-root.
+RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin autodiff
+USER 10001:10001
+
+# Listen on every interface of the container; two worker processes by default (a dead one is
+# replaced by uvicorn's supervisor). Limits such as AUTODIFF_MAX_NODES can be set the same way.
+ENV AUTODIFF_HOST=0.0.0.0 \
+    AUTODIFF_PORT=8000 \
+    AUTODIFF_WORKERS=2
+EXPOSE 8000
+
+# Python's own HTTP client, so the image needs no curl. Docker-format images only (podman build
+# --format docker); OCI images have no healthcheck field.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('AUTODIFF_PORT', '8000'), timeout=4)"]
+
+CMD ["python", "-m", "app"]

@@ -1,0 +1,32 @@
+"""Autodiff Lab's engine: programs as graphs, forward and reverse accumulation, traced.
+
+>>> import autodiff_core as ad
+>>> program = ad.parse("x = 3*w; y = 2*x^2 + 4")
+>>> ad.reverse(program, {"w": 1.0}).derivatives
+{'y': {'w': 36.0}}
+"""
+
+from .errors import AutodiffError, EvaluationError, ExpressionError, InputError
+from .evaluation import primal
+from .forward import forward
+from .limits import DEFAULT_LIMITS, Limits
+from .ops import CONSTANTS, FUNCTIONS, OPS, Op
+from .parser import parse
+from .program import Node, Program
+from .results import Pass, Result
+from .reverse import reverse
+
+__all__ = [
+    "AutodiffError", "EvaluationError", "ExpressionError", "InputError",
+    "DEFAULT_LIMITS", "Limits", "CONSTANTS", "FUNCTIONS", "OPS", "Op",
+    "Node", "Program", "Pass", "Result",
+    "parse", "evaluate", "forward", "reverse",
+]
+
+
+def evaluate(program: Program, at: dict | None = None) -> dict:
+    """The value of every named quantity and output at a point (or over a grid)."""
+    from .evaluation import make_point, named_values
+
+    point = make_point(program, at)
+    return named_values(program, primal(program, point), point)

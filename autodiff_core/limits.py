@@ -1,0 +1,17 @@
+"""Size limits, checked before any work is done. The server sets tighter ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_source_chars: int = 5_000_000
+    max_statements: int = 200_000
+    max_nodes: int = 200_000
+    max_depth: int = 500  # nesting of the expression tree within one statement
+    max_number: float = 1e300  # magnitude of a literal
+
+
+DEFAULT_LIMITS = Limits()

@@ -1,0 +1,190 @@
+"""The op table: every primitive's value and local partial derivatives, in one place.
+
+Each primitive is an `Op`: its arity, how to compute its value on a float (fast scalar
+path, the `math` module) and on a numpy array (grids), one partial-derivative rule per
+argument, and how to print it as text and LaTeX.
+
+The partial rules are written against a small math namespace `m` instead of concrete
+numbers: `ScalarMath` and `ArrayMath` below evaluate them on floats and arrays, and a graph
+builder (see `derivative.py`) implements the same methods by creating graph nodes. So one
+rule, written once, serves forward mode, reverse mode and derivative programs, and
+differentiating a derivative program gives higher derivatives with no second rule.
+
+Conventions at kinks and edges (the same as PyTorch and JAX, and tested):
+- relu'(0) = 0, abs'(0) = 0 (a subgradient; sign(0) = 0).
+- max(x, y) and min(x, y) at a tie split the derivative evenly: 1/2 to each argument.
+- 0**0 = 1 (IEEE pow). sqrt'(0), log'(0) and (x**y)' at x = 0 with y < 1 are infinite: an error.
+- x**y differentiated with respect to y needs x > 0 (it uses log x); with a constant exponent
+  that partial is never computed, so (-2)**2 is fine.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+# A partial rule: (m, out, *args) -> local derivative of `out` w.r.t. one argument.
+PartialRule = Callable[..., Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One primitive: value, local partials (one rule per argument) and printing."""
+
+    name: str
+    arity: int
+    scalar: Callable[..., float]
+    array: Callable[..., np.ndarray]
+    partials: tuple[PartialRule, ...]
+    text: str  # format string over the argument texts, e.g. "{0} * {1}"
+    latex: str
+    symbol: str  # short label for the drawn graph node
+    precedence: int = 100  # for printing expressions without needless parentheses
+    description: str = ""
+
+
+OPS: dict[str, Op] = {}
+
+
+def _register(op: Op) -> Op:
+    assert len(op.partials) == op.arity, f"{op.name}: one partial rule per argument"
+    OPS[op.name] = op
+    return op
+
+
+# --- scalar helpers that follow our conventions (math.* raises on domain errors) --------------
+
+
+def _sigmoid(x: float) -> float:
+    # Two branches so that exp never overflows for large |x|.
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def _sign(x: float) -> float:
+    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+
+
+def _step(x: float) -> float:
+    return 1.0 if x > 0 else 0.0
+
+
+def _relu(x: float) -> float:
+    return x if x > 0 else 0.0
+
+
+def _sqrt(x: float) -> float:
+    return math.sqrt(x)
+
+
+def _tan(x: float) -> float:
+    return math.tan(x)
+
+
+def _np_sigmoid(x: np.ndarray) -> np.ndarray:
+    return np.exp(-np.logaddexp(0.0, -x))
+
+
+def _np_step(x: np.ndarray) -> np.ndarray:
+    return np.heaviside(x, 0.0)
+
+
+def _np_relu(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0.0)
+
+
+# --- the table: value and local partials side by side ------------------------------------------
+# In a partial rule, `o` is the op's output value and x, y its arguments.
+
+_register(Op("add", 2, operator.add, np.add,
+             (lambda m, o, x, y: 1.0, lambda m, o, x, y: 1.0),
+             "{0} + {1}", "{0} + {1}", "+", 10, "sum"))
+_register(Op("sub", 2, operator.sub, np.subtract,
+             (lambda m, o, x, y: 1.0, lambda m, o, x, y: -1.0),
+             "{0} - {1}", "{0} - {1}", "−", 10, "difference"))
+_register(Op("mul", 2, operator.mul, np.multiply,
+             (lambda m, o, x, y: y, lambda m, o, x, y: x),
+             "{0} * {1}", r"{0} \cdot {1}", "×", 20, "product"))
+_register(Op("div", 2, operator.truediv, np.divide,
+             (lambda m, o, x, y: m.div(1.0, y), lambda m, o, x, y: m.neg(m.div(o, y))),
+             "{0} / {1}", r"\frac{{{0}}}{{{1}}}", "÷", 20, "quotient"))
+_register(Op("neg", 1, operator.neg, np.negative,
+             (lambda m, o, x: -1.0,),
+             "-{0}", "-{0}", "−", 30, "negation"))
+_register(Op("pow", 2, math.pow, np.power,
+             (lambda m, o, x, y: m.mul(y, m.pow(x, m.sub(y, 1.0))),
+              lambda m, o, x, y: m.mul(o, m.log(x))),
+             "{0} ** {1}", "{{{0}}}^{{{1}}}", "^", 40, "power"))
+_register(Op("exp", 1, math.exp, np.exp,
+             (lambda m, o, x: o,),
+             "exp({0})", r"e^{{{0}}}", "exp", 100, "exponential"))
+_register(Op("log", 1, math.log, np.log,
+             (lambda m, o, x: m.div(1.0, x),),
+             "log({0})", r"\ln\left({0}\right)", "log", 100, "natural logarithm"))
+_register(Op("sin", 1, math.sin, np.sin,
+             (lambda m, o, x: m.cos(x),),
+             "sin({0})", r"\sin\left({0}\right)", "sin", 100, "sine"))
+_register(Op("cos", 1, math.cos, np.cos,
+             (lambda m, o, x: m.neg(m.sin(x)),),
+             "cos({0})", r"\cos\left({0}\right)", "cos", 100, "cosine"))
+_register(Op("tan", 1, _tan, np.tan,
+             (lambda m, o, x: m.add(1.0, m.mul(o, o)),),
+             "tan({0})", r"\tan\left({0}\right)", "tan", 100, "tangent"))
+_register(Op("tanh", 1, math.tanh, np.tanh,
+             (lambda m, o, x: m.sub(1.0, m.mul(o, o)),),
+             "tanh({0})", r"\tanh\left({0}\right)", "tanh", 100, "hyperbolic tangent"))
+_register(Op("sigmoid", 1, _sigmoid, _np_sigmoid,
+             (lambda m, o, x: m.mul(o, m.sub(1.0, o)),),
+             "sigmoid({0})", r"\sigma\left({0}\right)", "σ", 100, "logistic sigmoid"))
+_register(Op("relu", 1, _relu, _np_relu,
+             (lambda m, o, x: m.step(x),),
+             "relu({0})", r"\operatorname{{relu}}\left({0}\right)", "relu", 100,
+             "rectified linear unit"))
+_register(Op("abs", 1, abs, np.abs,
+             (lambda m, o, x: m.sign(x),),
+             "abs({0})", r"\left|{0}\right|", "abs", 100, "absolute value"))
+_register(Op("sqrt", 1, _sqrt, np.sqrt,
+             (lambda m, o, x: m.div(0.5, o),),
+             "sqrt({0})", r"\sqrt{{{0}}}", "√", 100, "square root"))
+# max/min: (1 ± sign(x - y)) / 2 gives 1 or 0, and 1/2 to each side at a tie.
+_register(Op("max", 2, lambda x, y: x if x >= y else y, np.maximum,
+             (lambda m, o, x, y: m.mul(0.5, m.add(1.0, m.sign(m.sub(x, y)))),
+              lambda m, o, x, y: m.mul(0.5, m.sub(1.0, m.sign(m.sub(x, y))))),
+             "max({0}, {1})", r"\max\left({0}, {1}\right)", "max", 100, "maximum"))
+_register(Op("min", 2, lambda x, y: x if x <= y else y, np.minimum,
+             (lambda m, o, x, y: m.mul(0.5, m.sub(1.0, m.sign(m.sub(x, y)))),
+              lambda m, o, x, y: m.mul(0.5, m.add(1.0, m.sign(m.sub(x, y))))),
+             "min({0}, {1})", r"\min\left({0}, {1}\right)", "min", 100, "minimum"))
+# Piecewise-constant helpers that the rules above use; their derivative is 0 (almost everywhere).
+_register(Op("sign", 1, _sign, np.sign,
+             (lambda m, o, x: 0.0,),
+             "sign({0})", r"\operatorname{{sign}}\left({0}\right)", "sign", 100, "sign"))
+_register(Op("step", 1, _step, _np_step,
+             (lambda m, o, x: 0.0,),
+             "step({0})", r"H\left({0}\right)", "step", 100, "unit step (0 at 0)"))
+
+# Binary operators of the program text, and the functions a program may call.
+BINARY_OPS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow"}
+FUNCTIONS = {name: op for name, op in OPS.items()
+             if op.name not in ("add", "sub", "mul", "div", "neg", "pow")}
+CONSTANTS = {"pi": math.pi, "e": math.e}
+
+
+def _make_math(kind: str) -> type:
+    """A namespace with one method per op, evaluating on floats or on numpy arrays."""
+    methods: dict[str, Any] = {}
+    for op in OPS.values():
+        fn = op.scalar if kind == "scalar" else op.array
+        methods[op.name] = staticmethod(fn)
+    return type(f"{kind.title()}Math", (), methods)
+
+
+ScalarMath: Any = _make_math("scalar")
+ArrayMath: Any = _make_math("array")

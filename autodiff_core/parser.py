@@ -1,0 +1,393 @@
+"""Program text -> Program (graph IR).
+
+The text is parsed by Python's own `ast` module and then checked against a whitelist: only
+assignments of one name, numbers, names, + - * / ** (and ^, which means power here), unary
+minus, and calls of the functions in the op table. Nothing the user writes is ever evaluated
+as Python. Every other construct is rejected with what it is and where (line, column).
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from dataclasses import dataclass
+
+from .errors import ExpressionError
+from .limits import DEFAULT_LIMITS, Limits
+from .ops import BINARY_OPS, CONSTANTS, FUNCTIONS
+from .program import CONST, INPUT, Node, Program
+
+_AST_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_OTHER_BINOPS = {ast.Mod: "%", ast.FloorDiv: "//", ast.MatMult: "@", ast.BitAnd: "&",
+                 ast.BitOr: "|", ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>"}
+
+# What to call the constructs we reject, so the message says what the learner wrote.
+_REJECTED = {
+    ast.Attribute: "attribute access ('.')",
+    ast.Subscript: "indexing ('[...]')",
+    ast.JoinedStr: "an f-string",
+    ast.Lambda: "a lambda",
+    ast.Compare: "a comparison",
+    ast.BoolOp: "'and'/'or'",
+    ast.IfExp: "a conditional expression",
+    ast.List: "a list",
+    ast.Tuple: "a tuple",
+    ast.Dict: "a dict",
+    ast.Set: "a set",
+    ast.ListComp: "a comprehension",
+    ast.SetComp: "a comprehension",
+    ast.DictComp: "a comprehension",
+    ast.GeneratorExp: "a generator",
+    ast.NamedExpr: "':='",
+    ast.Starred: "'*' unpacking",
+    ast.Await: "'await'",
+    ast.Yield: "'yield'",
+    ast.YieldFrom: "'yield'",
+    ast.Slice: "a slice",
+}
+
+_STATEMENT_WORDS = {
+    ast.Import: "'import'", ast.ImportFrom: "'import'", ast.FunctionDef: "'def'",
+    ast.AsyncFunctionDef: "'def'", ast.ClassDef: "'class'", ast.If: "'if'",
+    ast.For: "'for'", ast.While: "'while'", ast.With: "'with'", ast.Try: "'try'",
+    ast.Return: "'return'", ast.Delete: "'del'", ast.Global: "'global'",
+    ast.Nonlocal: "'nonlocal'", ast.Raise: "'raise'", ast.Assert: "'assert'",
+    ast.Pass: "'pass'", ast.Break: "'break'", ast.Continue: "'continue'",
+    ast.AnnAssign: "an annotated assignment",
+}
+
+_HINT = "a program is lines like `x = 3*w` and `y = 2*x^2 + 4`"
+
+
+@dataclass
+class _Source:
+    """The text as given, and its translation (`^` -> `**`) for Python's parser."""
+
+    original: str
+    lines: list[str]
+    shifts: dict[int, list[int]]  # line -> translated columns where a `*` was inserted
+
+    @classmethod
+    def translate(cls, source: str) -> tuple[_Source, str]:
+        lines = source.split("\n")
+        shifts: dict[int, list[int]] = {}
+        out_lines = []
+        for number, line in enumerate(lines, start=1):
+            if "^" in line:
+                cols, pieces, extra = [], [], 0
+                for i, ch in enumerate(line):
+                    if ch == "^":
+                        cols.append(i + extra)
+                        extra += 1
+                        pieces.append("**")
+                    else:
+                        pieces.append(ch)
+                shifts[number] = cols
+                out_lines.append("".join(pieces))
+            else:
+                out_lines.append(line)
+        return cls(source, lines, shifts), "\n".join(out_lines)
+
+    def original_column(self, line: int, translated_col: int) -> int:
+        """0-based translated column -> 0-based column in the user's text."""
+        return translated_col - sum(1 for c in self.shifts.get(line, ()) if c < translated_col)
+
+    def snippet(self, line: int | None) -> str | None:
+        if line is None or not 1 <= line <= len(self.lines):
+            return None
+        return self.lines[line - 1].strip()[:200]
+
+
+class _Builder:
+    def __init__(self, source: _Source, translated: str, limits: Limits):
+        self.src = source
+        self.translated_lines = translated.split("\n")
+        self.limits = limits
+        self.nodes: list[Node] = []
+        self.names: dict[str, int] = {}
+        self.versions: dict[str, int] = {}
+        self.inputs: dict[str, int] = {}
+
+    # --- positions and errors ----------------------------------------------------------------
+
+    def where(self, node: ast.AST) -> tuple[int | None, int | None]:
+        line = getattr(node, "lineno", None)
+        col = getattr(node, "col_offset", None)
+        if line is None or col is None:
+            return line, None
+        # ast gives UTF-8 byte offsets; convert to characters, then undo the `^` translation.
+        text = self.translated_lines[line - 1] if line <= len(self.translated_lines) else ""
+        chars = len(text.encode("utf-8")[:col].decode("utf-8", errors="ignore"))
+        return line, self.src.original_column(line, chars) + 1
+
+    def error(self, message: str, node: ast.AST, limit: str | None = None) -> ExpressionError:
+        line, col = self.where(node)
+        return ExpressionError(message, line, col, self.src.snippet(line), limit)
+
+    # --- nodes -------------------------------------------------------------------------------
+
+    def emit(self, op: str, args: tuple[int, ...] = (), value: float | None = None,
+             line: int | None = None, at: ast.AST | None = None) -> int:
+        if len(self.nodes) >= self.limits.max_nodes:
+            raise self.error(f"the program has more than {self.limits.max_nodes} nodes "
+                             "(limit max_nodes)", at or ast.Pass(), limit="max_nodes")
+        self.nodes.append(Node(len(self.nodes), op, args, value, line=line))
+        return len(self.nodes) - 1
+
+    def collect_inputs(self, statements: list[ast.stmt]) -> None:
+        """Names never assigned are inputs; they get the first ids, in order of first use."""
+        first_assigned: dict[str, int] = {}  # name -> index of the statement assigning it first
+        for index, stmt in enumerate(statements):
+            target = _target(stmt)
+            if target is not None:
+                first_assigned.setdefault(target.id, index)
+        for index, stmt in enumerate(statements):
+            value = stmt.value if isinstance(stmt, ast.Assign | ast.AugAssign | ast.Expr) else None
+            loads = [n for n in ast.walk(value) if isinstance(n, ast.Name)] if value else []
+            if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+                loads.insert(0, stmt.target)  # `c += 1` reads c
+            for name in sorted(loads, key=lambda n: (n.lineno, n.col_offset)):
+                self.check_name(name)
+                if name.id in CONSTANTS or name.id in FUNCTIONS:
+                    continue
+                if name.id in first_assigned:
+                    if first_assigned[name.id] >= index:
+                        first = statements[first_assigned[name.id]].lineno
+                        raise self.error(f"'{name.id}' is used before it is assigned "
+                                         f"(it is first assigned on line {first})", name)
+                    continue
+                if name.id not in self.inputs:
+                    line, _ = self.where(name)
+                    node_id = self.emit(INPUT, line=line, at=name)
+                    self.nodes[node_id].name = name.id
+                    self.inputs[name.id] = node_id
+                    self.names[name.id] = node_id
+
+    def check_name(self, name: ast.Name) -> None:
+        if name.id.startswith("_"):
+            raise self.error(f"names may not start with '_' (got '{name.id}')", name)
+
+    def statement(self, stmt: ast.stmt) -> int:
+        """Add the nodes of one statement; return the node id of its value."""
+        if isinstance(stmt, ast.Expr):
+            return self.expression(stmt.value)
+        if isinstance(stmt, ast.Assign):
+            if len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
+                raise self.error("assign one name at a time, as in `y = 2*x`", stmt)
+            target = stmt.targets[0]
+            self.check_target(target)
+            value = self.expression(stmt.value)
+            return self.bind(target.id, value)
+        if isinstance(stmt, ast.AugAssign):
+            if not isinstance(stmt.target, ast.Name):
+                raise self.error("assign one name at a time, as in `y = 2*x`", stmt)
+            op = _AST_BINOPS.get(type(stmt.op))
+            if op is None:
+                raise self.error(f"the operator '{_OTHER_BINOPS.get(type(stmt.op), '?')}=' "
+                                 "is not supported (use + - * / ** ^)", stmt)
+            self.check_target(stmt.target)
+            right = self.expression(stmt.value)
+            line, _ = self.where(stmt)
+            value = self.emit(BINARY_OPS[op], (self.names[stmt.target.id], right), line=line,
+                              at=stmt)
+            return self.bind(stmt.target.id, value)
+        what = _STATEMENT_WORDS.get(type(stmt), f"a '{type(stmt).__name__}' statement")
+        raise self.error(f"{what} is not allowed: {_HINT}", stmt)
+
+    def check_target(self, target: ast.Name) -> None:
+        self.check_name(target)
+        if target.id in FUNCTIONS:
+            raise self.error(f"'{target.id}' is a function and cannot be assigned", target)
+        if target.id in CONSTANTS:
+            raise self.error(f"'{target.id}' is a constant and cannot be assigned", target)
+
+    def bind(self, name: str, node_id: int) -> int:
+        node = self.nodes[node_id]
+        if node.name is None and node.op != INPUT:
+            # A fresh node takes the name; `y = x` just makes y another name for x's node.
+            self.versions[name] = self.versions.get(name, 0) + 1
+            node.name, node.version = name, self.versions[name]
+        self.names[name] = node_id
+        return node_id
+
+    def expression(self, root: ast.expr) -> int:
+        """Post-order walk with an explicit stack: deep expressions cannot overflow Python's."""
+        stack: list[tuple[ast.expr, bool, int]] = [(root, False, 1)]
+        results: list[int] = []
+        while stack:
+            node, visited, depth = stack.pop()
+            if not visited:
+                if depth > self.limits.max_depth:
+                    raise self.error(f"the expression is nested more than "
+                                     f"{self.limits.max_depth} levels deep (limit max_depth)",
+                                     node, limit="max_depth")
+                children = self.children(node)
+                stack.append((node, True, depth))
+                stack.extend((c, False, depth + 1) for c in reversed(children))
+            else:
+                count = len(self.children(node))
+                args = tuple(results[len(results) - count:]) if count else ()
+                del results[len(results) - count:]
+                results.append(self.node_for(node, args))
+        return results[0]
+
+    def children(self, node: ast.expr) -> list[ast.expr]:
+        """The sub-expressions of an allowed construct; raise for anything not allowed."""
+        if isinstance(node, ast.Constant):
+            self.literal(node)
+            return []
+        if isinstance(node, ast.Name):
+            return []
+        if isinstance(node, ast.BinOp):
+            if type(node.op) not in _AST_BINOPS:
+                sym = _OTHER_BINOPS.get(type(node.op), "?")
+                raise self.error(f"the operator '{sym}' is not supported (use + - * / ** ^)",
+                                 node)
+            return [node.left, node.right]
+        if isinstance(node, ast.UnaryOp):
+            if isinstance(node.op, ast.USub | ast.UAdd):
+                if isinstance(node.operand, ast.Constant):
+                    return []  # a negative literal is one constant
+                return [node.operand]
+            word = "not" if isinstance(node.op, ast.Not) else "~"
+            raise self.error(f"'{word}' is not supported", node)
+        if isinstance(node, ast.Call):
+            return self.call_args(node)
+        if isinstance(node, ast.Constant | ast.FormattedValue):
+            raise self.error("strings are not allowed", node)
+        what = _REJECTED.get(type(node), f"'{type(node).__name__}'")
+        raise self.error(f"{what} is not allowed here: {_HINT}", node)
+
+    def call_args(self, node: ast.Call) -> list[ast.expr]:
+        if not isinstance(node.func, ast.Name):
+            what = _REJECTED.get(type(node.func), "this kind of call")
+            raise self.error(f"{what} is not allowed: call a function by its name, "
+                             "as in sin(x)", node.func)
+        name = node.func.id
+        if name not in FUNCTIONS:
+            known = ", ".join(sorted(FUNCTIONS))
+            raise self.error(f"unknown function '{name}'; the known functions are: {known}",
+                             node.func)
+        if node.keywords:
+            raise self.error(f"{name}() takes no keyword arguments", node)
+        arity = FUNCTIONS[name].arity
+        if len(node.args) != arity:
+            plural = "argument" if arity == 1 else "arguments"
+            raise self.error(f"{name}() takes {arity} {plural}, got {len(node.args)}", node)
+        return list(node.args)
+
+    def literal(self, node: ast.Constant) -> float:
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            if isinstance(value, str | bytes):
+                raise self.error("strings are not allowed", node)
+            raise self.error(f"the literal {value!r} is not a real number", node)
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if not abs(number) <= self.limits.max_number:
+            raise self.error(f"the number is too large (limit max_number = "
+                             f"{self.limits.max_number:g})", node, limit="max_number")
+        return number
+
+    def node_for(self, node: ast.expr, args: tuple[int, ...]) -> int:
+        line, _ = self.where(node)
+        if isinstance(node, ast.Constant):
+            return self.emit(CONST, value=self.literal(node), line=line, at=node)
+        if isinstance(node, ast.Name):
+            if node.id in CONSTANTS:
+                return self.emit(CONST, value=CONSTANTS[node.id], line=line, at=node)
+            if node.id in FUNCTIONS:
+                raise self.error(f"'{node.id}' is a function: call it, as in {node.id}(x)", node)
+            if node.id not in self.names:
+                raise self.error(f"'{node.id}' is used before it is assigned", node)
+            return self.names[node.id]
+        if isinstance(node, ast.UnaryOp):
+            if isinstance(node.operand, ast.Constant):
+                value = self.literal(node.operand)
+                value = -value if isinstance(node.op, ast.USub) else value
+                return self.emit(CONST, value=value, line=line, at=node)
+            if isinstance(node.op, ast.UAdd):
+                return args[0]
+            return self.emit("neg", args, line=line, at=node)
+        if isinstance(node, ast.BinOp):
+            return self.emit(BINARY_OPS[_AST_BINOPS[type(node.op)]], args, line=line, at=node)
+        assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        return self.emit(FUNCTIONS[node.func.id].name, args, line=line, at=node)
+
+
+def _target(stmt: ast.stmt) -> ast.Name | None:
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+            and isinstance(stmt.targets[0], ast.Name):
+        return stmt.targets[0]
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+        return stmt.target
+    return None
+
+
+def _parse_python(source: _Source, translated: str) -> ast.Module:
+    try:
+        return ast.parse(translated, mode="exec")
+    except SyntaxError as exc:
+        line = exc.lineno or 1
+        col = source.original_column(line, (exc.offset or 1) - 1) + 1
+        message = (exc.msg or "invalid syntax").replace("'**'", "'^' or '**'")
+        raise ExpressionError(f"syntax error: {message}", line, col, source.snippet(line)) \
+            from None
+    except (RecursionError, MemoryError):
+        raise ExpressionError("the program is nested too deeply to read", 1, 1,
+                              limit="max_depth") from None
+    except ValueError as exc:  # e.g. an integer literal with thousands of digits
+        raise ExpressionError(f"cannot read the program: {exc}", 1, 1) from None
+
+
+def parse(source: str, outputs: list[str] | None = None, limits: Limits | None = None) -> Program:
+    """Parse program text into a Program.
+
+    >>> p = parse("x = 3*w; y = 2*x^2 + 4")
+    >>> list(p.inputs), list(p.outputs)
+    (['w'], ['y'])
+    """
+    limits = limits or DEFAULT_LIMITS
+    if not isinstance(source, str):
+        raise ExpressionError("the program must be text")
+    if len(source) > limits.max_source_chars:
+        raise ExpressionError(f"the program is {len(source)} characters long; the limit is "
+                              f"{limits.max_source_chars} (max_source_chars)", 1, 1,
+                              limit="max_source_chars")
+    if "\x00" in source:
+        raise ExpressionError("the program contains a NUL character", 1, 1)
+    src, translated = _Source.translate(source)
+    module = _parse_python(src, translated)
+    statements = module.body
+    if not statements:
+        raise ExpressionError(f"the program is empty: {_HINT}", 1, 1)
+    if len(statements) > limits.max_statements:
+        raise ExpressionError(f"the program has {len(statements)} statements; the limit is "
+                              f"{limits.max_statements} (max_statements)", 1, 1,
+                              limit="max_statements")
+    builder = _Builder(src, translated, limits)
+    builder.collect_inputs(statements)
+    last = -1
+    for stmt in statements:
+        last = builder.statement(stmt)
+
+    out: dict[str, int] = {}
+    if outputs:
+        for name in outputs:
+            if name not in builder.names:
+                known = ", ".join(builder.names) or "(none)"
+                raise ExpressionError(f"unknown output '{name}'; the program's names are: "
+                                      f"{known}")
+            out[name] = builder.names[name]
+    else:
+        final = statements[-1]
+        target = _target(final)
+        if target is not None:
+            out[target.id] = builder.names[target.id]
+        else:
+            name = "f" if "f" not in builder.names else "output"
+            builder.bind(name, last)
+            out[name] = last
+    return Program(builder.nodes, builder.inputs, out, builder.names, source)

@@ -1,0 +1,170 @@
+"""The graph IR: a program is a list of nodes in single assignment, in topological order.
+
+A node is an input, a constant, or a primitive (see `ops.py`) applied to earlier nodes. Node
+`i` is printed `v{i}`; inputs come first, as in textbook evaluation traces. A name the program
+uses twice is one node with two uses (its out-edges), which is why reverse mode must add
+adjoint contributions. Every walk is a loop over the node list, never a recursion.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from .ops import OPS
+
+INPUT = "input"
+CONST = "const"
+
+
+@dataclass(slots=True)
+class Node:
+    id: int
+    op: str  # "input", "const" or a key of OPS
+    args: tuple[int, ...] = ()
+    value: float | None = None  # constants only
+    name: str | None = None  # the user's name for this node, if any
+    version: int = 0  # 1 for the first assignment of `name`, 2 for the second...
+    line: int | None = None  # where in the source it was written
+
+    @property
+    def ref(self) -> str:
+        return f"v{self.id}"
+
+
+def edge_id(src: int, dst: int, position: int) -> str:
+    """Id of the edge that feeds node `src` into argument `position` of node `dst`."""
+    return f"v{src}_v{dst}_{position}"
+
+
+@dataclass
+class Program:
+    """A computation graph: nodes in topological order, named inputs and outputs."""
+
+    nodes: list[Node]
+    inputs: dict[str, int]  # input name -> node id, in order of first use
+    outputs: dict[str, int]  # output name -> node id
+    names: dict[str, int] = field(default_factory=dict)  # every name -> its latest node
+    source: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    # --- structure ---------------------------------------------------------------------------
+
+    def edges(self) -> Iterator[tuple[int, int, int]]:
+        """(source node, destination node, argument position) for every edge."""
+        for node in self.nodes:
+            for position, arg in enumerate(node.args):
+                yield arg, node.id, position
+
+    @cached_property
+    def active(self) -> list[bool]:
+        """Whether each node depends on some input: only those carry derivatives."""
+        active = [False] * len(self.nodes)
+        for node in self.nodes:
+            active[node.id] = node.op == INPUT or any(active[a] for a in node.args)
+        return active
+
+    @cached_property
+    def uses(self) -> list[int]:
+        """How many edges leave each node (a node used twice fans out)."""
+        counts = [0] * len(self.nodes)
+        for node in self.nodes:
+            for a in node.args:
+                counts[a] += 1
+        return counts
+
+    @cached_property
+    def version_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for node in self.nodes:
+            if node.name is not None:
+                counts[node.name] = max(counts.get(node.name, 0), node.version)
+        return counts
+
+    def label(self, i: int) -> str:
+        """The user's name of node i, telling reassigned versions apart (c, c#2, c#3)."""
+        node = self.nodes[i]
+        if node.name is None:
+            return node.ref
+        if node.version > 1:
+            return f"{node.name}#{node.version}"
+        return node.name
+
+    def output_names_of(self, i: int) -> list[str]:
+        return [name for name, node_id in self.outputs.items() if node_id == i]
+
+    # --- printing ----------------------------------------------------------------------------
+
+    def expression(self, i: int, latex: bool = False) -> str:
+        """The right-hand side of node i in terms of its argument nodes (v-names)."""
+        node = self.nodes[i]
+        if node.op == INPUT:
+            return node.name or node.ref
+        if node.op == CONST:
+            return format_number(node.value if node.value is not None else 0.0)
+        op = OPS[node.op]
+        return (op.latex if latex else op.text).format(*(f"v{a}" if not latex else f"v_{{{a}}}"
+                                                         for a in node.args))
+
+    def text(self) -> str:
+        """The program as an evaluation trace: one line per node, like a jaxpr."""
+        lines = [f"inputs: {', '.join(f'{n} = v{i}' for n, i in self.inputs.items()) or '(none)'}"]
+        for node in self.nodes:
+            comment = ""
+            if node.op != INPUT and node.name is not None:
+                comment = f"    # {self.label(node.id)}"
+            lines.append(f"v{node.id} = {self.expression(node.id)}{comment}")
+        outs = ", ".join(f"{name} = v{i}" for name, i in self.outputs.items())
+        lines.append(f"outputs: {outs or '(none)'}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def __repr__(self) -> str:
+        return (f"<Program: {len(self.nodes)} nodes, inputs {list(self.inputs)}, "
+                f"outputs {list(self.outputs)}>")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The graph as plain JSON-ready data (what the API returns as `graph`)."""
+        nodes = []
+        for node in self.nodes:
+            entry: dict[str, Any] = {
+                "id": node.ref,
+                "op": node.op,
+                "label": self.label(node.id) if node.name else None,
+                "symbol": _symbol(node),
+                "args": [f"v{a}" for a in node.args],
+                "expression": self.expression(node.id),
+                "outputs": self.output_names_of(node.id),
+            }
+            if node.op == CONST:
+                entry["value"] = node.value
+            nodes.append(entry)
+        edges = [{"id": edge_id(s, d, k), "source": f"v{s}", "target": f"v{d}", "position": k}
+                 for s, d, k in self.edges()]
+        return {"nodes": nodes, "edges": edges,
+                "inputs": {n: f"v{i}" for n, i in self.inputs.items()},
+                "outputs": {n: f"v{i}" for n, i in self.outputs.items()}}
+
+
+def _symbol(node: Node) -> str:
+    if node.op == INPUT:
+        return node.name or node.ref
+    if node.op == CONST:
+        return format_number(node.value if node.value is not None else 0.0)
+    return OPS[node.op].symbol
+
+
+def format_number(x: float) -> str:
+    """Short, exact-enough text for a number: 3 not 3.0, 0.1 not 0.1000000000000000055."""
+    if not math.isfinite(x):
+        return str(x)
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:.6g}"
