@@ -10,6 +10,7 @@ dev=0
 
 need_apt=()
 command -v dot >/dev/null || need_apt+=(graphviz)
+command -v npm >/dev/null || need_apt+=(nodejs npm)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 if (( dev )); then
     command -v chromium >/dev/null || need_apt+=(chromium fonts-dejavu-core)
@@ -33,4 +34,11 @@ if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" ]]; then
     .venv/bin/python -m pip install -q --upgrade pip
     .venv/bin/python -m pip install -q -e ".${extra}"
     touch "$stamp"
+fi
+
+# Browser libraries (pinned in package.json / package-lock.json), served by the app itself.
+if [[ ! -d node_modules || package-lock.json -nt node_modules ]]; then
+    echo "setup: installing browser libraries with npm ci"
+    npm ci --no-audit --no-fund --silent
+    touch node_modules
 fi
