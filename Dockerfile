@@ -8,8 +8,12 @@
 FROM docker.io/library/debian:bookworm-slim
 
 # Debian's Python 3.11 and graphviz (the `dot` binary that draws the graphs) and one small font
-# so that dot measures node labels properly. No recommends, no package lists left behind.
-RUN apt-get update \
+# so that dot measures node labels properly. No recommends, no documentation or translations
+# (as the official slim image does for its own packages), no package lists left behind.
+RUN printf '%s\n' 'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*/copyright' \
+        'path-exclude /usr/share/man/*' 'path-exclude /usr/share/info/*' \
+        'path-exclude /usr/share/locale/*' > /etc/dpkg/dpkg.cfg.d/90-autodiff-lab-slim \
+    && apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         python3 python3-venv graphviz fonts-dejavu-core ca-certificates \
     && apt-get clean \
@@ -37,15 +41,17 @@ RUN --mount=type=secret,id=ca-bundle \
 
 # The project itself. The app finds templates/ and static/ beside its package directory, so the
 # source stays here and is installed in editable mode (which adds only a path to the venv).
-# Bytecode is compiled now because the non-root user cannot write beside the sources.
+# Bytecode is compiled now because the non-root user cannot write beside the sources; pip and
+# setuptools are removed afterwards, since nothing installs anything at run time.
 COPY . ./
 RUN --mount=type=secret,id=ca-bundle \
     if [ -s /run/secrets/ca-bundle ]; then export PIP_CERT=/run/secrets/ca-bundle; fi \
     && pip install --no-deps -e . \
-    && python -m compileall -q app autodiff_core
+    && python -m compileall -q app autodiff_core \
+    && pip uninstall -y -q pip setuptools
 
 # A system user with no home and no shell; numeric so that orchestrators can check non-root.
-RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent \
+RUN useradd --uid 10001 --user-group --no-create-home --no-log-init --home-dir /nonexistent \
         --shell /usr/sbin/nologin autodiff
 USER 10001:10001
 

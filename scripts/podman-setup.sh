@@ -86,9 +86,15 @@ if [[ ! -s "$ROOTFS_TAR" ]]; then
     log "debootstrap --variant=minbase bookworm from $mirror (takes a few minutes)"
     $SUDO debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$CACHE/debootstrap.log" 2>&1 \
         || { tail -n 30 "$CACHE/debootstrap.log" >&2; exit 1; }
-    # Like the official slim image: no downloaded .debs and no package lists in the layer, so a
-    # Dockerfile must run apt-get update itself.
-    $SUDO rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* \
+    # Like the official slim image: no documentation or translations (and a dpkg rule that keeps
+    # them out of later installs), no downloaded .debs and no package lists, so a Dockerfile must
+    # run apt-get update itself.
+    printf '%s\n' 'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*/copyright' \
+        'path-exclude /usr/share/man/*' 'path-exclude /usr/share/info/*' \
+        'path-exclude /usr/share/locale/*' | $SUDO tee "$rootfs/etc/dpkg/dpkg.cfg.d/docker" >/dev/null
+    $SUDO find "$rootfs/usr/share/doc" -mindepth 1 ! -name copyright ! -type d -delete
+    $SUDO rm -rf "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* "$rootfs"/usr/share/locale/* \
+        "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* \
         "$rootfs"/var/log/*.log "$rootfs"/tmp/*
     $SUDO tar -C "$rootfs" --numeric-owner -cf "$ROOTFS_TAR.part" .
     $SUDO mv "$ROOTFS_TAR.part" "$ROOTFS_TAR"
