@@ -1,0 +1,54 @@
+"""Server settings: every limit the classroom server enforces, read from AUTODIFF_* variables.
+
+`get_settings()` is cached; tests build their own `Settings(...)` and pass it to `create_app`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+import autodiff_core as ad
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AUTODIFF_")
+
+    # where `python -m app` listens
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+
+    # request size, checked by counting bytes before any parsing (413 beyond it)
+    max_body_bytes: int = 256_000
+
+    # program limits, checked by the parser before any node is evaluated (422 beyond them)
+    max_source_chars: int = 20_000
+    max_statements: int = 1_000
+    max_nodes: int = 5_000
+    max_depth: int = 100
+    max_number: float = 1e100
+
+    # a grid of points (an input bound to a list) may have at most this many points
+    max_grid_points: int = 10_000
+
+    # rendering: graphs beyond this many nodes are refused; `dot` is killed after this time
+    max_render_nodes: int = 500
+    dot_timeout_seconds: float = 5.0
+    render_cache_entries: int = 256
+
+    # CPU-heavy work runs in threads: at most this many at once, each for at most this long
+    max_concurrent_jobs: int = 4
+    compute_timeout_seconds: float = 10.0
+
+    def limits(self) -> ad.Limits:
+        """The engine's parse limits as this server configures them."""
+        return ad.Limits(max_source_chars=self.max_source_chars,
+                         max_statements=self.max_statements, max_nodes=self.max_nodes,
+                         max_depth=self.max_depth, max_number=self.max_number)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
