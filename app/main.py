@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Autodiff Lab", version="1.0", description=DESCRIPTION,
                   docs_url=None, redoc_url=None)
     app.state.settings = settings
+    app.state.jobs = anyio.CapacityLimiter(settings.max_concurrent_jobs)
 
     # The last added is outermost: headers go on every answer, the 413 included; the size
     # limit runs before anything reads the body.

@@ -30,8 +30,10 @@ class Settings(BaseSettings):
     max_depth: int = 100
     max_number: float = 1e100
 
-    # a grid of points (an input bound to a list) may have at most this many points
+    # a grid of points (an input bound to a list) may have at most this many points, and one
+    # request may evaluate at most max_work nodes (nodes x grid points x passes)
     max_grid_points: int = 10_000
+    max_work: int = 2_000_000
 
     # rendering: graphs beyond this many nodes are refused; `dot` is killed after this time
     max_render_nodes: int = 500
