@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from app.middleware import BodySizeLimit, SecurityHeaders
-from app.routes import api, health, pages, render
+from app.routes import api, health, lessons, pages, render
 from app.settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(render.router)
     app.include_router(pages.router)
+    app.include_router(lessons.router)
     return app
 
 

@@ -1,0 +1,85 @@
+"""The course: lessons in order, each with its slug, title, summary and playground state.
+
+The registry is plain data, so the index page, the lesson pages, next/previous navigation
+and the tests all read the same list. Each lesson's `example` is the program its interactive
+part starts from; `playground_url` turns it into the playground link (DESIGN.md: the
+playground's state lives in its URL).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """A program, a point and a mode: what the playground opens."""
+
+    source: str
+    at: dict[str, float]
+    mode: str = "reverse"
+
+    def query(self) -> str:
+        at = ",".join(f"{name}={value:g}" for name, value in self.at.items())
+        return urlencode({"source": self.source, "at": at, "mode": self.mode})
+
+
+@dataclass(frozen=True, slots=True)
+class Lesson:
+    number: int
+    slug: str
+    title: str
+    summary: str
+    example: Example
+
+    @property
+    def url(self) -> str:
+        return f"/lessons/{self.slug}"
+
+    @property
+    def template(self) -> str:
+        return f"lessons/{self.slug}.html"
+
+    @property
+    def playground_url(self) -> str:
+        return f"/playground?{self.example.query()}"
+
+
+LESSONS: tuple[Lesson, ...] = (
+    Lesson(1, "why-derivatives", "Why derivatives",
+           "Learning is optimisation: a loss curve, and gradient descent walking down it.",
+           Example("loss = 0.5*(w - 3)^2 + sin(2*w)", {"w": -1.0})),
+    Lesson(2, "by-hand-symbolic-numeric", "By hand, symbolic, numeric",
+           "Three older ways to get a derivative, and where each one fails.",
+           Example("y = sin(x)*exp(x)", {"x": 1.0})),
+    Lesson(3, "chain-rule", "The chain rule on a graph",
+           "y = 2x² + 4 and x = 3w: multiply the local derivatives along the path.",
+           Example("x = 3*w; y = 2*x^2 + 4", {"w": 1.0})),
+    Lesson(4, "forward-accumulation", "Forward accumulation",
+           "Carry a tangent along with every value: one pass per input.",
+           Example("u = x*y; f = u + x^2", {"x": 3.0, "y": 2.0}, "forward")),
+    Lesson(5, "reverse-accumulation", "Reverse accumulation",
+           "Send adjoints back from the output: one pass per output, and forks add up.",
+           Example("a = x*y; b = a + x; f = a*b", {"x": 2.0, "y": 3.0})),
+    Lesson(6, "forward-or-reverse", "Forward or reverse?",
+           "Count the passes: the Jacobian column by column, or row by row.",
+           Example("f = a*b + b*c + c*d + d*a", {"a": 1.0, "b": 2.0, "c": 3.0, "d": 4.0})),
+    Lesson(7, "higher-derivatives", "Higher derivatives",
+           "Differentiate the derivative's graph: second derivatives and a Hessian.",
+           Example("f = x^2*y + y^3", {"x": 1.0, "y": 2.0})),
+    Lesson(8, "putting-it-together", "Putting it together",
+           "Train a single neuron by gradient descent, with reverse mode doing the calculus.",
+           Example("z = w*x + b; p = sigmoid(z); loss = (p - t)^2",
+                   {"w": 0.5, "b": 0.0, "x": 2.0, "t": 1.0})),
+)
+
+BY_SLUG: dict[str, Lesson] = {lesson.slug: lesson for lesson in LESSONS}
+
+
+def neighbours(lesson: Lesson) -> tuple[Lesson | None, Lesson | None]:
+    """The previous and next lessons (None at either end of the course)."""
+    i = lesson.number - 1
+    previous = LESSONS[i - 1] if i > 0 else None
+    following = LESSONS[i + 1] if i + 1 < len(LESSONS) else None
+    return previous, following
