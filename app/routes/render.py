@@ -1,7 +1,94 @@
-"""Placeholder: filled in next by the API work (issue 4)."""
+"""POST /api/v1/render: the program's computation graph as SVG, DOT or PNG."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
 
-router = APIRouter()
+from fastapi import APIRouter, Request, Response
+
+import autodiff_core as ad
+from app.engine import (
+    ERROR_RESPONSES,
+    check_point,
+    engine_problem,
+    parse_program,
+    problem,
+    run_job,
+    settings_of,
+)
+from app.rendering import (
+    FORMATS,
+    Annotations,
+    DrawingCache,
+    RenderError,
+    annotations_at,
+    run_dot,
+    to_dot,
+)
+from app.schemas import RenderRequest
+from app.settings import Settings
+
+router = APIRouter(prefix="/api/v1", tags=["rendering"], responses=ERROR_RESPONSES)
+
+DRAWING = {200: {"description": "The drawing: SVG (element ids = node and edge ids), DOT "
+                                "source, or PNG.",
+                 "content": {media: {"schema": {"type": "string"}}
+                             for media in FORMATS.values()}}}
+
+
+@router.post("/render", response_class=Response, responses=DRAWING)
+async def render(body: RenderRequest, request: Request) -> Response:
+    """Draw the computation graph with graphviz; identical requests come from a cache."""
+    settings = settings_of(request)
+    cache = _cache(request, settings)
+    key = _key(body)
+    drawing = cache.get(key)
+    if drawing is None:
+        drawing = await run_job(request, _draw, body, settings)
+        cache.put(key, drawing)
+    return Response(drawing, media_type=FORMATS[body.format])
+
+
+def _cache(request: Request, settings: Settings) -> DrawingCache:
+    state = request.app.state
+    if not hasattr(state, "drawings"):
+        state.drawings = DrawingCache(settings.render_cache_entries)
+    cache: DrawingCache = state.drawings
+    return cache
+
+
+def _key(body: RenderRequest) -> str:
+    """The program text and every option that changes the drawing."""
+    options = {"source": body.source.strip(), "outputs": body.outputs, "format": body.format}
+    if body.values:
+        options.update(at=body.at, mode=body.mode)
+    return json.dumps(options, sort_keys=True)
+
+
+def _draw(body: RenderRequest, settings: Settings) -> bytes:
+    program = parse_program(body.source, body.outputs, settings)
+    if len(program.nodes) > settings.max_render_nodes:
+        raise problem(f"the graph has {len(program.nodes)} nodes; graphs of up to "
+                      f"{settings.max_render_nodes} nodes are drawn (max_render_nodes)",
+                      ("body", "source"), "limit_exceeded", {"limit": "max_render_nodes"})
+    annotations: Annotations | None = None
+    if body.values:
+        if body.at is None:
+            raise problem("`values` needs a point `at` to evaluate the program",
+                          ("body", "at"), "missing")
+        if any(isinstance(v, list) for v in body.at.values()):
+            raise problem("values can be drawn at a single point, not over a grid",
+                          ("body", "at"), "input_error")
+        check_point(program, body.at, settings, passes=2)
+        try:
+            annotations = annotations_at(program, body.at, body.mode)
+        except ad.AutodiffError as exc:
+            raise engine_problem(exc, program) from None
+    dot = to_dot(program, annotations)
+    if body.format == "dot":
+        return dot.encode()
+    try:
+        return run_dot(dot, body.format, settings.dot_timeout_seconds)
+    except RenderError as exc:
+        raise problem(exc.message, ("body", "source"), "render_error",
+                      {"limit": exc.limit}) from None

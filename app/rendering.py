@@ -1,0 +1,201 @@
+"""Drawing a Program with graphviz: DOT built from our own tokens, then SVG/PNG via `dot`.
+
+Two steps, as micrograd draws: collect nodes and edges into DOT text, then hand it to the
+`dot` binary (a subprocess with a time limit, killed when it runs past it). Every label is
+made of our own tokens (op symbols, names that passed the parser's identifier rules, numbers
+we formatted) and is escaped for DOT anyway; graphviz escapes it again for SVG. SVG node and
+edge element ids are the trace's ids (`v3`, `v0_v2_1`), so the page can animate them.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import autodiff_core as ad
+from autodiff_core.program import CONST, INPUT, edge_id, format_number
+
+FORMATS = {"svg": "image/svg+xml", "dot": "text/vnd.graphviz; charset=utf-8",
+           "png": "image/png"}
+FONT = "Helvetica,Arial,sans-serif"
+TANGENT = "v\u0307"  # v̇
+ADJOINT = "v\u0304"  # v̄
+
+
+class RenderError(Exception):
+    """`dot` failed or ran past its time; `limit` names the setting when that is the cause."""
+
+    def __init__(self, message: str, limit: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.limit = limit
+
+
+@dataclass(frozen=True)
+class Annotations:
+    """Per-node numbers to print under the labels: values, and tangents or adjoints."""
+
+    values: Mapping[str, float]
+    derivatives: Mapping[str, float] | None = None
+    derivative_symbol: str = ADJOINT
+
+
+# --- DOT -------------------------------------------------------------------------------------
+
+
+def escape(text: str) -> str:
+    """Text safe inside a DOT double-quoted string. Backslashes are doubled, so graphviz's
+    own escapes (\\N, \\G, \\l...) cannot be smuggled in; quotes and line breaks cannot end
+    the string."""
+    text = text.replace("\\", "\\\\").replace('"', '\\"')
+    return text.replace("\r", " ").replace("\n", " ")
+
+
+def quote(text: str) -> str:
+    return f'"{escape(text)}"'
+
+
+def label_lines(*lines: str) -> str:
+    """Several escaped lines joined with DOT's centred line break."""
+    return '"' + "\\n".join(escape(line) for line in lines) + '"'
+
+
+def number(x: float) -> str:
+    return format_number(x) if x == int(x) else f"{x:.4g}"
+
+
+def to_dot(program: ad.Program, annotations: Annotations | None = None) -> str:
+    """DOT source: inputs on the left, outputs on the right, one element id per node/edge."""
+    out = ["digraph program {",
+           f'  graph [rankdir=LR, bgcolor="transparent", nodesep=0.25, ranksep=0.35, '
+           f'fontname={quote(FONT)}];',
+           f"  node [fontname={quote(FONT)}, fontsize=12];",
+           "  edge [arrowsize=0.7];"]
+    output_ids = set(program.outputs.values())
+    for node in program.nodes:
+        out.append(f"  v{node.id} [{_node_attributes(program, node, output_ids, annotations)}];")
+    for src, dst, position in program.edges():
+        eid = edge_id(src, dst, position)
+        out.append(f"  v{src} -> v{dst} [id={quote(eid)}, class={quote(f'arg-{position}')}];")
+    inputs = [f"v{i}" for i in program.inputs.values()]
+    if inputs:
+        out.append(f"  {{ rank=source; {'; '.join(inputs)}; }}")
+    sinks = [f"v{i}" for i in sorted(output_ids) if program.nodes[i].op != INPUT]
+    if sinks:
+        out.append(f"  {{ rank=sink; {'; '.join(sinks)}; }}")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def _node_attributes(program: ad.Program, node: ad.Node, output_ids: set[int],
+                     annotations: Annotations | None) -> str:
+    classes = []
+    attributes: dict[str, str] = {"id": quote(node.ref)}
+    if node.op == INPUT:
+        classes.append("input")
+        lines = [program.label(node.id)]
+        attributes.update(shape="box", style="rounded")
+    elif node.op == CONST:
+        classes.append("const")
+        lines = [format_number(node.value if node.value is not None else 0.0)]
+        if node.name is not None:
+            lines.append(program.label(node.id))
+        attributes.update(shape="plaintext", fontsize="10", margin="0.02")
+    else:
+        classes += ["op", f"op-{node.op}"]
+        lines = [ad.OPS[node.op].symbol]
+        if node.name is not None:
+            lines.append(program.label(node.id))
+        attributes.update(shape="ellipse", margin="0.04")
+    if node.name is not None:
+        classes.append("named")
+    if node.id in output_ids:
+        classes.append("output")
+        attributes["peripheries"] = "2"
+    if annotations is not None and node.op != CONST:
+        value = annotations.values.get(node.ref)
+        if value is not None:
+            lines.append(f"= {number(value)}")
+        if annotations.derivatives is not None and node.ref in annotations.derivatives:
+            lines.append(f"{annotations.derivative_symbol} = "
+                         f"{number(annotations.derivatives[node.ref])}")
+    attributes["class"] = quote(" ".join(classes))
+    attributes["label"] = label_lines(*lines)
+    return ", ".join(f"{k}={v}" for k, v in attributes.items())
+
+
+def annotations_at(program: ad.Program, at: Mapping[str, Any], mode: str | None) -> Annotations:
+    """Each node's value at the point, and its tangent (forward, seeded by the first input)
+    or adjoint (reverse, from the first output) when a mode is given."""
+    if mode == "forward" and program.inputs:
+        result = ad.forward(program, at, seed=next(iter(program.inputs)))
+        key, symbol = "tangent", TANGENT
+    else:
+        result = ad.reverse(program, at, cotangent=next(iter(program.outputs)))
+        key, symbol = "adjoint", ADJOINT
+    values = {step.node: float(step.value) for step in result.primal}
+    derivatives = None
+    if mode is not None and result.passes:
+        derivatives = {step.node: float(getattr(step, key)) for step in result.passes[0].steps}
+    return Annotations(values, derivatives, symbol)
+
+
+# --- running dot -----------------------------------------------------------------------------
+
+_PROLOG = re.compile(r"<\?xml.*?\?>|<!DOCTYPE.*?>|<!--.*?-->", re.DOTALL)
+
+
+def clean_svg(svg: str) -> str:
+    """Only the <svg> element: no XML prolog, doctype or comments, so a page can insert it."""
+    svg = _PROLOG.sub("", svg)
+    return "\n".join(line for line in svg.splitlines() if line.strip()) + "\n"
+
+
+def run_dot(dot: str, fmt: str, timeout: float) -> bytes:
+    """Lay out and draw with the `dot` binary; killed (RenderError) past `timeout` seconds."""
+    try:
+        done = subprocess.run(["dot", f"-T{fmt}"], input=dot.encode(), capture_output=True,
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise RenderError(f"graphviz took longer than {timeout} s to draw this graph "
+                          "(dot_timeout_seconds); try a smaller program",
+                          "dot_timeout_seconds") from None
+    except OSError as exc:
+        raise RenderError(f"graphviz could not be run: {exc.strerror}") from None
+    if done.returncode != 0:
+        raise RenderError("graphviz could not draw this graph: "
+                          + done.stderr.decode(errors="replace").strip()[:200])
+    if fmt == "svg":
+        return clean_svg(done.stdout.decode()).encode()
+    return done.stdout
+
+
+class DrawingCache:
+    """A bounded, thread-safe LRU cache of finished drawings."""
+
+    def __init__(self, entries: int):
+        self.entries = entries
+        self._items: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> bytes | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: Hashable, drawing: bytes) -> None:
+        with self._lock:
+            self._items[key] = drawing
+            self._items.move_to_end(key)
+            while len(self._items) > self.entries:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
