@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
@@ -30,7 +31,7 @@ from app.settings import Settings
 
 router = APIRouter(prefix="/api/v1", tags=["rendering"], responses=ERROR_RESPONSES)
 
-DRAWING = {200: {"description": "The drawing: SVG (element ids = node and edge ids), DOT "
+DRAWING: dict[int | str, dict[str, Any]] = {200: {"description": "The drawing: SVG (element ids = node and edge ids), DOT "
                                 "source, or PNG.",
                  "content": {media: {"schema": {"type": "string"}}
                              for media in FORMATS.values()}}}
@@ -59,7 +60,7 @@ def _cache(request: Request, settings: Settings) -> DrawingCache:
 
 def _key(body: RenderRequest) -> str:
     """The program text and every option that changes the drawing."""
-    options = {"source": body.source.strip(), "outputs": body.outputs, "format": body.format}
+    options: dict[str, Any] = {"source": body.source.strip(), "outputs": body.outputs, "format": body.format}
     if body.values:
         options.update(at=body.at, mode=body.mode)
     return json.dumps(options, sort_keys=True)
