@@ -31,10 +31,10 @@ from app.settings import Settings
 
 router = APIRouter(prefix="/api/v1", tags=["rendering"], responses=ERROR_RESPONSES)
 
-DRAWING: dict[int | str, dict[str, Any]] = {200: {"description": "The drawing: SVG (element ids = node and edge ids), DOT "
-                                "source, or PNG.",
-                 "content": {media: {"schema": {"type": "string"}}
-                             for media in FORMATS.values()}}}
+DRAWING: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The drawing: SVG (element ids = node and edge ids), DOT source, "
+                         "or PNG.",
+          "content": {media: {"schema": {"type": "string"}} for media in FORMATS.values()}}}
 
 
 @router.post("/render", response_class=Response, responses=DRAWING)
@@ -60,7 +60,8 @@ def _cache(request: Request, settings: Settings) -> DrawingCache:
 
 def _key(body: RenderRequest) -> str:
     """The program text and every option that changes the drawing."""
-    options: dict[str, Any] = {"source": body.source.strip(), "outputs": body.outputs, "format": body.format}
+    options: dict[str, Any] = {"source": body.source.strip(), "outputs": body.outputs,
+                               "format": body.format}
     if body.values:
         options.update(at=body.at, mode=body.mode)
     return json.dumps(options, sort_keys=True)
