@@ -55,8 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(api.router)
     app.include_router(render.router)
+    app.include_router(lessons.router)  # before pages: it serves / (the lesson index)
     app.include_router(pages.router)
-    app.include_router(lessons.router)
     return app
 
 
