@@ -6,9 +6,11 @@
 {'y': {'w': 36.0}}
 """
 
+from .derivative import derivative, grad_program, jvp_program, vjp_program
 from .errors import AutodiffError, EvaluationError, ExpressionError, InputError
 from .evaluation import primal
 from .forward import forward
+from .higher import HessianResult, HvpResult, JacobianResult, hessian, hvp, hvp_program, jacobian
 from .limits import DEFAULT_LIMITS, Limits
 from .ops import CONSTANTS, FUNCTIONS, OPS, Op
 from .parser import parse
@@ -21,6 +23,9 @@ __all__ = [
     "DEFAULT_LIMITS", "Limits", "CONSTANTS", "FUNCTIONS", "OPS", "Op",
     "Node", "Program", "Pass", "Result",
     "parse", "evaluate", "forward", "reverse",
+    # beyond first derivatives (issue 3)
+    "derivative", "grad_program", "jvp_program", "vjp_program",
+    "HessianResult", "HvpResult", "JacobianResult", "hessian", "hvp", "hvp_program", "jacobian",
 ]
 
 

@@ -1,0 +1,304 @@
+"""A math namespace that builds graphs: the op table's rules, applied to graph nodes.
+
+`ScalarMath` and `ArrayMath` (in `ops.py`) evaluate a partial-derivative rule on numbers.
+`GraphBuilder` has the same methods, one per op (`add`, `mul`, `sin`, ...), but each call
+appends a node to a new graph and returns it. So when forward or reverse accumulation is run
+with a `GraphBuilder` as the math namespace, out comes a *program* that computes the derivative
+(a derivative as a graph), and that program can be differentiated again: higher derivatives
+with no second copy of any rule.
+
+A term is either a `Var` (a node of the graph being built) or a plain float (a constant not
+yet written down). Keeping constants as floats lets the builder simplify as it goes, so the
+printed derivative programs stay readable:
+- constant folding: `2 * 3` becomes `6`;
+- identities: `x * 1 = x`, `x * 0 = 0`, `x + 0 = x`, `x - x = 0`, `-(-x) = x`, `x ** 1 = x`;
+- sharing: the same op on the same arguments is one node (common subexpressions), and a
+  constant value is one node.
+(`x * 0 = 0` ignores that `inf * 0` is NaN, as symbolic algebra does.)
+
+A `Var` also overloads `+ - * / **`, so `tracing.py` builds programs from Python functions
+with the same builder (then without simplification, to keep the graph the function wrote).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+from .errors import ExpressionError
+from .ops import OPS
+from .program import CONST, INPUT, Node, Program
+
+Term = Any  # a Var or a float
+
+
+class Var:
+    """A node of the graph a `GraphBuilder` is building (supports + - * / ** for tracing)."""
+
+    __slots__ = ("builder", "id")
+    __array_ufunc__ = None  # make numpy scalars defer to our reflected operators
+
+    def __init__(self, builder: GraphBuilder, id: int):
+        self.builder = builder
+        self.id = id
+
+    def __repr__(self) -> str:
+        return f"<traced {self.builder.describe(self.id)}>"
+
+    def __add__(self, other: Any) -> Any:
+        return self.builder.add(self, other)
+
+    def __radd__(self, other: Any) -> Any:
+        return self.builder.add(other, self)
+
+    def __sub__(self, other: Any) -> Any:
+        return self.builder.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Any:
+        return self.builder.sub(other, self)
+
+    def __mul__(self, other: Any) -> Any:
+        return self.builder.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Any:
+        return self.builder.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Any:
+        return self.builder.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return self.builder.div(other, self)
+
+    def __pow__(self, other: Any) -> Any:
+        return self.builder.pow(self, other)
+
+    def __rpow__(self, other: Any) -> Any:
+        return self.builder.pow(other, self)
+
+    def __neg__(self) -> Any:
+        return self.builder.neg(self)
+
+    def __pos__(self) -> Any:
+        return self
+
+    def __abs__(self) -> Any:
+        return self.builder.abs(self)
+
+    def __bool__(self) -> bool:
+        # A branch on a traced value would record only one side of it: say so.
+        raise TypeError("a traced value has no truth value: `if`, `and`, `or` and comparisons "
+                        "on inputs cannot be traced; use ad.max, ad.min, ad.relu or ad.abs")
+
+    def __float__(self) -> float:
+        raise TypeError("a traced value is a graph node, not a number: use the ad.* functions "
+                        "(ad.sin, ad.exp, ...) instead of math.* on traced values")
+
+
+def is_const(t: Term, value: float | None = None) -> bool:
+    """Whether a term is a plain number (equal to `value`, if given)."""
+    return not isinstance(t, Var) and (value is None or t == value)
+
+
+class GraphBuilder:
+    """Builds a Program node by node; has one method per op in OPS (`b.mul(x, y)`)."""
+
+    def __init__(self, simplify: bool = True, max_nodes: int | None = None):
+        self.nodes: list[Node] = []
+        self.inputs: dict[str, int] = {}
+        self.simplify = simplify
+        self.max_nodes = max_nodes
+        self._constants: dict[float, int] = {}
+        self._shared: dict[tuple[str, tuple[int, ...]], int] = {}
+        self._versions: dict[str, int] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names that are not ops (ops are real methods, set below).
+        raise AttributeError(f"differentiation rule needs '{name}', which is not an op "
+                             f"of the table (ops: {', '.join(OPS)})")
+
+    # --- making nodes ------------------------------------------------------------------------
+
+    def _emit(self, op: str, args: tuple[int, ...] = (), value: float | None = None,
+              name: str | None = None) -> int:
+        if self.max_nodes is not None and len(self.nodes) >= self.max_nodes:
+            raise ExpressionError(f"the derivative program has more than {self.max_nodes} nodes "
+                                  "(limit max_nodes)", limit="max_nodes")
+        self.nodes.append(Node(len(self.nodes), op, args, value, name))
+        return len(self.nodes) - 1
+
+    def input(self, name: str) -> Var:
+        """An input node (one per name)."""
+        if name not in self.inputs:
+            self.inputs[name] = self._emit(INPUT, name=name)
+        return Var(self, self.inputs[name])
+
+    def ref(self, t: Term) -> int:
+        """The node id of a term, writing a constant node for a number."""
+        if isinstance(t, Var):
+            return t.id
+        value = float(t)
+        if not self.simplify:
+            return self._emit(CONST, value=value)
+        if value not in self._constants:
+            self._constants[value] = self._emit(CONST, value=value)
+        return self._constants[value]
+
+    def name(self, t: Term, name: str) -> Term:
+        """Give a fresh op node a readable name (x_bar, y_dot); named nodes keep theirs."""
+        if isinstance(t, Var):
+            node = self.nodes[t.id]
+            if node.name is None and node.op not in (INPUT, CONST):
+                self._versions[name] = self._versions.get(name, 0) + 1
+                node.name, node.version = name, self._versions[name]
+        return t
+
+    def describe(self, i: int) -> str:
+        node = self.nodes[i]
+        return f"v{i} = {node.op}{tuple(f'v{a}' for a in node.args) if node.args else ''}"
+
+    def apply(self, op: str, *args: Term) -> Term:
+        """The term for `op(*args)`: simplified when possible, else a (shared) new node."""
+        if self.simplify:
+            args = tuple(self._unwrap(a) for a in args)
+            simpler = self._simplified(op, args)
+            if simpler is not None:
+                return simpler
+            ids = tuple(self.ref(a) for a in args)
+            key = (op, ids)
+            found = self._shared.get(key)
+            if found is None and op in ("add", "mul"):
+                found = self._shared.get((op, ids[::-1]))
+            if found is not None:
+                return Var(self, found)
+            self._shared[key] = self._emit(op, ids)
+            return Var(self, self._shared[key])
+        for a in args:
+            if isinstance(a, Var) and a.builder is not self:
+                raise ValueError("a traced value from another trace was used here")
+            if not isinstance(a, Var | numbers.Real):
+                raise TypeError(f"{OPS[op].name} got {type(a).__name__}; traced functions "
+                                "work on numbers and traced values only")
+        return Var(self, self._emit(op, tuple(self.ref(a) for a in args)))
+
+    def _unwrap(self, t: Term) -> Term:
+        if isinstance(t, Var):
+            node = self.nodes[t.id]
+            return float(node.value or 0.0) if node.op == CONST else t
+        return float(t)
+
+    def _op_of(self, t: Term) -> Node | None:
+        return self.nodes[t.id] if isinstance(t, Var) else None
+
+    def _simplified(self, op: str, args: tuple[Term, ...]) -> Term | None:
+        """A simpler equal term, or None to build the node as asked."""
+        if all(is_const(a) for a in args):
+            try:
+                value = OPS[op].scalar(*args)
+            except (ValueError, ZeroDivisionError, OverflowError):
+                return None  # keep it as a node: evaluation will report it where it happens
+            if math.isfinite(value):
+                return float(value)
+            return None
+        x = args[0]
+        y = args[1] if len(args) > 1 else None
+        if op == "add":
+            if is_const(x, 0.0):
+                return y
+            if is_const(y, 0.0):
+                return x
+        elif op == "sub":
+            if is_const(y, 0.0):
+                return x
+            if is_const(x, 0.0):
+                return self.neg(y)
+            if isinstance(x, Var) and isinstance(y, Var) and x.id == y.id:
+                return 0.0
+        elif op == "mul":
+            if is_const(y) and not is_const(x):
+                return self.mul(y, x)  # constants first: `2 * x` reads better
+            if is_const(x, 0.0):
+                return 0.0
+            if is_const(x, 1.0):
+                return y
+            if is_const(x, -1.0):
+                return self.neg(y)
+            inner = self._op_of(y)
+            if is_const(x) and inner is not None and inner.op == "mul" \
+                    and self.nodes[inner.args[0]].op == CONST:
+                # 3 * (2 * x) = 6 * x: keeps repeated derivatives of x**k readable
+                c = self.nodes[inner.args[0]].value or 0.0
+                return self.mul(x * c, Var(self, inner.args[1]))
+        elif op == "div":
+            if is_const(y, 1.0):
+                return x
+            if is_const(y, -1.0):
+                return self.neg(x)
+            if is_const(x, 0.0):
+                return 0.0
+        elif op == "neg":
+            inner = self._op_of(x)
+            if inner is not None and inner.op == "neg":
+                return Var(self, inner.args[0])
+        elif op == "pow":
+            if is_const(y, 1.0):
+                return x
+            if is_const(y, 0.0):
+                return 1.0
+        return None
+
+    # --- the result --------------------------------------------------------------------------
+
+    def program(self, outputs: dict[str, Term], source: str | None = None) -> Program:
+        """The Program computing `outputs`: only the nodes they need (every input is kept),
+        renumbered with the inputs first."""
+        roots = {name: self.ref(t) for name, t in outputs.items()}
+        needed = [False] * len(self.nodes)
+        for i in roots.values():
+            needed[i] = True
+        for i in range(len(self.nodes) - 1, -1, -1):
+            if needed[i]:
+                for a in self.nodes[i].args:
+                    needed[a] = True
+        order = list(self.inputs.values())
+        order += [n.id for n in self.nodes if needed[n.id] and n.op != INPUT]
+        new_id = {old: new for new, old in enumerate(order)}
+        nodes = []
+        for old in order:
+            n = self.nodes[old]
+            nodes.append(Node(new_id[old], n.op, tuple(new_id[a] for a in n.args), n.value,
+                              n.name, n.version))
+        names = {n.name: n.id for n in nodes if n.name is not None}
+        return Program(nodes, {name: new_id[i] for name, i in self.inputs.items()},
+                       {name: new_id[i] for name, i in roots.items()}, names, source)
+
+
+def _op_method(name: str) -> Any:
+    def method(self: GraphBuilder, *args: Term) -> Term:
+        return self.apply(name, *args)
+
+    method.__name__ = name
+    method.__doc__ = f"The term {OPS[name].text.format(*('xy'[:OPS[name].arity]))}."
+    return method
+
+
+for _name in OPS:
+    setattr(GraphBuilder, _name, _op_method(_name))
+
+
+def copy_program(builder: GraphBuilder, program: Program) -> list[Term]:
+    """Rebuild `program` inside `builder` (its inputs first); the term of each node, in order."""
+    for name in program.inputs:
+        builder.input(name)
+    terms: list[Term] = []
+    for node in program.nodes:
+        if node.op == INPUT:
+            terms.append(builder.input(node.name or node.ref))
+        elif node.op == CONST:
+            terms.append(float(node.value or 0.0))
+        else:
+            t = builder.apply(node.op, *(terms[a] for a in node.args))
+            if node.name is not None:
+                builder.name(t, node.name)
+            terms.append(t)
+    return terms
