@@ -17,6 +17,25 @@ from .parser import parse
 from .program import Node, Program
 from .results import Pass, Result
 from .reverse import reverse
+from .tracing import abs as abs  # ad.abs, ad.max, ad.min: not in * (they shadow builtins)
+from .tracing import (
+    cos,
+    e,
+    exp,
+    log,
+    pi,
+    relu,
+    sigmoid,
+    sign,
+    sin,
+    sqrt,
+    step,
+    tan,
+    tanh,
+    trace,
+)
+from .tracing import max as max
+from .tracing import min as min
 
 __all__ = [
     "AutodiffError", "EvaluationError", "ExpressionError", "InputError",
@@ -26,6 +45,8 @@ __all__ = [
     # beyond first derivatives (issue 3)
     "derivative", "grad_program", "jvp_program", "vjp_program",
     "HessianResult", "HvpResult", "JacobianResult", "hessian", "hvp", "hvp_program", "jacobian",
+    "trace", "sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "sign", "step",
+    "pi", "e",
 ]
 
 
