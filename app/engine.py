@@ -117,7 +117,18 @@ def grid_points(at: Mapping[str, Any] | None) -> int:
 def check_point(program: ad.Program, at: Mapping[str, Any] | None, settings: Settings,
                 passes: int = 1) -> int:
     """Refuse a grid above `max_grid_points`, or work (nodes x points x passes) above
-    `max_work`, before doing any of it. Returns the number of points."""
+    `max_work`, before doing any of it; name an unknown or missing input. Returns the number
+    of points."""
+    given = dict(at or {})
+    for name in given:
+        if name not in program.inputs:
+            raise problem(f"{name!r} is not an input of the program; its inputs are: "
+                          f"{', '.join(program.inputs) or '(none)'}", ("body", "at", name),
+                          "input_error")
+    missing = [name for name in program.inputs if name not in given]
+    if missing:
+        raise problem(f"no value given for input {', '.join(map(repr, missing))}",
+                      ("body", "at"), "missing", {"inputs": ", ".join(missing)})
     points = grid_points(at)
     if points > settings.max_grid_points:
         raise problem(f"the grid has {points} points; the limit is {settings.max_grid_points} "

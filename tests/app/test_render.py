@@ -1,0 +1,95 @@
+"""Rendering through the real `dot` binary: element ids match the trace, caching, limits."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.rendering import escape, label_lines, run_dot
+from app.settings import Settings
+from tests.app.conftest import SEED
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def render(client: TestClient, **body: object) -> bytes:
+    r = client.post("/api/v1/render", json=body)
+    assert r.status_code == 200, r.text
+    return r.content
+
+
+def test_svg_ids_are_the_trace_ids(client: TestClient) -> None:
+    svg = render(client, source=SEED).decode()
+    assert svg.startswith("<svg") and "<?xml" not in svg and "<!--" not in svg
+    root = ET.fromstring(svg)
+    groups = {g.get("id"): g.get("class", "") for g in root.iter(f"{SVG}g")}
+    graph = client.post("/api/v1/differentiate", json={"source": SEED, "at": {"w": 1}}).json()
+    for node in graph["graph"]["nodes"]:
+        assert node["id"] in groups and "node" in groups[node["id"]]
+    for edge in graph["graph"]["edges"]:
+        assert edge["id"] in groups and "edge" in groups[edge["id"]]
+    assert "input" in groups["v0"] and "output" in groups["v8"]
+    assert "op-mul" in groups["v2"] and "const" in groups["v1"]
+
+
+def test_labels_show_symbols_names_and_versions(client: TestClient) -> None:
+    dot = render(client, source="c = w*w; c = c + 1; c = sin(c)", format="dot").decode()
+    assert 'label="×\\nc"' in dot and 'label="+\\nc#2"' in dot and 'label="sin\\nc#3"' in dot
+    assert "rankdir=LR" in dot and "rank=source; v0;" in dot and "rank=sink;" in dot
+
+
+def test_values_and_adjoints_in_labels(client: TestClient) -> None:
+    dot = render(client, source=SEED, format="dot", values=True, at={"w": 1},
+                 mode="reverse").decode()
+    assert 'label="w\\n= 1\\nv̄ = 36"' in dot
+    assert "= 22" in dot
+    r = client.post("/api/v1/render", json={"source": SEED, "values": True,
+                                            "at": {"w": [1, 2]}})
+    assert r.status_code == 422
+
+
+def test_png(client: TestClient) -> None:
+    r = client.post("/api/v1/render", json={"source": SEED, "format": "png"})
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    assert r.content.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_identical_requests_hit_the_cache() -> None:
+    app = create_app(Settings(render_cache_entries=2))
+    with TestClient(app) as client:
+        first = render(client, source=SEED)
+        cache = app.state.drawings
+        assert len(cache) == 1
+        assert render(client, source=SEED + "\n") == first  # same program text
+        assert len(cache) == 1
+        render(client, source="y = w + 1")
+        render(client, source="y = w + 2")
+        assert len(cache) == 2  # bounded: the oldest drawing was dropped
+
+
+def test_node_limit_and_dot_timeout() -> None:
+    settings = Settings(max_render_nodes=10, dot_timeout_seconds=0.001)
+    with TestClient(create_app(settings)) as client:
+        r = client.post("/api/v1/render", json={"source": "y = " + " + ".join(["w"] * 12)})
+        assert r.status_code == 422 and r.json()["detail"][0]["ctx"]["limit"] == \
+            "max_render_nodes"
+        r = client.post("/api/v1/render", json={"source": SEED})
+        assert r.status_code == 422
+        assert r.json()["detail"][0]["ctx"]["limit"] == "dot_timeout_seconds"
+        assert client.get("/healthz").status_code == 200
+
+
+def test_escaping_cannot_leave_a_dot_string() -> None:
+    hostile = 'a"]; evil [label="<script>\\N\nb'
+    escaped = escape(hostile)
+    # No unescaped quote: every '"' is preceded by an odd run of backslashes.
+    assert not re.search(r'(?<!\\)(\\\\)*"', escaped)
+    assert "\n" not in escaped
+    svg = run_dot(f"digraph {{ v0 [id=\"v0\", label={label_lines(hostile, 'x')}]; }}",
+                  "svg", 5).decode()
+    root = ET.fromstring(svg)  # well-formed
+    assert not [e for e in root.iter() if e.tag.split("}")[1] in ("script", "foreignObject")]
+    assert "<script" not in svg and "&lt;script&gt;" in svg
