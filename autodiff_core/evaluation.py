@@ -17,7 +17,7 @@ import numpy as np
 
 from .errors import EvaluationError, InputError
 from .ops import OPS, ArrayMath, ScalarMath
-from .program import CONST, INPUT, Program, format_number
+from .program import Program, format_number
 
 Value = Any  # a float, or a numpy float64 array on a grid
 
@@ -76,6 +76,8 @@ def describe(program: Program, i: int, args: tuple[Value, ...]) -> str:
     """`log(-1)` style text of node i applied to the values it got."""
     node = program.nodes[i]
     shown = tuple(format_number(float(a)) if np.ndim(a) == 0 else "[...]" for a in args)
+    if len(args) == 2:  # (-2) ** 0.5, not -2 ** 0.5 (which reads as -(2 ** 0.5))
+        shown = tuple(f"({s})" if s.startswith("-") else s for s in shown)
     text = OPS[node.op].text.format(*shown)
     where = f"node v{i}"
     if node.name:
@@ -100,39 +102,38 @@ def _domain_error(program: Program, i: int, args: tuple[Value, ...], exc: BaseEx
                            name=program.label(i) if node.name else None)
 
 
+def derivative_overflow(program: Program, i: int) -> EvaluationError:
+    """The derivative at node i is too large for a float64, though every local partial is
+    finite (a product of many large partials)."""
+    node = program.nodes[i]
+    where = f"node {node.ref}" + (f" ({program.label(i)})" if node.name else "")
+    return EvaluationError(f"the derivative at {where} is too large for a float64 (overflow)",
+                           node=node.ref, op=node.op,
+                           name=program.label(i) if node.name else None)
+
+
 def primal(program: Program, point: Point) -> list[Value]:
     """The value of every node, in node order."""
-    nodes = program.nodes
-    vals: list[Value] = [0.0] * len(nodes)
+    plan = program.plan
+    vals: list[Value] = plan.initial.copy()
+    for name, i in plan.inputs:
+        vals[i] = point.values[name]
     if point.grid:
         with np.errstate(all="ignore"):
-            for node in nodes:
-                if node.op == INPUT:
-                    vals[node.id] = point.values[node.name or ""]
-                elif node.op == CONST:
-                    vals[node.id] = node.value
-                else:
-                    vals[node.id] = OPS[node.op].array(*(vals[a] for a in node.args))
+            for i, ufunc, x, y in plan.array_steps:
+                vals[i] = ufunc(vals[x]) if y < 0 else ufunc(vals[x], vals[y])
         return vals
     i = 0
     try:
-        for node in nodes:
-            i = node.id
-            op = node.op
-            if op == INPUT:
-                vals[i] = point.values[node.name or ""]
-            elif op == CONST:
-                vals[i] = node.value
-            else:
-                args = node.args
-                fn = OPS[op].scalar
-                vals[i] = fn(vals[args[0]]) if len(args) == 1 else fn(vals[args[0]], vals[args[1]])
+        for i, fn, x, y in plan.scalar_steps:
+            vals[i] = fn(vals[x]) if y < 0 else fn(vals[x], vals[y])
     except (ValueError, ZeroDivisionError, OverflowError) as exc:
-        args_i = tuple(vals[a] for a in nodes[i].args)
+        args_i = tuple(vals[a] for a in program.nodes[i].args)
         raise _domain_error(program, i, args_i, exc) from None
-    # One cheap test for the whole sweep; only if it fails, look for the node that overflowed.
-    if not math.isfinite(math.fsum(vals)):
-        for node in nodes:
+    # One cheap test for the whole sweep (inf and nan survive a sum); only if it fails, look
+    # for the node that overflowed.
+    if not math.isfinite(sum(vals)):
+        for node in program.nodes:
             if not math.isfinite(vals[node.id]):
                 args_i = tuple(vals[a] for a in node.args)
                 raise _domain_error(program, node.id, args_i, None)
@@ -260,17 +261,21 @@ def finish(x: Value, point: Point) -> Value:
     the function or its derivative is undefined."""
     if not point.grid:
         return float(x)
-    arr = np.array(np.broadcast_to(np.asarray(x, dtype=np.float64), point.shape))
-    arr[~np.isfinite(arr)] = np.nan
-    return arr
+    arr = np.asarray(x, dtype=np.float64)
+    if arr.shape != point.shape:
+        arr = np.array(np.broadcast_to(arr, point.shape))
+    finite = np.isfinite(arr)
+    return arr if finite.all() else np.where(finite, arr, np.nan)
 
 
 def named_values(program: Program, vals: list[Value], point: Point) -> dict[str, Value]:
     """Every named quantity (each version of a reassigned name) and every output."""
-    out = {program.label(n.id): finish(vals[n.id], point)
-           for n in program.nodes if n.name is not None}
-    for name, i in program.outputs.items():
-        out[name] = finish(vals[i], point)
+    done: dict[int, Value] = {}  # a node named twice (an output, say) is finished once
+    out = {}
+    for label, i in program.plan.named:
+        if i not in done:
+            done[i] = finish(vals[i], point)
+        out[label] = done[i]
     return out
 
 

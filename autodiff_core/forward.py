@@ -8,13 +8,18 @@ derivatives of every output along that direction, so the full Jacobian takes one
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from .evaluation import (
     LocalPartials,
+    Point,
     Value,
     count_invalid,
+    derivative_overflow,
     factor_text,
     finish,
     make_point,
@@ -24,6 +29,7 @@ from .evaluation import (
     primal_steps,
     unit_directions,
 )
+from .plan import tangent_sweep
 from .program import CONST, INPUT, Program, edge_id
 from .results import ForwardStep, Partial, Pass, Result
 
@@ -46,7 +52,10 @@ def forward(program: Program, at: Mapping[str, Any] | None = None,
     directional: dict[str, Value] | None = None
     passes = []
     for direction, unit in unit_directions(inputs, seed, "seed"):
-        tangents, steps = _tangent_pass(program, vals, partials, direction, trace)
+        if trace:
+            tangents, steps = _tangent_pass(program, vals, partials, direction, trace)
+        else:
+            tangents, steps = _untraced_pass(program, point, vals, partials, direction), []
         passes.append(Pass("forward", {n: direction.get(n, 0.0) for n in inputs}, steps))
         for out_name, i in program.outputs.items():
             value = finish(tangents[i], point)
@@ -60,6 +69,30 @@ def forward(program: Program, at: Mapping[str, Any] | None = None,
                   primal_steps(program, vals) if trace else [], directional,
                   count_invalid(point, values, derivatives, directional or {}),
                   {"passes": len(passes), "nodes": len(program.nodes)})
+
+
+def _untraced_pass(program: Program, point: Point, vals: list[Value], partials: LocalPartials,
+                   direction: dict[str, float]) -> list[Value]:
+    """The tangents alone, by the flat sweep of plan.py. If a derivative is undefined at the
+    point, the traced pass runs again to find the node and raise the error that names it."""
+    plan = program.plan
+    edges = plan.edges(program.outputs.values())
+    tangents: list[Value] = [0.0] * plan.size
+    for name, value in direction.items():
+        tangents[program.inputs[name]] = value
+    if point.grid:
+        with np.errstate(all="ignore"):
+            tangent_sweep(edges, plan.with_constants(vals), tangents, point.math)
+        return tangents
+    try:
+        tangent_sweep(edges, plan.with_constants(vals), tangents, point.math)
+        if all(math.isfinite(tangents[i]) for i in program.outputs.values()):
+            return tangents
+    except (ValueError, ZeroDivisionError, OverflowError):
+        pass
+    tangents, _ = _tangent_pass(program, vals, partials, direction, False)  # raises, or:
+    raise derivative_overflow(program, next(
+        i for i in range(plan.size) if not math.isfinite(tangents[i])))
 
 
 def _tangent_pass(program: Program, vals: list[Value], partials: LocalPartials,

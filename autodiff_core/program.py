@@ -12,9 +12,12 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .ops import OPS
+
+if TYPE_CHECKING:
+    from .plan import Plan
 
 INPUT = "input"
 CONST = "const"
@@ -77,6 +80,13 @@ class Program:
             for a in node.args:
                 counts[a] += 1
         return counts
+
+    @cached_property
+    def plan(self) -> Plan:
+        """The program flattened for fast sweeps, built once (see plan.py)."""
+        from .plan import Plan
+
+        return Plan(self)
 
     @cached_property
     def version_counts(self) -> dict[str, int]:

@@ -10,13 +10,18 @@ respect to every input, so the full Jacobian takes one pass per output.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from .evaluation import (
     LocalPartials,
+    Point,
     Value,
     count_invalid,
+    derivative_overflow,
     factor_text,
     finish,
     make_point,
@@ -26,6 +31,7 @@ from .evaluation import (
     primal_steps,
     unit_directions,
 )
+from .plan import adjoint_sweep
 from .program import Program, edge_id
 from .results import Contribution, Pass, Result, ReverseStep
 
@@ -48,7 +54,10 @@ def reverse(program: Program, at: Mapping[str, Any] | None = None,
     directional: dict[str, Value] | None = None
     passes = []
     for direction, unit in unit_directions(outputs, cotangent, "cotangent"):
-        adjoints, steps = _adjoint_pass(program, vals, partials, direction, trace)
+        if trace:
+            adjoints, steps = _adjoint_pass(program, vals, partials, direction, trace)
+        else:
+            adjoints, steps = _untraced_pass(program, point, vals, partials, direction), []
         passes.append(Pass("reverse", {n: direction.get(n, 0.0) for n in outputs}, steps))
         for in_name, i in program.inputs.items():
             value = finish(adjoints[i] if adjoints[i] is not None else 0.0, point)
@@ -64,6 +73,30 @@ def reverse(program: Program, at: Mapping[str, Any] | None = None,
                   primal_steps(program, vals) if trace else [], directional,
                   count_invalid(point, values, derivatives, directional or {}),
                   {"passes": len(passes), "nodes": len(program.nodes)})
+
+
+def _untraced_pass(program: Program, point: Point, vals: list[Value], partials: LocalPartials,
+                   direction: dict[str, float]) -> list[Any]:
+    """The adjoints alone, by the flat sweep of plan.py. If a derivative is undefined at the
+    point, the traced pass runs again to find the node and raise the error that names it."""
+    plan = program.plan
+    edges = plan.edges(program.outputs[name] for name in direction)
+    adjoints: list[Any] = [0.0] * plan.size
+    for name, value in direction.items():
+        adjoints[program.outputs[name]] += value
+    if point.grid:
+        with np.errstate(all="ignore"):
+            adjoint_sweep(edges, plan.with_constants(vals), adjoints, point.math)
+        return adjoints
+    try:
+        adjoint_sweep(edges, plan.with_constants(vals), adjoints, point.math)
+        if all(math.isfinite(adjoints[i]) for i in program.inputs.values()):
+            return adjoints
+    except (ValueError, ZeroDivisionError, OverflowError):
+        pass
+    adjoints, _ = _adjoint_pass(program, vals, partials, direction, False)  # raises, or:
+    raise derivative_overflow(program, next(
+        i for i in reversed(range(plan.size)) if not math.isfinite(adjoints[i] or 0.0)))
 
 
 def _adjoint_pass(program: Program, vals: list[Value], partials: LocalPartials,
