@@ -228,6 +228,8 @@ class _TextMathType:
     """The math namespace that writes formulas instead of computing numbers."""
 
     def __getattr__(self, name: str) -> Any:
+        if name not in OPS:  # e.g. `__wrapped__`, looked up by inspect and doctest
+            raise AttributeError(name)
         op = OPS[name]
 
         def build(*args: Any) -> str:
