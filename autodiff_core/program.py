@@ -136,6 +136,20 @@ class Program:
     def __str__(self) -> str:
         return self.text()
 
+    def latex(self) -> str:
+        """The program as an aligned LaTeX block (see display.py)."""
+        from .display import program_latex
+
+        return program_latex(self)
+
+    def _repr_svg_(self) -> str | None:  # Jupyter draws the graph (needs graphviz's `dot`)
+        from .display import program_svg
+
+        return program_svg(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython shows the text
+        printer.text(self.text())
+
     def __repr__(self) -> str:
         return (f"<Program: {len(self.nodes)} nodes, inputs {list(self.inputs)}, "
                 f"outputs {list(self.outputs)}>")
