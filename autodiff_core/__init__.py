@@ -12,11 +12,13 @@ from .evaluation import primal
 from .forward import forward
 from .higher import HessianResult, HvpResult, JacobianResult, hessian, hvp, hvp_program, jacobian
 from .limits import DEFAULT_LIMITS, Limits
+from .numeric import FiniteDifferences, finite_differences
 from .ops import CONSTANTS, FUNCTIONS, OPS, Op
 from .parser import parse
 from .program import Node, Program
 from .results import Pass, Result
 from .reverse import reverse
+from .symbolic import SymbolicResult, expression, swelling, symbolic_derivative
 from .tracing import abs as abs  # ad.abs, ad.max, ad.min: not in * (they shadow builtins)
 from .tracing import (
     cos,
@@ -47,6 +49,8 @@ __all__ = [
     "HessianResult", "HvpResult", "JacobianResult", "hessian", "hvp", "hvp_program", "jacobian",
     "trace", "sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "sign", "step",
     "pi", "e",
+    "FiniteDifferences", "finite_differences",
+    "SymbolicResult", "expression", "swelling", "symbolic_derivative",
 ]
 
 

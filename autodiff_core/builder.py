@@ -190,6 +190,14 @@ class GraphBuilder:
     def _op_of(self, t: Term) -> Node | None:
         return self.nodes[t.id] if isinstance(t, Var) else None
 
+    def _is_neg(self, t: Term) -> bool:
+        node = self._op_of(t)
+        return node is not None and node.op == "neg"
+
+    def _negated(self, t: Term) -> Term:
+        """The y of a term -y (only called when `_is_neg`)."""
+        return Var(self, self.nodes[t.id].args[0])
+
     def _simplified(self, op: str, args: tuple[Term, ...]) -> Term | None:
         """A simpler equal term, or None to build the node as asked."""
         if all(is_const(a) for a in args):
@@ -207,11 +215,17 @@ class GraphBuilder:
                 return y
             if is_const(y, 0.0):
                 return x
+            if self._is_neg(y):  # x + -y = x - y
+                return self.sub(x, self._negated(y))
+            if self._is_neg(x):
+                return self.sub(y, self._negated(x))
         elif op == "sub":
             if is_const(y, 0.0):
                 return x
             if is_const(x, 0.0):
                 return self.neg(y)
+            if self._is_neg(y):  # x - -y = x + y
+                return self.add(x, self._negated(y))
             if isinstance(x, Var) and isinstance(y, Var) and x.id == y.id:
                 return 0.0
         elif op == "mul":
@@ -223,6 +237,10 @@ class GraphBuilder:
                 return y
             if is_const(x, -1.0):
                 return self.neg(y)
+            if self._is_neg(y):  # x * -y = -(x * y): the sign moves out, to cancel or fold
+                return self.neg(self.mul(x, self._negated(y)))
+            if self._is_neg(x):
+                return self.neg(self.mul(self._negated(x), y))
             inner = self._op_of(y)
             if is_const(x) and inner is not None and inner.op == "mul" \
                     and self.nodes[inner.args[0]].op == CONST:
