@@ -50,7 +50,7 @@ def trace(fn: Callable[..., Any], name: str | None = None) -> Program:
     b = GraphBuilder(simplify=False)
     args = [b.input(p) for p in params]
     result = fn(*args)
-    base = name or getattr(fn, "__name__", "f")
+    base = str(name or getattr(fn, "__name__", "f"))
     if not base.isidentifier() or keyword.iskeyword(base):
         base = "f"  # a lambda is "<lambda>"
     if isinstance(result, Mapping):
