@@ -11,8 +11,10 @@ from pathlib import Path
 
 import anyio
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.middleware import BodySizeLimit, SecurityHeaders
 from app.routes import api, health, lessons, pages, render
@@ -39,6 +41,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # limit runs before anything reads the body.
     app.add_middleware(BodySizeLimit, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # A body that is not even JSON text (bad UTF-8) gets FastAPI's 422 shape too.
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            detail = [{"loc": ["body"], "type": "json_invalid",
+                       "msg": "The request body is not valid JSON text (UTF-8)."}]
+            return JSONResponse({"detail": detail}, status_code=422)
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -29,7 +29,9 @@ Outputs = Annotated[list[str] | None, Field(
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Requests: unknown keys and lax conversions ("1" for 1, 0 for false) are refused."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 # --- requests --------------------------------------------------------------------------------
