@@ -124,11 +124,13 @@ def check_point(program: ad.Program, at: Mapping[str, Any] | None, settings: Set
         if name not in program.inputs:
             raise problem(f"{name!r} is not an input of the program; its inputs are: "
                           f"{', '.join(program.inputs) or '(none)'}", ("body", "at", name),
-                          "input_error")
+                          "input_error", {"program_inputs": ",".join(program.inputs)})
     missing = [name for name in program.inputs if name not in given]
     if missing:
+        # program_inputs lets the playground fit its point to a program just typed
         raise problem(f"no value given for input {', '.join(map(repr, missing))}",
-                      ("body", "at"), "missing", {"inputs": ", ".join(missing)})
+                      ("body", "at"), "missing", {"inputs": ", ".join(missing),
+                                                  "program_inputs": ",".join(program.inputs)})
     points = grid_points(at)
     if points > settings.max_grid_points:
         raise problem(f"the grid has {points} points; the limit is {settings.max_grid_points} "
