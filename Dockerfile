@@ -5,7 +5,23 @@
 
 # Fully qualified so that podman and docker resolve the same name, and so that podman never has
 # to ask a registry which "debian" is meant.
-FROM docker.io/library/debian:bookworm-slim
+ARG BASE_IMAGE=docker.io/library/debian:bookworm-slim
+
+# Stage 1: the browser libraries the app serves itself (no CDN), exactly as package-lock.json
+# pins them. Node and npm stay in this stage; only node_modules is copied out. Install scripts are
+# not run (one of them only reports usage over the network).
+FROM ${BASE_IMAGE} AS browser-libs
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        nodejs npm ca-certificates
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN --mount=type=secret,id=ca-bundle \
+    if [ -s /run/secrets/ca-bundle ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca-bundle; fi \
+    && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=warn
+
+# Stage 2: the image that runs.
+FROM ${BASE_IMAGE}
 
 # Debian's Python 3.11 and graphviz (the `dot` binary that draws the graphs) and one small font
 # so that dot measures node labels properly. No recommends, no documentation or translations
@@ -44,6 +60,7 @@ RUN --mount=type=secret,id=ca-bundle \
 # Bytecode is compiled now because the non-root user cannot write beside the sources; pip and
 # setuptools are removed afterwards, since nothing installs anything at run time.
 COPY . ./
+COPY --from=browser-libs /build/node_modules ./node_modules
 RUN --mount=type=secret,id=ca-bundle \
     if [ -s /run/secrets/ca-bundle ]; then export PIP_CERT=/run/secrets/ca-bundle; fi \
     && pip install --no-deps -e . \
