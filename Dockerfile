@@ -3,14 +3,13 @@
 #   docker run -p 8000:8000 autodiff-lab  then open http://<this machine>:8000/
 # Every setting is an environment variable with the AUTODIFF_ prefix (docs/deployment.md).
 
-# Fully qualified so that podman and docker resolve the same name, and so that podman never has
-# to ask a registry which "debian" is meant.
-ARG BASE_IMAGE=docker.io/library/debian:bookworm-slim
+# The base is Debian 12 "bookworm" slim, named fully qualified in both stages, so that podman and
+# docker resolve the same name and podman never has to ask a registry which "debian" is meant.
 
 # Stage 1: the browser libraries the app serves itself (no CDN), exactly as package-lock.json
 # pins them. Node and npm stay in this stage; only node_modules is copied out. Install scripts are
 # not run (one of them only reports usage over the network).
-FROM ${BASE_IMAGE} AS browser-libs
+FROM docker.io/library/debian:bookworm-slim AS browser-libs
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         nodejs npm ca-certificates
@@ -21,7 +20,7 @@ RUN --mount=type=secret,id=ca-bundle \
     && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=warn
 
 # Stage 2: the image that runs.
-FROM ${BASE_IMAGE}
+FROM docker.io/library/debian:bookworm-slim
 
 # Debian's Python 3.11 and graphviz (the `dot` binary that draws the graphs) and one small font
 # so that dot measures node labels properly. No recommends, no documentation or translations
@@ -67,7 +66,8 @@ RUN --mount=type=secret,id=ca-bundle \
     && python -m compileall -q app autodiff_core \
     && pip uninstall -y -q pip setuptools
 
-# A system user with no home and no shell; numeric so that orchestrators can check non-root.
+# An unprivileged user with no home and no login shell; USER is numeric so that orchestrators
+# can verify that the container does not run as root.
 RUN useradd --uid 10001 --user-group --no-create-home --no-log-init --home-dir /nonexistent \
         --shell /usr/sbin/nologin autodiff
 USER 10001:10001
