@@ -10,7 +10,9 @@ class Limits:
     max_source_chars: int = 5_000_000
     max_statements: int = 200_000
     max_nodes: int = 200_000
-    max_depth: int = 500  # nesting of the expression tree within one statement
+    # Depth of the expression tree within one statement: `x + x + ... + x` is as deep as it is
+    # long, so the default admits a 100,000-term expression (every walk is iterative).
+    max_depth: int = 200_000
     max_number: float = 1e300  # magnitude of a literal
 
 

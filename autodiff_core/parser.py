@@ -9,7 +9,10 @@ as Python. Every other construct is rejected with what it is and where (line, co
 from __future__ import annotations
 
 import ast
+import bisect
 import math
+import sys
+import threading
 from dataclasses import dataclass
 
 from .errors import ExpressionError
@@ -90,7 +93,7 @@ class _Source:
 
     def original_column(self, line: int, translated_col: int) -> int:
         """0-based translated column -> 0-based column in the user's text."""
-        return translated_col - sum(1 for c in self.shifts.get(line, ()) if c < translated_col)
+        return translated_col - bisect.bisect_left(self.shifts.get(line, ()), translated_col)
 
     def snippet(self, line: int | None) -> str | None:
         if line is None or not 1 <= line <= len(self.lines):
@@ -143,7 +146,7 @@ class _Builder:
                 first_assigned.setdefault(target.id, index)
         for index, stmt in enumerate(statements):
             value = stmt.value if isinstance(stmt, ast.Assign | ast.AugAssign | ast.Expr) else None
-            loads = [n for n in ast.walk(value) if isinstance(n, ast.Name)] if value else []
+            loads = _names_in(value) if value else []
             if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
                 loads.insert(0, stmt.target)  # `c += 1` reads c
             for name in sorted(loads, key=lambda n: (n.lineno, n.col_offset)):
@@ -211,21 +214,24 @@ class _Builder:
         return node_id
 
     def expression(self, root: ast.expr) -> int:
-        """Post-order walk with an explicit stack: deep expressions cannot overflow Python's."""
-        stack: list[tuple[ast.expr, bool, int]] = [(root, False, 1)]
+        """Post-order walk with an explicit stack: deep expressions cannot overflow Python's.
+
+        A stack entry is (node, depth, number of children), the count -1 until it is visited.
+        """
+        stack: list[tuple[ast.expr, int, int]] = [(root, 1, -1)]
         results: list[int] = []
+        max_depth = self.limits.max_depth
         while stack:
-            node, visited, depth = stack.pop()
-            if not visited:
-                if depth > self.limits.max_depth:
+            node, depth, count = stack.pop()
+            if count < 0:
+                if depth > max_depth:
                     raise self.error(f"the expression is nested more than "
-                                     f"{self.limits.max_depth} levels deep (limit max_depth)",
+                                     f"{max_depth} levels deep (limit max_depth)",
                                      node, limit="max_depth")
                 children = self.children(node)
-                stack.append((node, True, depth))
-                stack.extend((c, False, depth + 1) for c in reversed(children))
+                stack.append((node, depth, len(children)))
+                stack.extend([(c, depth + 1, -1) for c in reversed(children)])
             else:
-                count = len(self.children(node))
                 args = tuple(results[len(results) - count:]) if count else ()
                 del results[len(results) - count:]
                 results.append(self.node_for(node, args))
@@ -292,7 +298,7 @@ class _Builder:
         return number
 
     def node_for(self, node: ast.expr, args: tuple[int, ...]) -> int:
-        line, _ = self.where(node)
+        line = node.lineno
         if isinstance(node, ast.Constant):
             return self.emit(CONST, value=self.literal(node), line=line, at=node)
         if isinstance(node, ast.Name):
@@ -317,6 +323,23 @@ class _Builder:
         return self.emit(FUNCTIONS[node.func.id].name, args, line=line, at=node)
 
 
+def _names_in(expr: ast.AST) -> list[ast.Name]:
+    """Every name in an expression (a plain stack walk: `ast.walk` is generic and slower)."""
+    names: list[ast.Name] = []
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name):
+            names.append(node)
+        elif isinstance(node, ast.BinOp):
+            stack += (node.left, node.right)
+        elif isinstance(node, ast.UnaryOp):
+            stack.append(node.operand)
+        elif not isinstance(node, ast.Constant):
+            stack.extend(ast.iter_child_nodes(node))
+    return names
+
+
 def _target(stmt: ast.stmt) -> ast.Name | None:
     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
             and isinstance(stmt.targets[0], ast.Name):
@@ -326,9 +349,14 @@ def _target(stmt: ast.stmt) -> ast.Name | None:
     return None
 
 
-def _parse_python(source: _Source, translated: str) -> ast.Module:
+def _parse_python(source: _Source, translated: str, limits: Limits) -> ast.Module:
     try:
-        return ast.parse(translated, mode="exec")
+        try:
+            return ast.parse(translated, mode="exec")
+        except RecursionError:
+            if limits.max_depth <= _PLAIN_DEPTH:
+                raise
+            return _parse_deep(translated, limits.max_depth)
     except SyntaxError as exc:
         line = exc.lineno or 1
         col = source.original_column(line, (exc.offset or 1) - 1) + 1
@@ -340,6 +368,38 @@ def _parse_python(source: _Source, translated: str) -> ast.Module:
                               limit="max_depth") from None
     except ValueError as exc:  # e.g. an integer literal with thousands of digits
         raise ExpressionError(f"cannot read the program: {exc}", 1, 1) from None
+
+
+# CPython builds the syntax tree recursively and gives up at 3x the recursion limit, which a
+# long flat expression (`x + x + ... + x` is a tree as deep as it has terms) soon reaches.
+_PLAIN_DEPTH = 2000
+_DEEP_LOCK = threading.Lock()
+
+
+def _parse_deep(translated: str, max_depth: int) -> ast.Module:
+    """ast.parse in a thread with a large stack, with the recursion limit raised just for it."""
+    outcome: list[ast.Module | BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(ast.parse(translated, mode="exec"))
+        except BaseException as exc:  # handed to the caller's thread
+            outcome.append(exc)
+
+    with _DEEP_LOCK:
+        old_limit, old_stack = sys.getrecursionlimit(), threading.stack_size()
+        try:
+            sys.setrecursionlimit(max(old_limit, max_depth // 3 + 100))
+            threading.stack_size(max(old_stack, (64 + max_depth // 2000) * 2**20))
+            thread = threading.Thread(target=run, name="deep-parse")
+            thread.start()
+            thread.join()
+        finally:
+            threading.stack_size(old_stack)
+            sys.setrecursionlimit(old_limit)
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
 
 
 def parse(source: str, outputs: list[str] | None = None, limits: Limits | None = None) -> Program:
@@ -359,7 +419,7 @@ def parse(source: str, outputs: list[str] | None = None, limits: Limits | None =
     if "\x00" in source:
         raise ExpressionError("the program contains a NUL character", 1, 1)
     src, translated = _Source.translate(source)
-    module = _parse_python(src, translated)
+    module = _parse_python(src, translated, limits)
     statements = module.body
     if not statements:
         raise ExpressionError(f"the program is empty: {_HINT}", 1, 1)
