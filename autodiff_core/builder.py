@@ -90,6 +90,11 @@ class Var:
         raise TypeError("a traced value has no truth value: `if`, `and`, `or` and comparisons "
                         "on inputs cannot be traced; use ad.max, ad.min, ad.relu or ad.abs")
 
+    def _compare(self, other: Any) -> bool:
+        return self.__bool__()
+
+    __lt__ = __le__ = __gt__ = __ge__ = _compare
+
     def __float__(self) -> float:
         raise TypeError("a traced value is a graph node, not a number: use the ad.* functions "
                         "(ad.sin, ad.exp, ...) instead of math.* on traced values")
