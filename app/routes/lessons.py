@@ -28,7 +28,7 @@ from app.engine import (
     settings_of,
 )
 from app.lessons import BY_SLUG, LESSONS, neighbours
-from app.schemas import FiniteFloat, Source, Strict
+from app.schemas import FiniteFloat, Outputs, Source, Strict
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[2] / "templates")
 
@@ -72,6 +72,7 @@ class QuizRequest(Strict):
     at: QuizPoint = Field(default_factory=dict)
     mode: QuizMode = "reverse"
     wrt: Wrt = None
+    outputs: Outputs = None
 
 
 class CheckRequest(QuizRequest):
@@ -122,7 +123,7 @@ def _quiz(program: ad.Program, body: QuizRequest) -> quiz.Quiz:
 
 async def _build(body: QuizRequest, request: Request) -> tuple[ad.Program, quiz.Quiz]:
     settings = settings_of(request)
-    program = await run_job(request, parse_program, body.source, None, settings)
+    program = await run_job(request, parse_program, body.source, body.outputs, settings)
     # one pass for the quiz and one per other input or output for the seed mistakes
     check_point(program, body.at, settings, passes=1 + len(program.inputs) +
                 len(program.outputs))

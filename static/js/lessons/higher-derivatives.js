@@ -1,0 +1,4 @@
+/** placeholder until the analysis endpoints land */
+import { mountQuizzes } from "./quiz.js";
+
+mountQuizzes();

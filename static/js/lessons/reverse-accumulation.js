@@ -1,0 +1,76 @@
+/**
+ * Lesson 5: the reverse sweep of the server's trace, one step at a time. Each step lists the
+ * contributions it passes back; a contribution that lands on an adjoint which already holds
+ * something (a fork) shows the addition.
+ */
+
+import { differentiate, formatNumber, showError } from "./client.js";
+import { mountQuizzes } from "./quiz.js";
+
+const SOURCE = "a = x*y; b = a + x; f = a*b";
+const AT = { x: 2, y: 3 };
+const BAR = "\u0304";
+const $ = (id) => document.getElementById(id);
+const body = $("reverse-table").querySelector("tbody");
+const state = { result: null, shown: 0, labels: new Map() };
+
+const name = (id) => (state.labels.get(id) ? `${id} (${state.labels.get(id)})` : id);
+
+function contributionItem(c) {
+  const li = document.createElement("li");
+  const target = `v${BAR}${c.to.slice(1)}`;
+  let text = `${target} += ${formatNumber(c.contribution)} (local ${c.formula} = ${formatNumber(c.local)})`;
+  if (c.adjoint_before !== 0) {
+    text += ` — fork: ${formatNumber(c.adjoint_before)} + ${formatNumber(c.contribution)} = ${formatNumber(c.adjoint_after)}`;
+    li.className = "fork";
+  }
+  li.textContent = text;
+  return li;
+}
+
+function render() {
+  const steps = state.result.passes[0].steps;
+  const rows = steps.slice(0, state.shown).map((step, i) => {
+    const tr = document.createElement("tr");
+    if (i === state.shown - 1) tr.classList.add("is-current");
+    const th = document.createElement("th");
+    th.scope = "row";
+    th.textContent = String(i + 1);
+    const node = document.createElement("td");
+    node.textContent = name(step.node);
+    const adjoint = document.createElement("td");
+    adjoint.className = "derivative";
+    adjoint.textContent = `v${BAR}${step.node.slice(1)} = ${formatNumber(step.adjoint)}`;
+    const list = document.createElement("td");
+    const ul = document.createElement("ul");
+    ul.append(...step.contributions.map(contributionItem));
+    list.append(step.contributions.length ? ul : `an input: ∂f/∂${step.label} = ${formatNumber(step.adjoint)}`);
+    tr.append(th, node, adjoint, list);
+    return tr;
+  });
+  body.replaceChildren(...rows);
+  const d = state.result.derivatives.f;
+  $("reverse-status").textContent = state.shown >= steps.length
+    ? `One reverse pass, every input: ∂f/∂x = ${formatNumber(d.x)}, ∂f/∂y = ${formatNumber(d.y)}.`
+    : `Step ${state.shown} of ${steps.length} of the reverse sweep (seed f̄ = 1).`;
+}
+
+async function load() {
+  try {
+    state.result = await differentiate({ source: SOURCE, at: AT, mode: "reverse" });
+    for (const n of state.result.graph.nodes) state.labels.set(n.id, n.label);
+    state.shown = 1;
+    render();
+  } catch (e) {
+    showError($("reverse-error"), e);
+  }
+}
+
+$("trace-step").addEventListener("click", () => {
+  state.shown = Math.min(state.shown + 1, state.result.passes[0].steps.length);
+  render();
+});
+$("trace-all").addEventListener("click", () => { state.shown = state.result.passes[0].steps.length; render(); });
+$("trace-reset").addEventListener("click", () => { state.shown = 1; render(); });
+load();
+mountQuizzes();
