@@ -72,7 +72,8 @@ def number(x: float) -> str:
 def to_dot(program: ad.Program, annotations: Annotations | None = None) -> str:
     """DOT source: inputs on the left, outputs on the right, one element id per node/edge."""
     out = ["digraph program {",
-           f'  graph [rankdir=LR, bgcolor="transparent", nodesep=0.25, ranksep=0.35, '
+           # room around each node for the playground's value, derivative and edge labels
+           f'  graph [rankdir=LR, bgcolor="transparent", nodesep=0.55, ranksep=0.85, '
            f'fontname={quote(FONT)}];',
            f"  node [fontname={quote(FONT)}, fontsize=12];",
            "  edge [arrowsize=0.7];"]
