@@ -33,12 +33,21 @@ class EvaluationError(AutodiffError, ValueError):
 
     def __init__(self, message: str, node: str | None = None, op: str | None = None,
                  args: tuple[float, ...] = (), name: str | None = None):
+        super().__init__(message)
         self.message = message
         self.node = node
         self.op = op
-        self.args = args
+        self.args = args  # replaces Exception.args (hence __str__ and __reduce__ below)
         self.name = name
-        super().__init__(message)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"EvaluationError({self.message!r}, node={self.node!r}, args={self.args!r})"
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.message, self.node, self.op, self.args, self.name)
 
 
 class InputError(AutodiffError, ValueError):

@@ -18,6 +18,7 @@ These sweeps record no trace; the traced sweeps in forward.py and reverse.py do.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +46,7 @@ class _Probe:
         return lambda *args: None
 
 
+@functools.cache
 def classify(rule: PartialRule, arity: int) -> float | _Placeholder | None:
     """A constant partial (a number), one operand (a placeholder), or None for a formula."""
     result = rule(_Probe(), _OUT, _X, _Y) if arity == 2 else rule(_Probe(), _OUT, _X)
