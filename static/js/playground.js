@@ -1,0 +1,398 @@
+/**
+ * playground.js — wires the playground page: editor, point, mode -> API -> graph, trace
+ * table and player. The other modules each do one job; this one only connects them.
+ *
+ * Every change re-runs (debounced) and writes the state into the URL (url-state.js).
+ * The SVG is fetched again only when the program text changes; a new point or mode only
+ * replays a new trace on the same drawing.
+ *
+ * For tests and measurements it leaves performance marks: "graph-drawn" when a drawing is
+ * in the page, and a "playground-step" measure for each animation step drawn. The page's
+ * <body data-run="n" data-status="ready|error|busy"> tells when a run has finished.
+ */
+
+import { ApiError, differentiate, renderSvg } from "./api.js";
+import { Player } from "./animation.js";
+import { GraphView } from "./graph.js";
+import { buildTimeline, describe, formatNumber, frameOfNode, passCaption, stateAt } from "./timeline.js";
+import { TraceTable } from "./trace-table.js";
+import { readState, writeState } from "./url-state.js";
+
+const $ = (id) => document.getElementById(id);
+const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
+const SOURCE_DELAY = 350; // ms after the last keystroke before the program is sent
+const POINT_DELAY = 200;
+
+const els = {
+  source: $("source"), sourceError: $("source-error"), pointFields: $("point-fields"),
+  seed: $("seed"), output: $("output"), seedField: $("seed-field"), outputField: $("output-field"),
+  summary: $("summary"), problem: $("problem"), caption: $("step-caption"), passCaption: $("pass-caption"),
+  play: $("play"), playIcon: $("play-icon"), scrubber: $("scrubber"), stepCount: $("step-count"),
+  speed: $("speed"),
+};
+
+const state = readState();
+let timeline = null;
+let drawnSource = null; // the program text the current drawing belongs to
+let inputNames = [];
+let controller = null;
+let runs = 0;
+let timer = null;
+
+const graph = new GraphView($("graph"), { onNodeClick: jumpTo });
+const table = new TraceTable($("trace"), { onRowClick: jumpTo });
+const player = new Player({ onFrame: drawFrame, onChange: updateControls });
+
+// --- drawing one frame -------------------------------------------------------------------
+
+function drawFrame(k) {
+  if (!timeline) return;
+  const start = performance.now();
+  const s = stateAt(timeline, k);
+  graph.apply(s);
+  table.apply(s);
+  els.caption.textContent = `Step ${k + 1}: ${describe(timeline, k)}`;
+  els.passCaption.textContent = passCaption(timeline, k);
+  performance.measure("playground-step", { start, end: performance.now() });
+  if (performance.getEntriesByName("playground-step").length > 2000) performance.clearMeasures("playground-step");
+}
+
+function updateControls() {
+  const count = player.count;
+  els.scrubber.max = String(Math.max(0, count - 1));
+  els.scrubber.value = String(player.index < 0 ? 0 : player.index);
+  els.scrubber.disabled = count === 0;
+  els.stepCount.textContent = count ? `${player.index + 1} / ${count}` : "0 / 0";
+  els.scrubber.setAttribute("aria-valuetext", count ? `Step ${player.index + 1} of ${count}` : "No steps");
+  els.play.setAttribute("aria-label", player.playing ? "Pause" : "Play");
+  els.playIcon.textContent = player.playing ? "❚❚" : "▶";
+  document.body.classList.toggle("is-playing", player.playing);
+}
+
+function jumpTo(id) {
+  if (!timeline) return;
+  const k = frameOfNode(timeline, id, player.index);
+  if (k >= 0) {
+    player.pause();
+    player.seek(k);
+  }
+}
+
+// --- the point: one number field and one slider per input --------------------------------
+
+function sliderRange(value) {
+  const low = Math.min(-5, Math.floor(value) - 5);
+  const high = Math.max(5, Math.ceil(value) + 5);
+  return [low, high];
+}
+
+function buildPointFields(names) {
+  inputNames = names;
+  if (!names.length) {
+    els.pointFields.replaceChildren(Object.assign(document.createElement("p"),
+      { className: "help", textContent: "This program has no inputs." }));
+    return;
+  }
+  const rows = names.map((name) => {
+    const value = state.at[name];
+    const row = document.createElement("div");
+    row.className = "point-row";
+    const label = Object.assign(document.createElement("label"), { htmlFor: `in-${name}`, textContent: name });
+    label.className = "point-name";
+    const number = Object.assign(document.createElement("input"), {
+      type: "number", id: `in-${name}`, step: "any", value: String(value), inputMode: "decimal",
+    });
+    number.dataset.input = name;
+    const slider = Object.assign(document.createElement("input"), {
+      type: "range", id: `in-${name}-slider`, step: "0.1", value: String(value),
+    });
+    [slider.min, slider.max] = sliderRange(value).map(String);
+    slider.setAttribute("aria-label", `${name} slider`);
+    slider.dataset.input = name;
+    number.addEventListener("input", () => {
+      const v = number.valueAsNumber;
+      if (!Number.isFinite(v)) return;
+      const [low, high] = sliderRange(v);
+      if (v < Number(slider.min)) slider.min = String(low);
+      if (v > Number(slider.max)) slider.max = String(high);
+      slider.value = String(v);
+      state.at[name] = v;
+      schedule(POINT_DELAY);
+    });
+    slider.addEventListener("input", () => {
+      number.value = slider.value;
+      state.at[name] = Number(slider.value);
+      schedule(POINT_DELAY);
+    });
+    row.append(label, number, slider);
+    return row;
+  });
+  els.pointFields.replaceChildren(...rows);
+}
+
+/** Make the point, seed and output fit the program's inputs and outputs. */
+function fitPoint(names) {
+  const point = {};
+  for (const name of names) point[name] = Number.isFinite(state.at[name]) ? state.at[name] : 1;
+  state.at = point;
+  if (state.seed && !names.includes(state.seed)) state.seed = "";
+  const same = names.length === inputNames.length && names.every((n, i) => n === inputNames[i]);
+  if (!same) buildPointFields(names);
+}
+
+function fillSelect(select, names, chosen, everyText) {
+  const options = [new Option(everyText, "")].concat(names.map((n) => new Option(n, n)));
+  const current = [...select.options].map((o) => o.value).join("\n");
+  if (current !== options.map((o) => o.value).join("\n")) select.replaceChildren(...options);
+  select.value = names.includes(chosen) ? chosen : "";
+}
+
+function showModeFields() {
+  els.seedField.hidden = state.mode !== "forward";
+  els.outputField.hidden = state.mode !== "reverse";
+  for (const radio of document.querySelectorAll('input[name="mode"]')) radio.checked = radio.value === state.mode;
+}
+
+// --- messages -----------------------------------------------------------------------------
+
+function showSourceError(error) {
+  if (!error) {
+    els.sourceError.hidden = true;
+    els.sourceError.replaceChildren();
+    els.source.removeAttribute("aria-invalid");
+    return;
+  }
+  const message = error.message.replace(/^line \d+, column \d+: /, "");
+  const parts = [];
+  const where = document.createElement("p");
+  where.className = "error-where";
+  if (error.line) {
+    const go = Object.assign(document.createElement("button"), { type: "button", className: "link-button",
+      textContent: `Line ${error.line}, column ${error.column ?? 1}` });
+    go.setAttribute("aria-label", `Line ${error.line}, column ${error.column ?? 1}: put the cursor there`);
+    go.addEventListener("click", () => placeCursor(error.line, error.column ?? 1));
+    where.append(go, `: ${message}`);
+  } else {
+    where.textContent = message;
+  }
+  parts.push(where);
+  const text = els.source.value.split("\n")[(error.line || 0) - 1];
+  if (error.line && text !== undefined) {
+    const pre = document.createElement("pre");
+    pre.className = "error-snippet";
+    pre.setAttribute("aria-hidden", "true");
+    pre.textContent = `${text}\n${" ".repeat(Math.max(0, (error.column ?? 1) - 1))}^`;
+    parts.push(pre);
+  }
+  els.sourceError.replaceChildren(...parts);
+  els.sourceError.hidden = false;
+  els.source.setAttribute("aria-invalid", "true");
+}
+
+function placeCursor(line, column) {
+  const lines = els.source.value.split("\n");
+  let offset = 0;
+  for (let i = 0; i < line - 1 && i < lines.length; i += 1) offset += lines[i].length + 1;
+  offset += column - 1;
+  els.source.focus();
+  els.source.setSelectionRange(offset, offset + 1);
+}
+
+function showProblem(text) {
+  els.problem.hidden = !text;
+  els.problem.textContent = text || "";
+}
+
+function derivativeName(output, input, partial) {
+  return partial ? `∂${output}/∂${input}` : `d${output}/d${input}`;
+}
+
+function showSummary(result) {
+  const outputs = Object.keys(result.graph.outputs);
+  const inputs = Object.keys(result.graph.inputs);
+  const lines = [];
+  const point = inputs.map((n) => `${n} = ${formatNumber(result.values[n])}`).join(", ");
+  for (const out of outputs) {
+    const p = document.createElement("p");
+    p.className = "summary-value";
+    p.textContent = `${out} = ${formatNumber(result.values[out])}`;
+    if (point) p.append(Object.assign(document.createElement("span"), { className: "at", textContent: ` at ${point}` }));
+    lines.push(p);
+  }
+  const list = document.createElement("ul");
+  list.className = "summary-derivatives";
+  for (const [out, row] of Object.entries(result.derivatives)) {
+    for (const [input, value] of Object.entries(row)) {
+      const li = document.createElement("li");
+      li.dataset.output = out;
+      li.dataset.input = input;
+      li.textContent = `${derivativeName(out, input, inputs.length > 1)} = ${formatNumber(value)}`;
+      list.append(li);
+    }
+  }
+  if (list.children.length) lines.push(list);
+  els.summary.replaceChildren(...lines);
+}
+
+// --- running the program ------------------------------------------------------------------
+
+function schedule(delay) {
+  clearTimeout(timer);
+  writeState(state);
+  timer = setTimeout(run, delay);
+}
+
+function request() {
+  const body = { source: state.source, at: state.at, mode: state.mode };
+  if (state.mode === "forward" && state.seed) body.seed = state.seed;
+  if (state.mode === "reverse" && state.output) body.cotangent = state.output;
+  return body;
+}
+
+/** Differentiate; if the point does not match the program's inputs, fit it and ask again. */
+async function differentiateFitting(signal) {
+  try {
+    return await differentiate(request(), { signal });
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.field !== "at" || !error.inputs) throw error;
+    fitPoint(error.inputs);
+    state.output = "";
+    return differentiate(request(), { signal });
+  }
+}
+
+function setStatus(status) {
+  document.body.dataset.status = status;
+  document.body.dataset.run = String(runs);
+}
+
+async function run() {
+  clearTimeout(timer);
+  if (controller) controller.abort();
+  controller = new AbortController();
+  const { signal } = controller;
+  const source = state.source;
+  setStatus("busy");
+  const drawing = source !== drawnSource
+    ? renderSvg({ source }, { signal }).then((svg) => ({ svg }), (error) => ({ error }))
+    : null;
+  let result = null;
+  let failure = null;
+  try {
+    result = await differentiateFitting(signal);
+  } catch (error) {
+    if (error.name === "AbortError") return;
+    failure = error instanceof ApiError ? error : new ApiError("Something went wrong in the page.");
+  }
+  const drawn = drawing ? await drawing : null;
+  if (signal.aborted) return;
+  runs += 1;
+  const programError = failure && failure.line !== null && !failure.node;
+  showSourceError(programError ? failure : null);
+  graph.setStale(programError);
+  if (programError) {
+    showProblem("");
+    setStatus("error");
+    return; // keep the last good drawing and trace, dimmed, while the learner types
+  }
+
+  if (drawn) {
+    if (drawn.error) {
+      if (drawn.error.name === "AbortError") return;
+      graph.showMessage(`The graph is not drawn: ${drawn.error.message}`);
+    } else {
+      graph.show(drawn.svg, result ? result.graph : null);
+      performance.mark("graph-drawn");
+    }
+    drawnSource = source;
+  }
+
+  if (failure) {
+    player.load(0);
+    timeline = null;
+    const where = failure.node ? ` (at node ${failure.node}${failure.line ? `, line ${failure.line}` : ""})` : "";
+    showProblem(`${failure.message}${where}. Try another point or program.`);
+    graph.markError(failure.node);
+    table.clear("No trace: the program cannot be differentiated at this point.");
+    els.summary.replaceChildren();
+    els.caption.textContent = "";
+    els.passCaption.textContent = "";
+    setStatus("error");
+    writeState(state);
+    return;
+  }
+
+  showProblem("");
+  graph.markError(null);
+  fitPoint(Object.keys(result.graph.inputs));
+  fillSelect(els.seed, Object.keys(result.graph.inputs), state.seed, "every input, one pass each");
+  fillSelect(els.output, Object.keys(result.graph.outputs), state.output, "every output, one pass each");
+  writeState(state);
+  showSummary(result);
+  timeline = buildTimeline(result);
+  table.build(timeline);
+  const last = timeline.frames.length - 1;
+  if (reducedMotion.matches) {
+    player.load(timeline.frames.length, last); // stepped display: the finished picture
+  } else {
+    player.load(timeline.frames.length, 0);
+    player.play();
+  }
+  setStatus("ready");
+}
+
+// --- controls -------------------------------------------------------------------------------
+
+els.source.addEventListener("input", () => {
+  state.source = els.source.value;
+  schedule(SOURCE_DELAY);
+});
+for (const radio of document.querySelectorAll('input[name="mode"]')) {
+  radio.addEventListener("change", () => {
+    state.mode = radio.value;
+    showModeFields();
+    schedule(0);
+  });
+}
+els.seed.addEventListener("change", () => { state.seed = els.seed.value; schedule(0); });
+els.output.addEventListener("change", () => { state.output = els.output.value; schedule(0); });
+els.speed.addEventListener("change", () => player.setSpeed(Number(els.speed.value)));
+els.scrubber.addEventListener("input", () => { player.pause(); player.seek(Number(els.scrubber.value)); });
+$("play").addEventListener("click", () => player.toggle());
+$("restart").addEventListener("click", () => player.restart());
+$("back").addEventListener("click", () => player.step(-1));
+$("forward").addEventListener("click", () => player.step(1));
+$("end").addEventListener("click", () => player.end());
+$("zoom-in").addEventListener("click", () => graph.zoomIn());
+$("zoom-out").addEventListener("click", () => graph.zoomOut());
+$("zoom-fit").addEventListener("click", () => graph.fit());
+let resizeTimer = null;
+window.addEventListener("resize", () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(() => graph.resize(), 150);
+});
+
+// Shortcuts work anywhere except while typing; Space is left to buttons and links it activates.
+document.addEventListener("keydown", (event) => {
+  if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+  const target = event.target;
+  if (target.closest && target.closest("textarea, input, select, [contenteditable='true']")) return;
+  const native = target.closest && target.closest("button, a, summary");
+  const actions = {
+    " ": () => player.toggle(), k: () => player.toggle(),
+    ArrowRight: () => player.step(1), ArrowLeft: () => player.step(-1),
+    Home: () => player.restart(), End: () => player.end(),
+  };
+  const action = actions[event.key];
+  if (!action || (event.key === " " && native)) return;
+  event.preventDefault();
+  action();
+});
+
+// --- start ----------------------------------------------------------------------------------
+
+els.source.value = state.source;
+showModeFields();
+buildPointFields(Object.keys(state.at));
+updateControls();
+run();

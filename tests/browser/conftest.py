@@ -1,0 +1,107 @@
+"""Browser fixtures: a real uvicorn on a free loopback port, one headless Debian chromium for
+the session (launched by Playwright with executable_path: no browser download), and a `page`
+that fails its test on any console error or any request leaving the server's origin."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, Route, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+# The API answers bad programs with a 422 on purpose; Chromium logs each failed fetch as a
+# console error. Those, and only those, are expected.
+EXPECTED_CONSOLE = re.compile(r"Failed to load resource: the server responded with a status "
+                              r"of 422")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real app under uvicorn (`python -m app`), as the classroom runs it."""
+    port = free_port()
+    env = {**os.environ, "AUTODIFF_HOST": "127.0.0.1", "AUTODIFF_PORT": str(port),
+           "AUTODIFF_WORKERS": "1"}
+    log = (tmp_path_factory.mktemp("server") / "uvicorn.log").open("w")
+    process = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env,
+                               stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the server did not start; see {log.name}")
+        time.sleep(0.1)
+    yield url
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Watch:
+    """What a page did that it should not: console errors and requests off the origin."""
+
+    def __init__(self) -> None:
+        self.console_errors: list[str] = []
+        self.outside_requests: list[str] = []
+
+
+@pytest.fixture
+def watch() -> Watch:
+    return Watch()
+
+
+@pytest.fixture
+def page(browser: Browser, server: str, watch: Watch) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=server)
+
+    def guard(route: Route) -> None:
+        url = route.request.url
+        if url == server or url.startswith(server + "/"):
+            route.continue_()
+        else:
+            watch.outside_requests.append(url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    page.on("console", lambda m: watch.console_errors.append(m.text)
+            if m.type == "error" and not EXPECTED_CONSOLE.search(m.text) else None)
+    page.on("pageerror", lambda e: watch.console_errors.append(f"uncaught: {e}"))
+    yield page
+    context.close()
+    assert watch.outside_requests == [], "requests left the server's origin"
+    assert watch.console_errors == [], "the page logged errors"
