@@ -66,8 +66,9 @@ def reverse(program: Program, at: Mapping[str, Any] | None = None,
             else:
                 directional = directional or {}
                 directional[in_name] = value
-    if cotangent is not None:  # only the swept outputs have derivatives
-        derivatives = {k: v for k, v in derivatives.items() if v}
+    if cotangent is not None:  # only the swept outputs have derivatives (even with no inputs)
+        swept = {unit for _, unit in unit_directions(outputs, cotangent, "cotangent")}
+        derivatives = {k: v for k, v in derivatives.items() if k in swept}
     values = named_values(program, vals, point)
     return Result("reverse", values, derivatives, passes,
                   primal_steps(program, vals) if trace else [], directional,
