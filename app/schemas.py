@@ -53,9 +53,7 @@ class DifferentiateRequest(Strict):
 
 class HessianRequest(Strict):
     source: Source
-    at: Annotated[dict[str, FiniteFloat], Field(description="A number for every input.",
-                                                examples=[{"w": 1.0}])] = \
-        Field(default_factory=dict)
+    at: Point = Field(default_factory=dict)
     output: str | None = Field(None, description="The output to differentiate twice; by "
                                                  "default the program's (only) output.")
 
@@ -191,10 +189,11 @@ class DifferentiateResponse(BaseModel):
 
 class HessianResponse(BaseModel):
     output: str
-    value: float | None
-    gradient: dict[str, float | None]
-    hessian: dict[str, dict[str, float | None]] = Field(
+    value: Value
+    gradient: dict[str, Value]
+    hessian: dict[str, dict[str, Value]] = Field(
         description="`hessian[a][b]` = second derivative with respect to inputs a and b.")
+    invalid_points: int = Field(0, description="Grid points where something is undefined.")
 
 
 class Problem(BaseModel):
