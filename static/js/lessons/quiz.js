@@ -110,6 +110,7 @@ export function mountQuiz(container) {
 
   async function judge(revealing) {
     const q = state.quiz.questions[state.index];
+    delete feedback.dataset.verdict; // set again once the server has judged
     const text = input.value.trim().replace(",", ".");
     const answer = Number(text);
     if (!revealing && (text === "" || !Number.isFinite(answer))) {

@@ -1,0 +1,160 @@
+"""The lessons in headless Chromium: they load cleanly, respond, teach the right numbers,
+pass axe-core, and are photographed at projector and phone widths for docs/lessons.md.
+
+The `page` fixture (tests/browser/conftest.py) fails a test on any console error or any
+request that leaves the server's origin.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from app.lessons import BY_SLUG, LESSONS
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "images" / "lessons"
+AXE = Axe()
+TIMEOUT = 10_000
+
+
+def settle(page: Page) -> None:
+    """Wait until every exercise has its questions and the page's requests are done."""
+    page.wait_for_load_state("networkidle")
+    for quiz in page.locator("[data-quiz]").all():
+        expect(quiz).to_have_attribute("data-ready", "true", timeout=TIMEOUT)
+
+
+def serious_violations(page: Page) -> list[str]:
+    results = AXE.run(page).response["violations"]
+    return [f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)" for v in results
+            if v.get("impact") in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("path", ["/"] + [lesson.url for lesson in LESSONS],
+                         ids=["index"] + [lesson.slug for lesson in LESSONS])
+def test_page_loads_cleanly_passes_axe_and_is_photographed(page: Page, path: str) -> None:
+    page.goto(path)
+    settle(page)
+    assert serious_violations(page) == []
+    name = "index" if path == "/" else path.rsplit("/", 1)[1]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}-1280.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(300)  # plots follow the container's new width
+    # nothing wider than the phone: no sideways scrolling of the page itself
+    assert page.evaluate("document.documentElement.scrollWidth") <= 392
+    page.screenshot(path=str(SHOTS / f"{name}-390.png"), full_page=True)
+    if path != "/":
+        lesson = BY_SLUG[name]
+        nav = page.get_by_role("navigation", name="Previous and next lesson")
+        if lesson.number < len(LESSONS):
+            expect(nav.locator("a[rel=next]")).to_have_attribute(
+                "href", LESSONS[lesson.number].url)
+        assert "/playground?source=" in (page.locator("#playground-link").get_attribute("href")
+                                         or "")
+
+
+def test_chain_rule_shows_36_at_w_1_and_follows_the_slider(page: Page) -> None:
+    page.goto(BY_SLUG["chain-rule"].url)
+    expect(page.locator("#dydw")).to_have_text("36", timeout=TIMEOUT)
+    expect(page.locator("#dxdw")).to_have_text("3")
+    expect(page.locator("#dydx")).to_have_text("12")
+    expect(page.locator("#chain-graph svg")).to_be_visible()
+    slider = page.get_by_label("w", exact=True)
+    slider.focus()
+    for _ in range(10):  # step 0.1: w = 2, so dy/dw = 36 w = 72
+        page.keyboard.press("ArrowRight")
+    expect(page.locator("#w-out")).to_have_text("2")
+    expect(page.locator("#dydw")).to_have_text("72", timeout=TIMEOUT)
+    expect(page.locator("#dydx")).to_have_text("24")
+    assert "w%3D2" in (page.locator("#playground-link").get_attribute("href") or "")
+
+
+def answer(page: Page, quiz_index: int, value: str) -> tuple[str, str]:
+    quiz = page.locator("[data-quiz]").nth(quiz_index)
+    quiz.locator("input").fill(value)
+    quiz.get_by_role("button", name="Check").click()
+    feedback = quiz.locator(".quiz-feedback")
+    expect(feedback).to_have_attribute("data-verdict", re.compile(".+"), timeout=TIMEOUT)
+    verdict = feedback.get_attribute("data-verdict") or ""
+    return verdict, feedback.inner_text()
+
+
+def next_question(page: Page, quiz_index: int) -> None:
+    page.locator("[data-quiz]").nth(quiz_index).get_by_role("button", name="Next question").click()
+
+
+def test_exercise_right_and_wrong_in_each_known_way(page: Page) -> None:
+    # Lesson 5: a = x*y; b = a + x; f = a*b at x = 2, y = 3. Questions in sweep order:
+    # b̄ = 6, ā = 8 + 6 = 14, ȳ = 14 x = 28, x̄ = 6 + 42 = 48.
+    page.goto(BY_SLUG["reverse-accumulation"].url)
+    settle(page)
+    feedback: dict[str, str] = {}
+    assert answer(page, 0, "6")[0] == "correct"
+    next_question(page, 0)
+    verdict, feedback["fork"] = answer(page, 0, "8")  # kept one of the two contributions
+    assert verdict == "fork"
+    assert answer(page, 0, "14")[0] == "correct"
+    next_question(page, 0)
+    verdict, feedback["local"] = answer(page, 0, "42")  # 14 * y instead of 14 * x
+    assert verdict == "local"
+    verdict, feedback["unknown"] = answer(page, 0, "1000")
+    assert verdict == "unknown"
+    page.locator("[data-quiz]").get_by_role("button", name="Show answer").click()
+    expect(page.locator("[data-quiz] tr[data-node=v1] td.derivative")).to_have_text("28")
+    # Lesson 4: u = x*y at x = 3, y = 2 seeded on x has tangent y = 2; 3 is the y-seeded one
+    page.goto(BY_SLUG["forward-accumulation"].url)
+    settle(page)
+    verdict, feedback["seed"] = answer(page, 0, "3")
+    assert verdict == "seed"
+    assert answer(page, 0, "2")[0] == "correct"
+    assert len(set(feedback.values())) == 4, feedback  # each mistake has its own feedback
+    assert "adds" in feedback["fork"] and "local derivative" in feedback["local"]
+
+
+def test_descent_and_trace_controls_respond(page: Page) -> None:
+    page.goto(BY_SLUG["why-derivatives"].url)
+    summary = page.locator("#descent-summary")
+    expect(summary).to_contain_text("After 15 steps", timeout=TIMEOUT)
+    before = summary.inner_text()
+    page.locator("#rate").fill("0.3")
+    expect(summary).not_to_have_text(before, timeout=TIMEOUT)
+    expect(summary).to_contain_text("size 0.3")
+    page.locator("#steps").fill("5")
+    expect(summary).to_contain_text("After 5 steps", timeout=TIMEOUT)
+
+    page.goto(BY_SLUG["forward-accumulation"].url)
+    rows = page.locator("#forward-table tbody tr")
+    expect(rows).to_have_count(6, timeout=TIMEOUT)  # x, y, u, 2, x^2, f
+    page.get_by_role("button", name="Show all").click()
+    expect(page.locator("#pass-count")).to_contain_text("∂f/∂x = 8")
+    page.get_by_role("button", name="Pass 2: seed y").click()
+    page.get_by_role("button", name="Show all").click()
+    expect(page.locator("#pass-count")).to_contain_text("∂f/∂y = 3")
+
+    page.goto(BY_SLUG["reverse-accumulation"].url)
+    steps = page.locator("#reverse-table tbody tr")
+    expect(steps).to_have_count(1, timeout=TIMEOUT)
+    page.get_by_role("button", name="Next step").click()
+    expect(steps).to_have_count(2)
+    page.get_by_role("button", name="Show all").click()
+    expect(page.locator("#reverse-status")).to_contain_text("∂f/∂x = 48, ∂f/∂y = 28")
+    expect(page.locator("#reverse-table .fork").first).to_be_visible()
+
+
+def test_neuron_loss_decreases(page: Page) -> None:
+    page.goto(BY_SLUG["putting-it-together"].url)
+    settle(page)
+    page.get_by_role("button", name="Train").click()
+    expect(page.locator("body")).to_have_attribute("data-losses", re.compile(".+"), timeout=30_000)
+    losses = json.loads(page.locator("body").get_attribute("data-losses") or "[]")
+    assert len(losses) == 40
+    assert losses[-1] < 0.5 * losses[0]
+    assert all(b <= a + 1e-12 for a, b in zip(losses, losses[1:], strict=False))
