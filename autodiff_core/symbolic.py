@@ -169,8 +169,11 @@ def symbolic_derivative(program: Program, wrt: str, output: str | None = None,
     d = derivative(program, wrt, order=order, output=name, max_nodes=max_nodes)
     d_expr = expression(d)
     ad_ops = d_expr.graph_operations
-    return SymbolicResult(name, wrt, order, expression(program, name), d_expr, ad_ops,
-                          d_expr.operations / max(ad_ops, 1), d)
+    try:
+        swell = d_expr.operations / max(ad_ops, 1)
+    except OverflowError:  # more operators than a float can count (jsonable writes null)
+        swell = float("inf")
+    return SymbolicResult(name, wrt, order, expression(program, name), d_expr, ad_ops, swell, d)
 
 
 # --- a family of functions whose symbolic derivatives swell --------------------------------------
