@@ -57,14 +57,22 @@ def program_text(nodes: int, templates: tuple[str, ...] = _TEMPLATES) -> str:
     return "\n".join(lines)
 
 
-def best_of(fn: Callable[[], Any], repeat: int) -> float:
-    fn()  # warm-up: builds cached plans
-    times = []
+def race(fns: list[Callable[[], Any]], repeat: int) -> list[float]:
+    """The best time of each function, run in turns (a, b, a, b, ...) after one warm-up each,
+    so that a slow patch of a shared machine hits every contender alike."""
+    for fn in fns:
+        fn()  # warm-up: builds cached plans
+    times: list[list[float]] = [[] for _ in fns]
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for fn, spent in zip(fns, times, strict=True):
+            start = time.perf_counter()
+            fn()
+            spent.append(time.perf_counter() - start)
+    return [min(spent) for spent in times]
+
+
+def best_of(fn: Callable[[], Any], repeat: int) -> float:
+    return race([fn], repeat)[0]
 
 
 # --- micrograd and torch on the same Program ---------------------------------------------------
@@ -152,10 +160,10 @@ def gradient_ratio(table: Table, label: str, program: Program, repeat: int,
     """(a) reverse gradient (primal included, trace off) / one evaluation."""
     from autodiff_core.evaluation import make_point, primal
 
-    t_eval = best_of(lambda: ad.evaluate(program, AT), repeat)
-    t_grad = best_of(lambda: ad.reverse(program, AT, trace=False), repeat)
     point = make_point(program, AT)
-    t_primal = best_of(lambda: primal(program, point), repeat)
+    t_eval, t_grad, t_primal = race([lambda: ad.evaluate(program, AT),
+                                     lambda: ad.reverse(program, AT, trace=False),
+                                     lambda: primal(program, point)], repeat)
     n = len(program.nodes)
     ratio = t_grad / t_eval
     table.add(f"(a) {label}, {n} nodes: ad.evaluate", ms(t_eval))
@@ -175,10 +183,11 @@ def versus_micrograd(table: Table, program: Program, repeat: int) -> None:
     for name in AT:  # the same numbers, or the comparison means nothing
         assert math.isclose(ours[output][name], theirs[name], rel_tol=1e-9, abs_tol=1e-12), \
             (name, ours[output][name], theirs[name])
-    t_ours = best_of(lambda: ad.reverse(program, AT, trace=False), repeat)
-    t_parse = best_of(lambda: ad.parse(text), max(1, repeat // 2))
-    t_cold = best_of(lambda: ad.reverse(ad.parse(text), AT, trace=False), max(1, repeat // 2))
-    t_micro = best_of(lambda: micrograd_run(program, AT), max(1, repeat // 2))
+    t_ours, t_parse, t_cold, t_micro = race([
+        lambda: ad.reverse(program, AT, trace=False),
+        lambda: ad.parse(text),
+        lambda: ad.reverse(ad.parse(text), AT, trace=False),
+        lambda: micrograd_run(program, AT)], max(3, repeat // 2))
     table.add("(b) micrograd 0.1.0: build graph (forward) + backward", ms(t_micro))
     table.add("(b) ours: ad.reverse(trace=False), program parsed once", ms(t_ours))
     table.add("(b) speed-up vs micrograd, program parsed once", f"{t_micro / t_ours:.1f}x",
@@ -190,10 +199,10 @@ def versus_micrograd(table: Table, program: Program, repeat: int) -> None:
 
 def per_node(table: Table, sizes: list[int], repeat: int) -> None:
     """(c) evaluate + gradient time per node stays flat as the program grows."""
+    programs = [ad.parse(program_text(size)) for size in sizes]
+    times = race([lambda p=p: ad.reverse(p, AT, trace=False) for p in programs], repeat)
     per: dict[int, float] = {}
-    for size in sizes:
-        program = ad.parse(program_text(size))
-        t = best_of(lambda p=program: ad.reverse(p, AT, trace=False), repeat)
+    for size, program, t in zip(sizes, programs, times, strict=True):
         per[size] = t / len(program.nodes)
         table.add(f"(c) {len(program.nodes)} nodes: evaluate + gradient per node",
                   f"{per[size] * 1e9:.0f} ns")
@@ -222,9 +231,9 @@ def grid(table: Table, points: int, repeat: int) -> None:
     for mode in (ad.forward, ad.reverse):
         result = mode(program, {"x": x}, trace=False)
         assert np.allclose(result.values["y"], f) and np.allclose(result.derivatives["y"]["x"], df)
-    t_hand = best_of(lambda: by_hand(x), repeat)
-    t_fwd = best_of(lambda: ad.forward(program, {"x": x}, trace=False), repeat)
-    t_rev = best_of(lambda: ad.reverse(program, {"x": x}, trace=False), repeat)
+    t_hand, t_fwd, t_rev = race([lambda: by_hand(x),
+                                 lambda: ad.forward(program, {"x": x}, trace=False),
+                                 lambda: ad.reverse(program, {"x": x}, trace=False)], repeat)
     table.add(f"(d) {points:,} points, `{GRID_SOURCE}`: numpy by hand", ms(t_hand))
     table.add("(d) ours: ad.forward(trace=False)", ms(t_fwd))
     table.add("(d) ours: ad.reverse(trace=False)", ms(t_rev))
