@@ -158,3 +158,48 @@ def test_neuron_loss_decreases(page: Page) -> None:
     assert len(losses) == 40
     assert losses[-1] < 0.5 * losses[0]
     assert all(b <= a + 1e-12 for a, b in zip(losses, losses[1:], strict=False))
+
+
+def test_numeric_lesson_best_h_is_where_theory_puts_it(page: Page) -> None:
+    # round-off ~ eps/h against truncation ~ h (forward) or h^2 (central): best h near
+    # sqrt(eps) ~ 1e-8 and cbrt(eps) ~ 6e-6
+    page.goto(BY_SLUG["by-hand-symbolic-numeric"].url)
+    best = page.locator("#best-h")
+    expect(best).to_have_attribute("data-forward", re.compile(".+"), timeout=TIMEOUT)
+    assert 1e-10 <= float(best.get_attribute("data-forward") or "nan") <= 1e-6
+    assert 1e-7 <= float(best.get_attribute("data-central") or "nan") <= 1e-3
+    expect(page.locator("#swelling-table tbody tr")).to_have_count(8)
+    # the learner's own function: the plot and numbers follow it
+    page.get_by_label("Your function of x").fill("y = exp(x)")
+    page.get_by_role("button", name="Compare").click()
+    expect(page.locator("#symbolic-form")).to_contain_text("exp(x)", timeout=TIMEOUT)
+    expect(best).to_contain_text("Exact (AD) derivative: 2.71828")
+
+
+@pytest.mark.parametrize("index, inputs, outputs", [(0, 4, 1), (1, 1, 4)])
+def test_forward_or_reverse_pass_counts_match_inputs_and_outputs(page: Page, index: int,
+                                                                 inputs: int,
+                                                                 outputs: int) -> None:
+    page.goto(BY_SLUG["forward-or-reverse"].url)
+    case = page.locator("[data-jacobian]").nth(index)
+    expect(case).to_have_attribute("data-ready", "true", timeout=TIMEOUT)
+    assert case.locator("tr[data-mode=forward] [data-role=passes]").inner_text() == str(inputs)
+    assert case.locator("tr[data-mode=reverse] [data-role=passes]").inner_text() == str(outputs)
+    for mode, filled in (("forward", inputs), ("reverse", outputs)):
+        case.locator(f"[data-build={mode}]").click()
+        expect(case).to_have_attribute("data-built", mode, timeout=TIMEOUT)
+        expect(case.locator("[data-role=status]")).to_contain_text(f"{filled} passes")
+        expect(case.locator("td.is-filled")).to_have_count(inputs * outputs)
+
+
+def test_higher_derivatives_and_hessian(page: Page) -> None:
+    page.goto(BY_SLUG["higher-derivatives"].url)
+    rows = page.locator("#orders-table tbody tr")
+    expect(rows).to_have_count(3, timeout=TIMEOUT)
+    # x^3 at x = 1: 3x^2 = 3, 6x = 6, 6
+    expect(rows.locator("td:nth-child(3)")).to_have_text(["3", "6", "6"])
+    # f = x^2 y + y^3 at (1, 2): [[2y, 2x], [2x, 6y]] = [[4, 2], [2, 12]]
+    expect(page.locator("#hessian-table td[data-entry=yy]")).to_have_text("12", timeout=TIMEOUT)
+    expect(page.locator("#hessian-table td[data-entry=xy]")).to_have_text("2")
+    page.get_by_label("y", exact=True).fill("-1")
+    expect(page.locator("#hessian-table td[data-entry=yy]")).to_have_text("-6", timeout=TIMEOUT)

@@ -16,6 +16,15 @@ const STYLES = [
   { stroke: "#2f855a", width: 2, dash: [2, 3] },
 ];
 
+/** Tick labels on a log axis: every decade as 1e-8, nothing between (the grid shows those). */
+function decades(self, splits) {
+  return splits.map((v) => {
+    const power = Math.log10(v);
+    return Math.abs(power - Math.round(power)) < 1e-9 && Math.round(power) % 2 === 0
+      ? `1e${Math.round(power)}` : "";
+  });
+}
+
 export function linePlot(container, { title, xLabel, yLabel, series, logX = false, logY = false,
   height = 260 }) {
   const options = {
@@ -27,8 +36,10 @@ export function linePlot(container, { title, xLabel, yLabel, series, logX = fals
       y: logY ? { distr: 3 } : {},
     },
     axes: [
-      { label: xLabel, stroke: "#1a202c", grid: { stroke: "#e2e8f0" } },
-      { label: yLabel, stroke: "#1a202c", grid: { stroke: "#e2e8f0" }, size: 60 },
+      { label: xLabel, stroke: "#1a202c", grid: { stroke: "#e2e8f0" },
+        ...(logX ? { values: decades, grid: { show: false } } : {}) },
+      { label: yLabel, stroke: "#1a202c", grid: { stroke: "#e2e8f0" }, size: 60,
+        ...(logY ? { values: decades, grid: { show: false } } : {}) },
     ],
     legend: { live: false },
     cursor: { drag: { x: false, y: false } },
