@@ -81,18 +81,22 @@ def accumulation_costs(program: Program) -> dict[str, Cost]:
     forward_pass = 2 * sum(len(e) for e in edges)
     fwd = Cost(len(program.inputs), primal_ops, sum(partial_cost),
                forward_pass * len(program.inputs), 0)
-    # Reverse: each pass visits only the nodes its output depends on.
+    # Reverse: each pass visits only the nodes its output depends on (a walk over those).
     reached_any = [False] * len(nodes)
     sweeps = 0
     for out in program.outputs.values():
-        reached = [False] * len(nodes)
-        reached[out] = active[out]
-        for i in range(len(nodes) - 1, -1, -1):
-            if reached[i]:
-                reached_any[i] = True
-                sweeps += 2 * len(edges[i])
-                for _, a in edges[i]:
-                    reached[a] = True
+        if not active[out]:
+            continue
+        seen = {out}
+        stack = [out]
+        while stack:
+            i = stack.pop()
+            reached_any[i] = True
+            sweeps += 2 * len(edges[i])
+            for _, a in edges[i]:
+                if a not in seen:
+                    seen.add(a)
+                    stack.append(a)
     rev_partials = sum(c for i, c in enumerate(partial_cost) if reached_any[i])
     rev = Cost(len(program.outputs), primal_ops, rev_partials, sweeps, 0)
     for c in (fwd, rev):
