@@ -54,6 +54,25 @@ def lesson(slug: str, request: Request) -> HTMLResponse:
         "lesson": found, "previous": previous, "next": following, "lessons": LESSONS})
 
 
+@router.get("/quiz", response_class=HTMLResponse, include_in_schema=False)
+def quiz_page(request: Request, source: str = "x = 3*w; y = 2*x^2 + 4", at: str = "w=1",
+              mode: str = "reverse", wrt: str | None = None) -> HTMLResponse:
+    """Exercises on any program: the playground's "quiz me on this graph" links here, with the
+    playground's own state (`at` as "w=1,x=2")."""
+    point: dict[str, float] = {}
+    for pair in at.split(","):
+        name, _, value = pair.partition("=")
+        try:
+            point[name.strip()] = float(value)
+        except ValueError:
+            continue  # a malformed pair is skipped, as the playground does
+    if mode not in quiz.MODES:
+        mode = "reverse"
+    return TEMPLATES.TemplateResponse(request, "lessons/quiz.html", {
+        "active": "playground", "source": source, "point": point, "at": at, "mode": mode,
+        "wrt": wrt or ""})
+
+
 # --- exercises ---------------------------------------------------------------------------------
 
 QuizPoint = Annotated[dict[str, FiniteFloat], Field(

@@ -137,3 +137,12 @@ def test_unknown_question_is_422(api: TestClient) -> None:
                                               "question": "tangent-v99", "answer": 1})
     assert r.status_code == 422
     assert "tangent-v2" in r.json()["detail"][0]["msg"]
+
+
+def test_quiz_page_carries_the_playground_state(api: TestClient) -> None:
+    r = api.get("/quiz", params={"source": "b = a + a; c = b + b", "at": "a=2,junk",
+                                 "mode": "reverse"})
+    assert r.status_code == 200
+    assert 'data-source="b = a + a; c = b + b"' in r.text
+    assert "data-at='{&#34;a&#34;: 2.0}'" in r.text or 'data-at=\'{"a": 2.0}\'' in r.text
+    assert 'data-mode="reverse"' in r.text

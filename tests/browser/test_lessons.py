@@ -37,13 +37,16 @@ def serious_violations(page: Page) -> list[str]:
             if v.get("impact") in ("serious", "critical")]
 
 
-@pytest.mark.parametrize("path", ["/"] + [lesson.url for lesson in LESSONS],
-                         ids=["index"] + [lesson.slug for lesson in LESSONS])
-def test_page_loads_cleanly_passes_axe_and_is_photographed(page: Page, path: str) -> None:
+PAGES = [("index", "/")] + [(lesson.slug, lesson.url) for lesson in LESSONS] + [
+    ("quiz", "/quiz?source=b+%3D+a+%2B+a%3B+c+%3D+b+%2B+b&at=a%3D2&mode=reverse")]
+
+
+@pytest.mark.parametrize("name, path", PAGES, ids=[name for name, _ in PAGES])
+def test_page_loads_cleanly_passes_axe_and_is_photographed(page: Page, name: str,
+                                                           path: str) -> None:
     page.goto(path)
     settle(page)
     assert serious_violations(page) == []
-    name = "index" if path == "/" else path.rsplit("/", 1)[1]
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}-1280.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
@@ -51,7 +54,7 @@ def test_page_loads_cleanly_passes_axe_and_is_photographed(page: Page, path: str
     # nothing wider than the phone: no sideways scrolling of the page itself
     assert page.evaluate("document.documentElement.scrollWidth") <= 392
     page.screenshot(path=str(SHOTS / f"{name}-390.png"), full_page=True)
-    if path != "/":
+    if name in BY_SLUG:
         lesson = BY_SLUG[name]
         nav = page.get_by_role("navigation", name="Previous and next lesson")
         if lesson.number < len(LESSONS):
