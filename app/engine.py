@@ -10,19 +10,20 @@ Adding an endpoint (see app/routes/api.py for a complete example):
   5. Do the CPU work in a plain function and `await run_job(request, work, args...)`: it runs
      in a thread, at most `max_concurrent_jobs` at once, within `compute_timeout_seconds`,
      and turns any engine error (ad.AutodiffError) into a 422 that names the node.
-  6. Return `json_response(data)`: non-finite floats become null, never NaN in JSON.
+  6. Return `json_response(data)` (orjson: dataclasses and numpy arrays as they are, NaN and
+     Infinity as null); `to_json` in the worker thread keeps even that off the event loop.
   7. Include the router in app/main.py; tests/app/test_openapi_fuzz.py then fuzzes it.
 """
 
 from __future__ import annotations
 
-import math
+import json
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import anyio
-import numpy as np
+import orjson
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -30,6 +31,7 @@ from fastapi.responses import JSONResponse
 import autodiff_core as ad
 from app.schemas import ErrorResponse
 from app.settings import Settings
+from autodiff_core.results import jsonable
 
 T = TypeVar("T")
 
@@ -176,22 +178,25 @@ def _guarded(work: Callable[..., T], args: tuple[Any, ...], program: ad.Program 
 # --- JSON ------------------------------------------------------------------------------------
 
 
-def sanitize(x: Any) -> Any:
-    """JSON-safe data: numpy arrays to lists, non-finite floats to None."""
-    if isinstance(x, dict):
-        return {str(k): sanitize(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [sanitize(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return sanitize(x.tolist())
-    if isinstance(x, float | np.floating):
-        x = float(x)
-        return x if math.isfinite(x) else None
-    if isinstance(x, np.integer):
-        return int(x)
-    return x
+class FastJSONResponse(JSONResponse):
+    """JSON by orjson: the engine's dataclasses and numpy arrays serialize directly (no
+    to_dict pass), and a non-finite number becomes null, so NaN never reaches the client."""
+
+    def render(self, content: Any) -> bytes:
+        if isinstance(content, bytes):  # made by `to_json` already
+            return content
+        return to_json(content)
+
+
+def to_json(data: Any) -> bytes:
+    """JSON bytes of results, dataclasses, dicts and numpy arrays (non-finite -> null)."""
+    try:
+        return orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY)
+    except TypeError:  # integers beyond 64 bits (symbolic sizes): the slower, general path
+        return json.dumps(jsonable(data), allow_nan=False, separators=(",", ":")).encode()
 
 
 def json_response(data: Any, status_code: int = 200) -> JSONResponse:
-    """A JSON response of already JSON-ready data (Starlette refuses NaN as a last guard)."""
-    return JSONResponse(sanitize(data), status_code=status_code)
+    """A JSON answer; `data` may hold the engine's dataclasses and numpy arrays, or be bytes
+    already made by `to_json` (in the worker thread, off the event loop)."""
+    return FastJSONResponse(data, status_code=status_code)

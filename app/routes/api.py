@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request, Response
 
 import autodiff_core as ad
 from app.engine import (
     ERROR_RESPONSES,
     check_point,
+    engine_errors,
     json_response,
     parse_program,
     problem,
     run_job,
     settings_of,
+    to_json,
 )
 from app.schemas import (
     DifferentiateRequest,
@@ -23,48 +24,46 @@ from app.schemas import (
     HessianRequest,
     HessianResponse,
 )
+from app.settings import Settings
 
 router = APIRouter(prefix="/api/v1", tags=["differentiation"], responses=ERROR_RESPONSES)
 
 
 @router.post("/differentiate", response_model=DifferentiateResponse)
-async def differentiate(body: DifferentiateRequest, request: Request) -> JSONResponse:
+async def differentiate(body: DifferentiateRequest, request: Request) -> Response:
     """Values, derivatives and the forward or reverse trace of a program at a point or grid."""
-    settings = settings_of(request)
-    program = await run_job(request, parse_program, body.source, body.outputs, settings)
+    return json_response(await run_job(request, _differentiate, body, settings_of(request)))
+
+
+def _differentiate(body: DifferentiateRequest, settings: Settings) -> bytes:
+    program = parse_program(body.source, body.outputs, settings)
     if body.mode == "forward":
         passes = 1 if body.seed is not None else len(program.inputs)
     else:
         passes = 1 if body.cotangent is not None else len(program.outputs)
     check_point(program, body.at, settings, passes)
-    data = await run_job(request, _differentiate, program, body, program=program)
-    return json_response(data)
-
-
-def _differentiate(program: ad.Program, body: DifferentiateRequest) -> dict[str, Any]:
-    if body.mode == "forward":
-        result = ad.forward(program, body.at, seed=body.seed, trace=body.trace)
-    else:
-        result = ad.reverse(program, body.at, cotangent=body.cotangent, trace=body.trace)
-    data = result.to_dict()
-    data["graph"] = program.to_dict()
-    return data
+    with engine_errors(program):
+        if body.mode == "forward":
+            result = ad.forward(program, body.at, seed=body.seed, trace=body.trace)
+        else:
+            result = ad.reverse(program, body.at, cotangent=body.cotangent, trace=body.trace)
+    fields = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
+    return to_json({**fields, "graph": program.to_dict()})
 
 
 @router.post("/hessian", response_model=HessianResponse)
-async def hessian(body: HessianRequest, request: Request) -> JSONResponse:
+async def hessian(body: HessianRequest, request: Request) -> Response:
     """Value, gradient and Hessian of one output (forward-over-reverse), at a point or grid."""
-    settings = settings_of(request)
+    return json_response(await run_job(request, _hessian, body, settings_of(request)))
+
+
+def _hessian(body: HessianRequest, settings: Settings) -> bytes:
     outputs = [body.output] if body.output is not None else None
-    program = await run_job(request, parse_program, body.source, outputs, settings)
+    program = parse_program(body.source, outputs, settings)
     if len(program.outputs) != 1:
         raise problem(f"the program has {len(program.outputs)} outputs; name one in `output`",
                       ("body", "output"), "input_error")
     # Forward-over-reverse: one batched sweep carries a column per input.
     check_point(program, body.at, settings, passes=2 * len(program.inputs) + 2)
-    data = await run_job(request, _hessian, program, body.at, program=program)
-    return json_response(data)
-
-
-def _hessian(program: ad.Program, at: dict[str, Any]) -> dict[str, Any]:
-    return ad.hessian(program, at).to_dict()
+    with engine_errors(program):
+        return to_json(ad.hessian(program, body.at))
