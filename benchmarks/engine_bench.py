@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import platform
 import sys
 import time
@@ -293,7 +294,8 @@ def main() -> None:
     sys.setrecursionlimit(1_000_000)  # micrograd's topological sort is recursive
 
     machine = f"{platform.processor() or platform.machine()}, {_cpus()} CPUs, " \
-              f"Python {platform.python_version()}, numpy {np.__version__}"
+              f"Python {platform.python_version()}, numpy {np.__version__}, " \
+              f"load average {os.getloadavg()[0]:.1f} at the start"
     print(f"Engine benchmark ({machine})")
     table = Table()
     program = ad.parse(program_text(10_000))
@@ -315,8 +317,6 @@ def main() -> None:
 
 
 def _cpus() -> int:
-    import os
-
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
