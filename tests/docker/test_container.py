@@ -115,8 +115,9 @@ def container() -> Iterator[Container]:
     image = f"localhost/autodiff-lab-test:{tag}"
     name = f"autodiff-lab-test-{tag}"
     # --pull=never: the base image is the one podman-setup.sh imported; no registry is asked.
-    # --format docker: OCI image configs have no HEALTHCHECK.
-    build = ["build", "--pull=never", "--format", "docker", "-t", image]
+    # --format docker: OCI image configs have no HEALTHCHECK. --jobs 2: the npm stage and the
+    # Python stage build side by side (as BuildKit does by itself).
+    build = ["build", "--pull=never", "--format", "docker", "--jobs", "2", "-t", image]
     bundle = ca_bundle()
     if bundle:
         build += ["--secret", f"id=ca-bundle,src={bundle}"]
