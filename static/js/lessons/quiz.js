@@ -65,6 +65,9 @@ export function mountQuiz(container) {
       el("th", { scope: "col", text: "Step" }), el("th", { scope: "col", text: "Value" }));
     if (quiz.mode !== "value") head.append(el("th", { scope: "col", text: COLUMN[quiz.mode] }));
     const body = el("tbody");
+    const asked = new Set(quiz.questions.map((q) => q.node));
+    // not asked and not given: the output does not depend on it (or it on the input)
+    const blank = (row) => (asked.has(row.node) ? "?" : "—");
     for (const row of quiz.rows) {
       const name = row.label ? `${row.node} (${row.label})` : row.node;
       const value = el("td", { text: quiz.mode === "value" && row.given === null ? "?" : formatNumber(row.value) });
@@ -72,7 +75,7 @@ export function mountQuiz(container) {
         el("td", { text: row.formula }), value);
       let deriv = value;
       if (quiz.mode !== "value") {
-        deriv = el("td", { class: "derivative", text: row.given === null ? "?" : formatNumber(row.given) });
+        deriv = el("td", { class: "derivative", text: row.given === null ? blank(row) : formatNumber(row.given) });
         tr.append(deriv);
       }
       state.rows.set(row.node, { tr, deriv });
