@@ -142,7 +142,9 @@ def container() -> Iterator[Container]:
         yield ctr
     finally:
         podman("rm", "-f", "-t", "2", name, check=False, timeout=60)
-        podman("rmi", "-f", image, check=False, timeout=60)
+        # Only the tag goes: its layers stay behind as build cache (untagged), so the next run
+        # rebuilds just what changed. `podman image prune` removes them.
+        podman("untag", image, check=False, timeout=60)
 
 
 def wait_until_healthy(ctr: Container, timeout: float = 60) -> None:
