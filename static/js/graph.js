@@ -63,6 +63,15 @@ function svgText(className, x, y) {
   return el;
 }
 
+/** Widen the drawing's viewBox so labels beside the outermost nodes are not cut off. */
+function padViewBox(svg) {
+  const box = svg.viewBox && svg.viewBox.baseVal;
+  if (!box || !box.width) return;
+  const [padX, padY] = [45, 16];
+  svg.setAttribute("viewBox", [box.x - padX, box.y - padY, box.width + 2 * padX,
+    box.height + 2 * padY].map((v) => v.toFixed(1)).join(" "));
+}
+
 /** Set an attribute or text only when it differs from what we last wrote (no DOM reads). */
 function write(cache, key, value, apply) {
   if (cache[key] !== value) {
@@ -103,6 +112,7 @@ export class GraphView {
     this.svg = svg;
     this.errorNode = null;
     this.decorate(svg);
+    padViewBox(svg);
     this.startPanZoom();
   }
 

@@ -27,7 +27,7 @@ const els = {
   source: $("source"), sourceError: $("source-error"), pointFields: $("point-fields"),
   seed: $("seed"), output: $("output"), seedField: $("seed-field"), outputField: $("output-field"),
   summary: $("summary"), problem: $("problem"), caption: $("step-caption"), passCaption: $("pass-caption"),
-  play: $("play"), playIcon: $("play-icon"), scrubber: $("scrubber"), stepCount: $("step-count"),
+  play: $("play"), scrubber: $("scrubber"), stepCount: $("step-count"),
   speed: $("speed"),
 };
 
@@ -65,7 +65,6 @@ function updateControls() {
   els.stepCount.textContent = count ? `${player.index + 1} / ${count}` : "0 / 0";
   els.scrubber.setAttribute("aria-valuetext", count ? `Step ${player.index + 1} of ${count}` : "No steps");
   els.play.setAttribute("aria-label", player.playing ? "Pause" : "Play");
-  els.playIcon.textContent = player.playing ? "❚❚" : "▶";
   document.body.classList.toggle("is-playing", player.playing);
 }
 
@@ -231,6 +230,8 @@ function showSummary(result) {
     }
   }
   if (list.children.length) lines.push(list);
+  list.classList.toggle("many", list.children.length > 2);
+  els.summary.className = `summary ${result.passes.length ? result.passes[0].direction : ""}`;
   els.summary.replaceChildren(...lines);
 }
 
@@ -325,8 +326,8 @@ async function run() {
   showProblem("");
   graph.markError(null);
   fitPoint(Object.keys(result.graph.inputs));
-  fillSelect(els.seed, Object.keys(result.graph.inputs), state.seed, "every input, one pass each");
-  fillSelect(els.output, Object.keys(result.graph.outputs), state.output, "every output, one pass each");
+  fillSelect(els.seed, Object.keys(result.graph.inputs), state.seed, "all inputs, one pass each");
+  fillSelect(els.output, Object.keys(result.graph.outputs), state.output, "all outputs, one pass each");
   writeState(state);
   showSummary(result);
   timeline = buildTimeline(result);
@@ -357,7 +358,11 @@ for (const radio of document.querySelectorAll('input[name="mode"]')) {
 els.seed.addEventListener("change", () => { state.seed = els.seed.value; schedule(0); });
 els.output.addEventListener("change", () => { state.output = els.output.value; schedule(0); });
 els.speed.addEventListener("change", () => player.setSpeed(Number(els.speed.value)));
-els.scrubber.addEventListener("input", () => { player.pause(); player.seek(Number(els.scrubber.value)); });
+els.scrubber.addEventListener("input", () => {
+  const index = Number(els.scrubber.value); // read first: pausing redraws the controls
+  player.pause();
+  player.seek(index);
+});
 $("play").addEventListener("click", () => player.toggle());
 $("restart").addEventListener("click", () => player.restart());
 $("back").addEventListener("click", () => player.step(-1));
@@ -366,11 +371,12 @@ $("end").addEventListener("click", () => player.end());
 $("zoom-in").addEventListener("click", () => graph.zoomIn());
 $("zoom-out").addEventListener("click", () => graph.zoomOut());
 $("zoom-fit").addEventListener("click", () => graph.fit());
+// Refit the drawing whenever its box changes size (window, layout, a longer result).
 let resizeTimer = null;
-window.addEventListener("resize", () => {
+new ResizeObserver(() => {
   clearTimeout(resizeTimer);
-  resizeTimer = setTimeout(() => graph.resize(), 150);
-});
+  resizeTimer = setTimeout(() => graph.resize(), 100);
+}).observe($("graph"));
 
 // Shortcuts work anywhere except while typing; Space is left to buttons and links it activates.
 document.addEventListener("keydown", (event) => {

@@ -96,7 +96,8 @@ export function stateAt(t, k) {
     const step = t.result.primal[i];
     const n = node(step.node);
     n.cls.push("is-evaluated");
-    n.value = `${step.node} = ${formatNumber(step.value)}`;
+    // a constant's drawing already shows its number
+    n.value = step.op === "const" ? "" : `${step.node} = ${formatNumber(step.value)}`;
     row(step.node).cls.push("primal-shown");
     if (frame.phase === "primal" && i < frame.index) {
       for (const id of t.frames[i].edges) edges.set(id, { cls: ["is-done", "is-primal"], label: "" });

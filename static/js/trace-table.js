@@ -86,6 +86,7 @@ export class TraceTable {
     }
     table.append(caption, head, body);
     this.container.replaceChildren(table);
+    this.setPass(passes.length ? 0 : -1); // hidden until reached: the first pass costs no writes
   }
 
   setPass(p) {
