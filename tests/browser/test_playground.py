@@ -9,8 +9,8 @@ not asserted, as the project's speed goals are checked by benchmarks, not tests.
 from __future__ import annotations
 
 import json
-from typing import Any
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
@@ -245,7 +245,8 @@ def test_accessible_and_keyboard_operable(page: Page) -> None:
     page.locator("#in-x-slider").focus()
     keyboard.press("ArrowRight")
     expect(page.locator("#in-x")).to_have_value("1.1")
-    page.wait_for_function("() => new URL(location.href).searchParams.get('at').startsWith('x=1.1')")
+    page.wait_for_function(
+        "() => new URL(location.href).searchParams.get('at').startsWith('x=1.1')")
     page.locator('input[name="mode"][value="reverse"]').focus()
     keyboard.press("ArrowUp")
     page.wait_for_function("() => new URL(location.href).searchParams.get('mode') === 'forward'")
