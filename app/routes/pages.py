@@ -1,4 +1,4 @@
-"""HTML pages: the playground, and a plain home page until the lessons index exists.
+"""HTML pages: the playground (the lesson index and lessons live in app/routes/lessons.py).
 
 Pages are Jinja2 templates in the top-level `templates/` folder; each extends `base.html`
 and loads its ES modules from `/static/js/` (the CSP allows no inline script or style).
@@ -38,11 +38,3 @@ def playground(request: Request) -> HTMLResponse:
     """The explorer: type a program, watch its values and derivatives flow through the graph."""
     return templates.TemplateResponse(request, "playground.html",
                                       {"active": "playground", "examples": EXAMPLES})
-
-
-@router.get("/", response_class=HTMLResponse)
-def home(request: Request) -> HTMLResponse:
-    """The lesson index once `templates/index.html` exists; until then a pointer onward."""
-    if (TEMPLATES_DIR / "index.html").exists():
-        return templates.TemplateResponse(request, "index.html", {"active": "lessons"})
-    return templates.TemplateResponse(request, "home.html", {"active": "home"})

@@ -20,6 +20,7 @@
  */
 
 const SVG_NS = "http://www.w3.org/2000/svg";
+const MAX_FIT_SCALE = 1.6; // drawing units (graphviz points) per CSS pixel, at most, when fitting
 const FORBIDDEN = new Set(["script", "foreignobject", "iframe", "object", "embed", "style",
   "link", "meta", "audio", "video", "image", "animate", "set", "animatetransform",
   "animatemotion", "handler", "listener"]);
@@ -204,6 +205,7 @@ export class GraphView {
       dblClickZoomEnabled: false, fit: true, center: true, minZoom: 0.2, maxZoom: 20,
       zoomScaleSensitivity: 0.25,
     });
+    this.fit();
   }
 
   destroyPanZoom() {
@@ -221,6 +223,9 @@ export class GraphView {
     if (!this.panZoom) return;
     this.panZoom.resize();
     this.panZoom.fit();
+    // a tiny graph would be blown up to fill the box: keep it at a readable size instead
+    const real = this.panZoom.getSizes().realZoom;
+    if (real > MAX_FIT_SCALE) this.panZoom.zoom(this.panZoom.getZoom() * MAX_FIT_SCALE / real);
     this.panZoom.center();
   }
 

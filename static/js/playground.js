@@ -326,8 +326,8 @@ async function run() {
   showProblem("");
   graph.markError(null);
   fitPoint(Object.keys(result.graph.inputs));
-  fillSelect(els.seed, Object.keys(result.graph.inputs), state.seed, "all inputs, one pass each");
-  fillSelect(els.output, Object.keys(result.graph.outputs), state.output, "all outputs, one pass each");
+  fillSelect(els.seed, Object.keys(result.graph.inputs), state.seed, "all (one pass each)");
+  fillSelect(els.output, Object.keys(result.graph.outputs), state.output, "all (one pass each)");
   writeState(state);
   showSummary(result);
   timeline = buildTimeline(result);
