@@ -3,8 +3,8 @@
 Each simulated student behaves like a learner in a lesson: opens a lesson page (and the assets a
 browser would fetch once), then every second moves a slider (a differentiate request at a new
 point); every fifth second they edit the program instead, which re-differentiates it and redraws
-the graph (a render request for a program the server has not seen). Students start out of step,
-as a real class does.
+the graph (a render request for a program the server has not seen). Students join over the first
+--arrival seconds and then act out of step, as a real class does.
 
     python benchmarks/classroom_load.py                       # 40 students, 60 s, then the ramp
     python benchmarks/classroom_load.py --url http://127.0.0.1:8080 --duration 30 --no-ramp
@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import ipaddress
 import json
+import os
 import random
 import re
 import socket
@@ -111,10 +112,17 @@ async def open_lesson(client: httpx.AsyncClient, stats: Stats, path: str) -> Non
 
 
 async def student(
-    n: int, client: httpx.AsyncClient, stats: Stats, lessons: list[str], until: float
+    n: int,
+    client: httpx.AsyncClient,
+    stats: Stats,
+    lessons: list[str],
+    until: float,
+    arrival: float,
 ) -> None:
     rng = random.Random(n)
-    await asyncio.sleep(rng.random())  # students do not move in step
+    # Students follow the teacher's link within the first `arrival` seconds, not all at once,
+    # and from then on act on their own clocks, out of step with each other.
+    await asyncio.sleep(rng.uniform(0, arrival))
     await open_lesson(client, stats, rng.choice(lessons))
     source, inputs = new_program(rng)
     mode = rng.choice(["reverse", "forward"])
@@ -144,7 +152,9 @@ async def discover_lessons(client: httpx.AsyncClient) -> list[str]:
     return found or ["/playground"]
 
 
-async def run_class(url: str, students: int, seconds: float) -> tuple[Stats, float, float]:
+async def run_class(
+    url: str, students: int, seconds: float, arrival: float
+) -> tuple[Stats, float, float]:
     """Run `students` students for `seconds`; returns the stats, wall time and client CPU."""
     # Idle connections are dropped well before uvicorn's 5 s keep-alive timeout: otherwise a
     # request may go out on a connection the server is closing at that moment (a browser would
@@ -157,7 +167,9 @@ async def run_class(url: str, students: int, seconds: float) -> tuple[Stats, flo
         stats = Stats()
         wall, cpu = time.monotonic(), time.process_time()
         until = wall + seconds
-        await asyncio.gather(*(student(n, client, stats, lessons, until) for n in range(students)))
+        await asyncio.gather(
+            *(student(n, client, stats, lessons, until, arrival) for n in range(students))
+        )
         return stats, time.monotonic() - wall, time.process_time() - cpu
 
 
@@ -182,6 +194,8 @@ def summary(students: int, stats: Stats, wall: float, cpu: float) -> dict:
         "p99_ms": round(percentile(lat, 99) * 1000, 1) if lat else None,
         "max_ms": round(max(lat) * 1000, 1) if lat else None,
         "client_cpu_percent": round(100 * cpu / wall, 0) if wall else 0.0,
+        # Other work on the machine competes with the server: the 1-minute load average at the end.
+        "load_average": round(os.getloadavg()[0], 1),
         "per_kind": per_kind,
         "error_samples": stats.error_samples,
     }
@@ -191,7 +205,8 @@ def print_summary(s: dict) -> None:
     print(
         f"{s['students']:4d} students  {s['seconds']:5.1f} s  {s['requests']:6d} requests "
         f"({s['requests_per_second']:.1f}/s)  errors {s['errors']}  p50 {s['p50_ms']} ms  "
-        f"p99 {s['p99_ms']} ms  max {s['max_ms']} ms  client CPU {s['client_cpu_percent']:.0f} %"
+        f"p99 {s['p99_ms']} ms  max {s['max_ms']} ms  client CPU {s['client_cpu_percent']:.0f} %  "
+        f"load {s['load_average']}"
     )
     for kind, k in s["per_kind"].items():
         print(
@@ -218,9 +233,12 @@ def main() -> None:
     parser.add_argument("--url", default="http://127.0.0.1:8000", help="the running app")
     parser.add_argument("--students", type=int, default=40)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of the main run")
+    parser.add_argument(
+        "--arrival", type=float, default=10.0, help="seconds over which students join"
+    )
     parser.add_argument("--target-ms", type=float, default=200.0, help="p99 limit for the ramp")
-    parser.add_argument("--ramp-step", type=int, default=40, help="students added per step")
-    parser.add_argument("--ramp-duration", type=float, default=20.0, help="seconds per step")
+    parser.add_argument("--ramp-step", type=int, default=20, help="students added per step")
+    parser.add_argument("--ramp-duration", type=float, default=30.0, help="seconds per step")
     parser.add_argument("--ramp-max", type=int, default=400, help="stop the ramp here")
     parser.add_argument("--no-ramp", action="store_true", help="only the main run")
     parser.add_argument("--json", help="also write the figures to this file")
@@ -229,7 +247,9 @@ def main() -> None:
     require_loopback(url)
 
     print(f"classroom: {args.students} students for {args.duration:.0f} s against {url}")
-    main_run = summary(args.students, *asyncio.run(run_class(url, args.students, args.duration)))
+    main_run = summary(
+        args.students, *asyncio.run(run_class(url, args.students, args.duration, args.arrival))
+    )
     print_summary(main_run)
     result = {"url": url, "main": main_run, "ramp": [], "capacity": None}
 
@@ -240,7 +260,7 @@ def main() -> None:
         )
         best = 0
         for n in range(args.ramp_step, args.ramp_max + 1, args.ramp_step):
-            step = summary(n, *asyncio.run(run_class(url, n, args.ramp_duration)))
+            step = summary(n, *asyncio.run(run_class(url, n, args.ramp_duration, args.arrival)))
             print_summary(step)
             result["ramp"].append(step)
             if step["errors"] or step["p99_ms"] is None or step["p99_ms"] >= args.target_ms:
