@@ -121,6 +121,7 @@ def test_seed_example_plays_reverse_to_the_end(page: Page) -> None:
     expect(page.locator("#step-count")).to_have_text(f"{frames - 1} / {frames}")
     expect(page.locator('#trace tr[data-node="v2"]')).to_have_class(
         "primal-shown deriv-shown is-current")
+    page.evaluate("() => document.activeElement.blur()")
     page.wait_for_timeout(400)  # let the colour transitions finish
     page.screenshot(path=str(ROOT / "docs" / "images" / "playground.png"))
 
