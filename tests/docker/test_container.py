@@ -405,7 +405,7 @@ def test_container_serves_a_classroom(container: Container) -> None:
     for check in checks:
         try:
             check(container)
-        except Exception as e:  # report every failing check, not only the first
+        except (Exception, pytest.fail.Exception) as e:  # report every failing check
             failures.append(f"{check.__name__}: {type(e).__name__}: {e}")
     if failures:
         pytest.fail("\n".join(failures) + f"\n--- container log ---\n{container.logs()}")
