@@ -69,6 +69,40 @@ def number(x: float) -> str:
     return format_number(x) if x == int(x) else f"{x:.4g}"
 
 
+def layout_size(program: ad.Program) -> int:
+    """About how many points graphviz must place: nodes plus one per rank an edge crosses.
+
+    dot's cost grows much faster than linearly in this number (its x-placement solves a
+    network simplex over all of them), and an input used at every step of a long chain makes
+    it grow with the square of the chain: 150 nodes can mean 2,500 points and 2 s of `dot`.
+    Ranks here are longest-path ranks with inputs pinned left, as drawn; a constant sits
+    next to its one use.
+    """
+    rank = [0] * len(program.nodes)
+    crossings = 0
+    for node in program.nodes:
+        if node.args:
+            rank[node.id] = 1 + max(rank[a] if program.nodes[a].op != CONST else 0
+                                    for a in node.args)
+            for a in node.args:
+                if program.nodes[a].op != CONST:
+                    crossings += max(0, rank[node.id] - rank[a] - 1)
+    return len(program.nodes) + crossings
+
+
+def drawing_problem(program: ad.Program, max_nodes: int, max_layout: int) -> str | None:
+    """Why this program is too big to draw (and which setting says so), or None."""
+    if len(program.nodes) > max_nodes:
+        return (f"the graph has {len(program.nodes)} nodes; graphs of up to {max_nodes} nodes "
+                "are drawn (max_render_nodes)")
+    size = layout_size(program)
+    if size > max_layout:
+        return (f"the graph is too tangled to draw quickly: its edges cross {size} ranks in "
+                f"all (inputs used far from where they enter); the limit is {max_layout} "
+                "(max_render_layout)")
+    return None
+
+
 def to_dot(program: ad.Program, annotations: Annotations | None = None) -> str:
     """DOT source: inputs on the left, outputs on the right, one element id per node/edge."""
     out = ["digraph program {",

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
 
     # rendering: graphs beyond this many nodes are refused; `dot` is killed after this time
     max_render_nodes: int = 500
+    max_render_layout: int = 1_200  # nodes + ranks crossed by edges: what dot really pays for
     dot_timeout_seconds: float = 5.0
     render_cache_entries: int = 256
 

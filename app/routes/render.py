@@ -23,6 +23,7 @@ from app.rendering import (
     DrawingCache,
     RenderError,
     annotations_at,
+    drawing_problem,
     run_dot,
     to_dot,
 )
@@ -69,10 +70,10 @@ def _key(body: RenderRequest) -> str:
 
 def _draw(body: RenderRequest, settings: Settings) -> bytes:
     program = parse_program(body.source, body.outputs, settings)
-    if len(program.nodes) > settings.max_render_nodes:
-        raise problem(f"the graph has {len(program.nodes)} nodes; graphs of up to "
-                      f"{settings.max_render_nodes} nodes are drawn (max_render_nodes)",
-                      ("body", "source"), "limit_exceeded", {"limit": "max_render_nodes"})
+    too_big = drawing_problem(program, settings.max_render_nodes, settings.max_render_layout)
+    if too_big:
+        limit = "max_render_nodes" if "max_render_nodes" in too_big else "max_render_layout"
+        raise problem(too_big, ("body", "source"), "limit_exceeded", {"limit": limit})
     annotations: Annotations | None = None
     if body.values:
         if body.at is None:

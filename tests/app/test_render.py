@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import xml.etree.ElementTree as ET
 
 from fastapi.testclient import TestClient
@@ -93,3 +94,17 @@ def test_escaping_cannot_leave_a_dot_string() -> None:
     root = ET.fromstring(svg)  # well-formed
     assert not [e for e in root.iter() if e.tag.split("}")[1] in ("script", "foreignObject")]
     assert "<script" not in svg and "&lt;script&gt;" in svg
+
+
+def test_tangled_graph_is_refused_before_dot(client: TestClient) -> None:
+    # An input used at every step of a long chain: few nodes, but a layout dot takes
+    # seconds over (its cost grows with the ranks the long edges cross).
+    source = "\n".join(f"a{i} = a{i - 1} * w + {i}" if i else "a0 = w" for i in range(60))
+    start = time.perf_counter()
+    r = client.post("/api/v1/render", json={"source": source})
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["ctx"]["limit"] == "max_render_layout"
+    assert time.perf_counter() - start < 1.0
+    # A long chain without the far-reaching input is drawn.
+    chain = "\n".join(f"a{i} = a{i - 1} * 1.5 + {i}" if i else "a0 = w" for i in range(60))
+    assert client.post("/api/v1/render", json={"source": chain}).status_code == 200
