@@ -352,7 +352,11 @@ def _target(stmt: ast.stmt) -> ast.Name | None:
 def _parse_python(source: _Source, translated: str, limits: Limits) -> ast.Module:
     try:
         try:
-            return ast.parse(translated, mode="exec")
+            # One ast.parse at a time: CPython 3.11 keeps the AST builder's recursion depth
+            # in shared state, and two threads parsing at once (a server's worker threads)
+            # can fail with "SystemError: AST constructor recursion depth mismatch".
+            with _DEEP_LOCK:
+                return ast.parse(translated, mode="exec")
         except RecursionError:
             if limits.max_depth <= _PLAIN_DEPTH:
                 raise
