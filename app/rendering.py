@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import re
 import subprocess
-import threading
-from collections import OrderedDict
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -208,29 +206,3 @@ def run_dot(dot: str, fmt: str, timeout: float) -> bytes:
     if fmt == "svg":
         return clean_svg(done.stdout.decode()).encode()
     return done.stdout
-
-
-class DrawingCache:
-    """A bounded, thread-safe LRU cache of finished drawings."""
-
-    def __init__(self, entries: int):
-        self.entries = entries
-        self._items: OrderedDict[Hashable, bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> bytes | None:
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-            return found
-
-    def put(self, key: Hashable, drawing: bytes) -> None:
-        with self._lock:
-            self._items[key] = drawing
-            self._items.move_to_end(key)
-            while len(self._items) > self.entries:
-                self._items.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._items)

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     max_render_layout: int = 1_200  # nodes + ranks crossed by edges: what dot really pays for
     dot_timeout_seconds: float = 5.0
     render_cache_entries: int = 256
+    # answers of /api/v1/differentiate kept for identical requests (0 turns it off)
+    answer_cache_entries: int = 256
 
     # CPU-heavy work runs in threads: at most this many at once, each for at most this long
     max_concurrent_jobs: int = 4

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 import autodiff_core as ad
+from app.cache import AnswerCache
 from app.engine import (
     ERROR_RESPONSES,
     check_point,
@@ -20,7 +21,6 @@ from app.engine import (
 from app.rendering import (
     FORMATS,
     Annotations,
-    DrawingCache,
     RenderError,
     annotations_at,
     drawing_problem,
@@ -51,11 +51,11 @@ async def render(body: RenderRequest, request: Request) -> Response:
     return Response(drawing, media_type=FORMATS[body.format])
 
 
-def _cache(request: Request, settings: Settings) -> DrawingCache:
+def _cache(request: Request, settings: Settings) -> AnswerCache:
     state = request.app.state
     if not hasattr(state, "drawings"):
-        state.drawings = DrawingCache(settings.render_cache_entries)
-    cache: DrawingCache = state.drawings
+        state.drawings = AnswerCache(settings.render_cache_entries)
+    cache: AnswerCache = state.drawings
     return cache
 
 
