@@ -40,7 +40,8 @@ PROGRAMS = [
     ("x = {a}*w; y = {b}*x^2 + {c}", ["w"]),
     ("h = tanh({a}*w + b); y = (h - {c})^2", ["w", "b"]),
     ("z = {a}*x1*x2 + sin(x1); y = exp(-z^2/{b}) + log(x2^2 + {c})", ["x1", "x2"]),
-    ("p = sigmoid({a}*w*x + b); loss = -(log(p) + {c}*log(1 - p))", ["w", "x", "b"]),
+    # Scaled down so that p stays inside (0, 1) at every slider position: log(1 - p) is defined.
+    ("p = sigmoid(w*x/{a} + b); loss = -(log(p) + {c}*log(1 - p))", ["w", "x", "b"]),
 ]
 EDIT_EVERY = 5  # seconds between edits; the other seconds are slider moves
 ASSET = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
