@@ -9,8 +9,12 @@ edge element ids are the trace's ids (`v3`, `v0_v2_1`), so the page can animate 
 
 from __future__ import annotations
 
+import os
 import re
+import select
 import subprocess
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -190,19 +194,98 @@ def clean_svg(svg: str) -> str:
 
 
 def run_dot(dot: str, fmt: str, timeout: float) -> bytes:
-    """Lay out and draw with the `dot` binary; killed (RenderError) past `timeout` seconds."""
+    """Lay out and draw with the `dot` binary; killed (RenderError) past `timeout` seconds.
+
+    SVG goes to a long-lived `dot` (see `DotProcess`): most of a one-shot `dot`'s time is
+    its start-up, not the drawing. PNG runs a one-shot `dot`.
+    """
+    if fmt == "svg":
+        return clean_svg(_POOL.draw(dot, timeout).decode()).encode()
     try:
         done = subprocess.run(["dot", f"-T{fmt}"], input=dot.encode(), capture_output=True,
                               timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        raise RenderError(f"graphviz took longer than {timeout} s to draw this graph "
-                          "(dot_timeout_seconds); try a smaller program",
-                          "dot_timeout_seconds") from None
+        raise _too_slow(timeout) from None
     except OSError as exc:
         raise RenderError(f"graphviz could not be run: {exc.strerror}") from None
     if done.returncode != 0:
         raise RenderError("graphviz could not draw this graph: "
                           + done.stderr.decode(errors="replace").strip()[:200])
-    if fmt == "svg":
-        return clean_svg(done.stdout.decode()).encode()
     return done.stdout
+
+
+def _too_slow(timeout: float) -> RenderError:
+    return RenderError(f"graphviz took longer than {timeout} s to draw this graph "
+                       "(dot_timeout_seconds); try a smaller program", "dot_timeout_seconds")
+
+
+class DotProcess:
+    """One `dot -Tsvg` that reads graph after graph from its stdin and writes one SVG each.
+
+    An answer ends at the line `</svg>`. Past the time limit the process is killed (a new
+    one starts on the next request); after `MAX_GRAPHS` drawings it is retired anyway.
+    """
+
+    MAX_GRAPHS = 200
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(["dot", "-Tsvg"], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.drawn = 0
+
+    def draw(self, dot: str, timeout: float) -> bytes:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        deadline = time.monotonic() + timeout
+        # The newline matters: dot's parser needs a token after the closing brace.
+        self.process.stdin.write(dot.encode() + b"\n")
+        self.process.stdin.flush()
+        out = self.process.stdout.fileno()
+        chunks: list[bytes] = []
+        tail = b""
+        while not tail.endswith(b"</svg>\n"):
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([out], [], [], left)[0]:
+                raise _too_slow(timeout)
+            chunk = os.read(out, 65536)
+            if not chunk:
+                raise RenderError("graphviz stopped while drawing this graph")
+            chunks.append(chunk)
+            tail = (tail + chunk)[-16:]
+        self.drawn += 1
+        return b"".join(chunks)
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+
+class DotPool:
+    """Idle `DotProcess`es, at most `idle` kept; each drawing borrows one for itself."""
+
+    def __init__(self, idle: int = 4):
+        self.idle = idle
+        self._free: list[DotProcess] = []
+        self._lock = threading.Lock()
+
+    def draw(self, dot: str, timeout: float) -> bytes:
+        with self._lock:
+            worker = self._free.pop() if self._free else None
+        try:
+            worker = worker or DotProcess()
+        except OSError as exc:
+            raise RenderError(f"graphviz could not be run: {exc.strerror}") from None
+        try:
+            svg = worker.draw(dot, timeout)
+        except BaseException:
+            worker.close()  # killed mid-drawing or broken: never reused
+            raise
+        with self._lock:
+            if worker.drawn < DotProcess.MAX_GRAPHS and len(self._free) < self.idle:
+                self._free.append(worker)
+                worker = None
+        if worker is not None:
+            worker.close()
+        return svg
+
+
+_POOL = DotPool()

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # CPU-heavy work runs in threads: at most this many at once, each for at most this long
     max_concurrent_jobs: int = 4
     compute_timeout_seconds: float = 10.0
+    # a program this short, at a single point, is computed on the event loop (it takes less
+    # than a millisecond: a thread hand-off would cost more than the work)
+    inline_source_chars: int = 200
 
     def limits(self) -> ad.Limits:
         """The engine's parse limits as this server configures them."""

@@ -12,6 +12,7 @@ from app.engine import (
     ERROR_RESPONSES,
     check_point,
     engine_errors,
+    is_small,
     json_response,
     parse_program,
     problem,
@@ -38,7 +39,8 @@ async def differentiate(body: DifferentiateRequest, request: Request) -> Respons
     key = body.model_dump_json()  # identical requests (a lesson's example) share one answer
     answer = cache.get(key)
     if answer is None:
-        answer = await run_job(request, _differentiate, body, settings)
+        answer = await run_job(request, _differentiate, body, settings,
+                               small=is_small(body.source, body.at, settings))
         cache.put(key, answer)
     return json_response(answer)
 
