@@ -161,3 +161,19 @@ def test_json_never_holds_nan(client: TestClient) -> None:
     json.loads(r.text, parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
     assert r.json()["derivatives"]["y"]["w"][0] is None
     assert not math.isnan(r.json()["derivatives"]["y"]["w"][1])
+
+
+def test_compute_time_limit_answers_422_and_server_keeps_serving() -> None:
+    from app.main import create_app
+    from app.settings import Settings
+
+    settings = Settings(compute_timeout_seconds=0.01, max_concurrent_jobs=1)
+    source = "\n".join(f"b{i}=sin(b{i - 1})*w+{i}" if i else "b0=w" for i in range(900))
+    with TestClient(create_app(settings)) as slow:
+        r = slow.post("/api/v1/differentiate", json={"source": source, "at": {"w": 0.5}})
+        assert r.status_code == 422
+        assert r.json()["detail"][0]["ctx"]["limit"] == "compute_timeout_seconds"
+        assert slow.get("/healthz").status_code == 200
+        # A short program at a point runs inline and is unaffected.
+        ok = slow.post("/api/v1/differentiate", json={"source": SEED, "at": {"w": 1}})
+        assert ok.status_code == 200
