@@ -18,6 +18,7 @@ templates = Jinja2Templates(directory=TEMPLATES_DIR)
 router = APIRouter(include_in_schema=False)
 
 # The playground's example menu: each opens as a link, so a teacher can hand it out.
+# `outputs` (optional) names several outputs, as in the page's URL.
 EXAMPLES: list[dict[str, str]] = [
     {"title": "Chain rule: y = 2(3w)² + 4", "source": "x = 3*w\ny = 2*x^2 + 4",
      "at": "w=1", "mode": "reverse"},
@@ -30,6 +31,9 @@ EXAMPLES: list[dict[str, str]] = [
      "at": "w1=0.5,x1=1,w2=-1,x2=2,b=0.3", "mode": "reverse"},
     {"title": "Squared error of a line fit", "source": "p = a*x + c\nloss = (p - t)^2",
      "at": "a=0.5,x=2,c=1,t=3", "mode": "reverse"},
+    {"title": "Two outputs: polar to Cartesian (a Jacobian)",
+     "source": "x = r*cos(t)\ny = r*sin(t)", "at": "r=2,t=0.5", "mode": "reverse",
+     "outputs": "x,y"},
 ]
 
 

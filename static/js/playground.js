@@ -2,9 +2,9 @@
  * playground.js — wires the playground page: editor, point, mode -> API -> graph, trace
  * table and player. The other modules each do one job; this one only connects them.
  *
- * Every change re-runs (debounced) and writes the state into the URL (url-state.js).
- * The SVG is fetched again only when the program text changes; a new point or mode only
- * replays a new trace on the same drawing.
+ * Every change re-runs (debounced) and writes the state into the URL (url-state.js), and the
+ * "quiz me" link follows it. The SVG is fetched again only when the program text or the
+ * chosen outputs change; a new point or mode only replays a new trace on the same drawing.
  *
  * For tests and measurements it leaves performance marks: "graph-drawn" when a drawing is
  * in the page, and a "playground-step" measure for each animation step drawn. The page's
@@ -16,7 +16,7 @@ import { Player } from "./animation.js";
 import { GraphView } from "./graph.js";
 import { buildTimeline, describe, formatNumber, frameOfNode, passCaption, stateAt } from "./timeline.js";
 import { TraceTable } from "./trace-table.js";
-import { readState, writeState } from "./url-state.js";
+import { quizHref, readState, writeState } from "./url-state.js";
 
 const $ = (id) => document.getElementById(id);
 const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
@@ -28,13 +28,14 @@ const els = {
   seed: $("seed"), output: $("output"), seedField: $("seed-field"), outputField: $("output-field"),
   summary: $("summary"), problem: $("problem"), caption: $("step-caption"), passCaption: $("pass-caption"),
   play: $("play"), scrubber: $("scrubber"), stepCount: $("step-count"),
-  speed: $("speed"),
+  speed: $("speed"), outputs: $("outputs"), quizLink: $("quiz-link"),
 };
 
 const state = readState();
 let timeline = null;
-let drawnSource = null; // the program text the current drawing belongs to
+let drawnKey = null; // the program text and outputs the current drawing belongs to
 let inputNames = [];
+let outputChoices = []; // the program's named quantities, offered as outputs
 let controller = null;
 let runs = 0;
 let timer = null;
@@ -152,6 +153,40 @@ function showModeFields() {
   for (const radio of document.querySelectorAll('input[name="mode"]')) radio.checked = radio.value === state.mode;
 }
 
+// --- the outputs: one checkbox per named quantity ----------------------------------------
+
+/** Offer the program's assigned names; tick the outputs the server used. */
+function showOutputChoices(result) {
+  const inputs = result.graph.inputs;
+  const names = Object.keys(result.values).filter((n) => !(n in inputs) && !n.includes("#"));
+  const chosen = Object.keys(result.graph.outputs);
+  if (names.join("\n") !== outputChoices.join("\n")) {
+    outputChoices = names;
+    els.outputs.replaceChildren(...names.map((name) => {
+      const box = Object.assign(document.createElement("input"), { type: "checkbox", value: name,
+        id: `out-${name}` });
+      box.addEventListener("change", () => chooseOutputs(box));
+      const label = Object.assign(document.createElement("label"), { htmlFor: box.id });
+      label.append(box, Object.assign(document.createElement("span"), { textContent: name }));
+      return label;
+    }));
+  }
+  for (const box of els.outputs.querySelectorAll("input")) box.checked = chosen.includes(box.value);
+}
+
+function chooseOutputs(changed) {
+  const ticked = [...els.outputs.querySelectorAll("input:checked")].map((b) => b.value);
+  if (!ticked.length) {
+    changed.checked = true; // a program needs at least one output
+    return;
+  }
+  const last = outputChoices[outputChoices.length - 1];
+  // the last statement alone is the default: keep such links short
+  state.outputs = ticked.length === 1 && ticked[0] === last ? [] : ticked;
+  if (state.output && !ticked.includes(state.output)) state.output = "";
+  schedule(0);
+}
+
 // --- messages -----------------------------------------------------------------------------
 
 function showSourceError(error) {
@@ -206,6 +241,32 @@ function derivativeName(output, input, partial) {
   return partial ? `∂${output}/∂${input}` : `d${output}/d${input}`;
 }
 
+/** Several outputs: their derivatives as a Jacobian, one row per output. */
+function jacobianTable(rows, partial) {
+  const columns = Object.keys(rows[0][1]);
+  const table = document.createElement("table");
+  table.className = "jacobian";
+  table.createCaption().textContent = "Jacobian: one row per output";
+  const head = table.createTHead().insertRow();
+  head.append(Object.assign(document.createElement("td")));
+  for (const input of columns) {
+    head.append(Object.assign(document.createElement("th"), { scope: "col",
+      textContent: partial ? `∂/∂${input}` : `d/d${input}` }));
+  }
+  const body = table.createTBody();
+  for (const [out, row] of rows) {
+    const tr = body.insertRow();
+    tr.dataset.output = out;
+    tr.append(Object.assign(document.createElement("th"), { scope: "row", textContent: out }));
+    for (const input of columns) {
+      const td = tr.insertCell();
+      Object.assign(td.dataset, { output: out, input, value: String(row[input]) });
+      td.textContent = formatNumber(row[input]);
+    }
+  }
+  return table;
+}
+
 function showSummary(result) {
   const outputs = Object.keys(result.graph.outputs);
   const inputs = Object.keys(result.graph.inputs);
@@ -218,28 +279,38 @@ function showSummary(result) {
     if (point) p.append(Object.assign(document.createElement("span"), { className: "at", textContent: ` at ${point}` }));
     lines.push(p);
   }
-  const list = document.createElement("ul");
-  list.className = "summary-derivatives";
-  for (const [out, row] of Object.entries(result.derivatives)) {
-    for (const [input, value] of Object.entries(row)) {
-      const li = document.createElement("li");
-      li.dataset.output = out;
-      li.dataset.input = input;
-      li.textContent = `${derivativeName(out, input, inputs.length > 1)} = ${formatNumber(value)}`;
-      list.append(li);
+  const rows = Object.entries(result.derivatives);
+  if (rows.length > 1) {
+    lines.push(jacobianTable(rows, inputs.length > 1));
+  } else {
+    const list = document.createElement("ul");
+    list.className = "summary-derivatives";
+    for (const [out, row] of rows) {
+      for (const [input, value] of Object.entries(row)) {
+        const li = document.createElement("li");
+        Object.assign(li.dataset, { output: out, input, value: String(value) });
+        li.textContent = `${derivativeName(out, input, inputs.length > 1)} = ${formatNumber(value)}`;
+        list.append(li);
+      }
     }
+    if (list.children.length) lines.push(list);
+    list.classList.toggle("many", list.children.length > 2);
   }
-  if (list.children.length) lines.push(list);
-  list.classList.toggle("many", list.children.length > 2);
   els.summary.className = `summary ${result.passes.length ? result.passes[0].direction : ""}`;
   els.summary.replaceChildren(...lines);
 }
 
 // --- running the program ------------------------------------------------------------------
 
+/** The URL and the quiz link always show the current state. */
+function saveState() {
+  writeState(state);
+  els.quizLink.href = quizHref(state);
+}
+
 function schedule(delay) {
   clearTimeout(timer);
-  writeState(state);
+  saveState();
   timer = setTimeout(run, delay);
 }
 
@@ -247,18 +318,30 @@ function request() {
   const body = { source: state.source, at: state.at, mode: state.mode };
   if (state.mode === "forward" && state.seed) body.seed = state.seed;
   if (state.mode === "reverse" && state.output) body.cotangent = state.output;
+  if (state.outputs.length) body.outputs = state.outputs;
   return body;
 }
 
-/** Differentiate; if the point does not match the program's inputs, fit it and ask again. */
+const drawingKey = () => `${state.outputs.join(",")}\n${state.source}`;
+
+/** Differentiate. If the point does not match the program's inputs, fit it and ask again;
+ * if the chosen outputs are no longer in the edited program, fall back to the last statement. */
 async function differentiateFitting(signal) {
-  try {
-    return await differentiate(request(), { signal });
-  } catch (error) {
-    if (!(error instanceof ApiError) || error.field !== "at" || !error.inputs) throw error;
-    fitPoint(error.inputs);
-    state.output = "";
-    return differentiate(request(), { signal });
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await differentiate(request(), { signal });
+    } catch (error) {
+      if (!(error instanceof ApiError) || attempt === 2) throw error;
+      if (error.field === "at" && error.inputs) {
+        fitPoint(error.inputs);
+      } else if (!(["program_error", "input_error"].includes(error.kind) && error.line === null
+        && !error.node && (state.outputs.length || state.output))) {
+        throw error;
+      } else {
+        state.outputs = [];
+      }
+      state.output = "";
+    }
   }
 }
 
@@ -272,11 +355,11 @@ async function run() {
   if (controller) controller.abort();
   controller = new AbortController();
   const { signal } = controller;
-  const source = state.source;
   setStatus("busy");
-  const drawing = source !== drawnSource
-    ? renderSvg({ source }, { signal }).then((svg) => ({ svg }), (error) => ({ error }))
-    : null;
+  const draw = () => renderSvg({ source: state.source, outputs: state.outputs }, { signal })
+    .then((svg) => ({ svg }), (error) => ({ error }));
+  let key = drawingKey();
+  let drawing = key !== drawnKey ? draw() : null;
   let result = null;
   let failure = null;
   try {
@@ -284,6 +367,10 @@ async function run() {
   } catch (error) {
     if (error.name === "AbortError") return;
     failure = error instanceof ApiError ? error : new ApiError("Something went wrong in the page.");
+  }
+  if (drawingKey() !== key && !signal.aborted) { // the outputs fell back: draw those
+    key = drawingKey();
+    drawing = key !== drawnKey ? draw() : null;
   }
   const drawn = drawing ? await drawing : null;
   if (signal.aborted) return;
@@ -305,7 +392,7 @@ async function run() {
       graph.show(drawn.svg, result ? result.graph : null);
       performance.mark("graph-drawn");
     }
-    drawnSource = source;
+    drawnKey = key;
   }
 
   if (failure) {
@@ -319,7 +406,7 @@ async function run() {
     els.caption.textContent = "";
     els.passCaption.textContent = "";
     setStatus("error");
-    writeState(state);
+    saveState();
     return;
   }
 
@@ -328,7 +415,8 @@ async function run() {
   fitPoint(Object.keys(result.graph.inputs));
   fillSelect(els.seed, Object.keys(result.graph.inputs), state.seed, "all (one pass each)");
   fillSelect(els.output, Object.keys(result.graph.outputs), state.output, "all (one pass each)");
-  writeState(state);
+  showOutputChoices(result);
+  saveState();
   showSummary(result);
   timeline = buildTimeline(result);
   table.build(timeline);
@@ -401,4 +489,5 @@ els.source.value = state.source;
 showModeFields();
 buildPointFields(Object.keys(state.at));
 updateControls();
+saveState();
 run();

@@ -9,6 +9,8 @@ not asserted, as the project's speed goals are checked by benchmarks, not tests.
 from __future__ import annotations
 
 import json
+import math
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlparse
@@ -64,6 +66,20 @@ def frame_count(page: Page) -> int:
 def seek(page: Page, index: int) -> None:
     page.evaluate("""(i) => { const s = document.getElementById('scrubber');
         s.value = String(i); s.dispatchEvent(new Event('input', {bubbles: true})); }""", index)
+
+
+def rerun(page: Page) -> int:
+    """The number of runs so far; pass it to `wait_rerun` after a change."""
+    return int(page.evaluate("document.body.dataset.run"))
+
+
+def wait_rerun(page: Page, before: int) -> None:
+    page.wait_for_function("(n) => Number(document.body.dataset.run) > n && "
+                           "document.body.dataset.status === 'ready'", arg=before)
+
+
+def query_of(address: str | None) -> dict[str, list[str]]:
+    return parse_qs(urlparse(address or "").query)
 
 
 def step_times(page: Page) -> list[float]:
@@ -257,6 +273,89 @@ def test_accessible_and_keyboard_operable(page: Page) -> None:
     keyboard.press("ArrowDown")  # one seed direction: x
     page.wait_for_function("() => new URL(location.href).searchParams.get('seed') === 'x'")
     expect(page.locator("#pass-caption")).to_contain_text("Tangent pass 1 of 1 · seed x = 1")
+
+
+def test_quiz_link_follows_the_state(page: Page) -> None:
+    open_ready(page, url(SEED, "w=1", "reverse"))
+    link = page.locator("#quiz-link")
+    assert urlparse(link.get_attribute("href")).path == "/quiz"
+    assert query_of(link.get_attribute("href")) == {
+        "source": [SEED], "at": ["w=1"], "mode": ["reverse"]}
+    # a new point, then forward mode with one seed: the link follows each change
+    before = rerun(page)
+    page.locator("#in-w").fill("2")
+    wait_rerun(page, before)
+    before = rerun(page)
+    page.locator('input[name="mode"][value="forward"]').check()
+    wait_rerun(page, before)
+    page.locator("#seed").select_option("w")
+    expect(link).to_have_attribute("href", re.compile(r"&wrt=w"))
+    assert query_of(link.get_attribute("href")) == {
+        "source": [SEED], "at": ["w=2"], "mode": ["forward"], "wrt": ["w"]}
+    # by keyboard, the quiz opens on the same program, point and seed
+    link.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/quiz?**")
+    quiz = page.locator("[data-quiz]")
+    expect(quiz).to_have_attribute("data-ready", "true")
+    assert quiz.get_attribute("data-source") == SEED
+    assert json.loads(quiz.get_attribute("data-at") or "") == {"w": 2}
+    assert (quiz.get_attribute("data-mode"), quiz.get_attribute("data-wrt")) == ("forward", "w")
+
+
+def test_two_outputs_give_a_jacobian(page: Page) -> None:
+    source = "x = r*cos(t)\ny = r*sin(t)"
+    page.goto("/playground")
+    page.locator(".examples summary").click()
+    page.get_by_role("link", name=re.compile("Two outputs")).click()
+    page.wait_for_function("() => document.body.dataset.status === 'ready'")
+    state = query_of(page.url)
+    assert (state["source"], state["outputs"], state["mode"]) == ([source], ["x,y"], ["reverse"])
+    expected = api(page, {"source": source, "at": {"r": 2, "t": 0.5}, "mode": "reverse",
+                          "outputs": ["x", "y"]})
+    assert len(expected["passes"]) == 2  # one adjoint pass per output
+    assert frame_count(page) == len(expected["primal"]) + sum(
+        len(p["steps"]) for p in expected["passes"])
+    page.locator("#end").click()
+    expect(page.locator("#pass-caption")).to_have_text("Adjoint pass 2 of 2 · seed y = 1")
+    # both rows of the Jacobian, as the API computed them
+    cells = page.locator("#summary table.jacobian td[data-output]")
+    expect(cells).to_have_count(4)
+    for output, row in expected["derivatives"].items():
+        for name, value in row.items():
+            cell = page.locator(f'#summary td[data-output="{output}"][data-input="{name}"]')
+            assert float(cell.get_attribute("data-value") or "nan") == value
+    assert expected["derivatives"]["x"]["t"] == pytest.approx(-2 * math.sin(0.5))
+    expect(page.locator("#output option")).to_have_text(["all (one pass each)", "x", "y"])
+    expect(page.locator("#out-x")).to_be_checked()
+    expect(page.locator("#out-y")).to_be_checked()
+
+    # by keyboard: untick y; x alone is one pass, one row, and is written in the URL
+    before = rerun(page)
+    page.locator("#out-y").focus()
+    page.keyboard.press("Space")
+    wait_rerun(page, before)
+    assert query_of(page.url)["outputs"] == ["x"]
+    expect(page.locator("#summary li")).to_have_count(2)
+    shown = page.locator('#summary li[data-output="x"][data-input="r"]')
+    assert float(shown.get_attribute("data-value") or "nan") == expected["derivatives"]["x"]["r"]
+    page.locator("#end").click()
+    expect(page.locator("#pass-caption")).to_have_text("Adjoint pass 1 of 1 · seed x = 1")
+    # the last output cannot be unticked (a program needs one)
+    page.locator("#out-x").focus()
+    page.keyboard.press("Space")
+    expect(page.locator("#out-x")).to_be_checked()
+
+    # an output the edited program no longer has falls back to the last statement, quietly
+    before = rerun(page)
+    page.locator("#source").fill("y = r*sin(t)")
+    wait_rerun(page, before)
+    assert "outputs" not in query_of(page.url)
+    expect(page.locator("#problem")).to_be_hidden()
+    expect(page.locator("#outputs input")).to_have_count(1)
+    expect(page.locator("#summary")).to_contain_text("∂y/∂r")
+    drawn = api(page, {"source": "y = r*sin(t)", "at": {"r": 2, "t": 0.5}})["graph"]["nodes"]
+    expect(page.locator("#graph svg g.node")).to_have_count(len(drawn))  # drawn again
 
 
 def test_svg_is_inserted_safely_and_phone_layout_fits(page: Page, watch: Any) -> None:
