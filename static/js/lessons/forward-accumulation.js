@@ -20,7 +20,7 @@ function render() {
     const name = step.label ? `${step.node} (${step.label})` : step.node;
     const hidden = i >= state.shown;
     for (const [text, cls] of [[name, ""], [formatNumber(step.value), ""],
-      [step.formula, ""], [hidden ? "?" : formatNumber(step.tangent), "derivative"]]) {
+      [step.formula, "step-formula"], [hidden ? "?" : formatNumber(step.tangent), "derivative"]]) {
       const td = document.createElement(cls === "" && text === name ? "th" : "td");
       if (td.tagName === "TH") td.scope = "row";
       if (cls) td.className = cls;

@@ -9,6 +9,8 @@ import { mountQuizzes } from "./quiz.js";
 
 const still = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 const wait = (ms) => new Promise((resolve) => { setTimeout(resolve, still ? 0 : ms); });
+/** "1 input", "4 inputs". */
+const count = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 function setUp(section) {
   const request = { source: section.dataset.source, at: JSON.parse(section.dataset.at),
@@ -70,8 +72,9 @@ function setUp(section) {
       if (mine !== run) return;
     }
     const per = mode === "forward" ? "one per input" : "one per output";
-    status.textContent = `${mode === "forward" ? "Forward" : "Reverse"} mode: ${result.passes} ` +
-      `passes (${per}), ${result.operations} operations. The cheaper mode here is ${result.cheaper}.`;
+    status.textContent = `${mode === "forward" ? "Forward" : "Reverse"} mode: ` +
+      `${count(result.passes, "pass", "passes")} (${per}), ${result.operations} operations. ` +
+      `The cheaper mode here is ${result.cheaper}.`;
     section.dataset.built = mode;
   }
 
@@ -87,8 +90,8 @@ function setUp(section) {
         row.querySelector("[data-role=operations]").textContent = String(fwd.cost[mode].operations);
       }
       drawEmpty(fwd);
-      status.textContent = `${Object.keys(fwd.matrix[request.outputs[0]]).length} inputs, ` +
-        `${request.outputs.length} outputs. Build the Jacobian either way.`;
+      status.textContent = `${count(Object.keys(fwd.matrix[request.outputs[0]]).length, "input")}, ` +
+        `${count(request.outputs.length, "output")}. Build the Jacobian either way.`;
       section.dataset.ready = "true";
     } catch (e) {
       showError(section.querySelector("[data-role=error]"), e);

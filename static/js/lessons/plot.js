@@ -1,7 +1,8 @@
 /**
  * plot.js — line and point plots with axes, labels and a legend, drawn by uPlot (self-hosted).
  *
- *   const plot = linePlot(container, {title, xLabel, yLabel, series: [{label, points?}], logX?, logY?})
+ *   const plot = linePlot(container, {title, xLabel, yLabel, series: [{label, points?, dots?}], logX?, logY?,
+ *                                     xRange?, yRange?})  // ranges: uPlot scale range functions
  *   plot.setData([xs, ys1, ys2, ...])   // null in a y array leaves a gap
  *
  * The width follows the container (phone or projector); colours are distinguishable in
@@ -16,30 +17,52 @@ const STYLES = [
   { stroke: "#2f855a", width: 2, dash: [2, 3] },
 ];
 
-/** Tick labels on a log axis: every decade as 1e-8, nothing between (the grid shows those). */
-function decades(self, splits) {
-  return splits.map((v) => {
-    const power = Math.log10(v);
-    return Math.abs(power - Math.round(power)) < 1e-9 && Math.round(power) % 2 === 0
-      ? `1e${Math.round(power)}` : "";
-  });
+const FONT = "13px system-ui, sans-serif";
+const LABEL_FONT = "bold 13px system-ui, sans-serif";
+// Least room per tick label, in CSS pixels: "1e-15" is about 40 px wide and 13 px tall.
+const LOG_SPACE = { x: 56, y: 30 };
+
+/** Ticks of a log axis: whole decades only, every k-th one so the labels never crowd. */
+function decadeSplits(room) {
+  return (self, axisIdx, min, max) => {
+    const [lo, hi] = [Math.ceil(Math.log10(min) - 1e-9), Math.floor(Math.log10(max) + 1e-9)];
+    const horizontal = self.axes[axisIdx].side % 2 === 0;
+    const length = (horizontal ? self.bbox.width : self.bbox.height) / uPlot.pxRatio;
+    const count = Math.max(hi - lo, 1);
+    const every = Math.max(1, Math.ceil(room / (length / count)));
+    const splits = [];
+    for (let k = hi; k >= lo; k -= every) splits.unshift(Number(`1e${k}`));
+    return splits;
+  };
+}
+
+/** A decade as 1e-8 (and 1e0 as 1), the form the lesson's text uses. */
+function decadeLabels(self, splits) {
+  return splits.map((v) => (v === null ? "" : v === 1 ? "1" : `1e${Math.round(Math.log10(v))}`));
+}
+
+function axis(label, log, room, extra) {
+  const common = { label, stroke: "#1a202c", font: FONT, labelFont: LABEL_FONT,
+    grid: { stroke: "#e2e8f0", width: 1 }, ticks: { stroke: "#a0aec0", width: 1, size: 5 },
+    ...extra };
+  if (!log) return common;
+  return { ...common, splits: decadeSplits(room), values: decadeLabels,
+    filter: (self, splits) => splits };
 }
 
 export function linePlot(container, { title, xLabel, yLabel, series, logX = false, logY = false,
-  height = 260 }) {
+  height = 260, xRange = null, yRange = null }) {
   const options = {
     title,
     width: Math.max(container.clientWidth - 2, 240),
     height,
     scales: {
-      x: logX ? { time: false, distr: 3 } : { time: false },
-      y: logY ? { distr: 3 } : {},
+      x: { time: false, ...(logX ? { distr: 3 } : {}), ...(xRange ? { range: xRange } : {}) },
+      y: { ...(logY ? { distr: 3 } : {}), ...(yRange ? { range: yRange } : {}) },
     },
     axes: [
-      { label: xLabel, stroke: "#1a202c", grid: { stroke: "#e2e8f0" },
-        ...(logX ? { values: decades, grid: { show: false } } : {}) },
-      { label: yLabel, stroke: "#1a202c", grid: { stroke: "#e2e8f0" }, size: 60,
-        ...(logY ? { values: decades, grid: { show: false } } : {}) },
+      axis(xLabel, logX, LOG_SPACE.x, {}),
+      axis(yLabel, logY, LOG_SPACE.y, { size: 64 }),
     ],
     legend: { live: false },
     cursor: { drag: { x: false, y: false } },
@@ -49,7 +72,10 @@ export function linePlot(container, { title, xLabel, yLabel, series, logX = fals
         return { label: s.label, stroke: s.stroke || "#9b2c2c", width: 0,
           points: { show: true, size: 9, fill: s.fill || "#9b2c2c", stroke: "#1a202c" } };
       }
-      return { label: s.label, ...style, points: { show: false }, spanGaps: false };
+      // dots: a point per sample, so that even a single sample is visible
+      const points = s.dots ? { show: true, size: 6, fill: style.stroke, stroke: style.stroke }
+        : { show: false };
+      return { label: s.label, ...style, points, spanGaps: false };
     })],
   };
   const empty = [[], ...series.map(() => [])];

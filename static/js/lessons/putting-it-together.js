@@ -15,22 +15,42 @@ const GRID = Array.from({ length: 61 }, (_, i) => -4 + (8 * i) / 60);
 const $ = (id) => document.getElementById(id);
 const rate = $("neuron-rate");
 const status = $("train-status");
+const state = { ...START, history: [], busy: false };
+const stepsField = $("neuron-steps");
+const stepsPerRun = () => Math.min(Math.max(Number(stepsField.value) || 40, 1), 100);
+const lossNote = $("loss-note");
+// Step 0 (the untrained loss) sits on the axes from the start, the x axis spanning the steps
+// a run will take; the y axis starts at 0, so the drop reads at its true size.
 const lossPlot = linePlot($("neuron-loss-plot"), {
-  title: "Training loss", xLabel: "step", yLabel: "loss L(w, b)", series: [{ label: "loss" }],
+  title: "Training loss", xLabel: "step", yLabel: "loss L(w, b)",
+  series: [{ label: "loss", dots: true }],
+  xRange: (u, min, max) => [0, state.history.length ? Math.max(max, 1) : stepsPerRun()],
+  yRange: (u, min, max) => [0, max > 0 ? max * 1.1 : 1],
 });
 const fitPlot = linePlot($("neuron-fit-plot"), {
   title: "The neuron's output", xLabel: "input x", yLabel: "p = σ(wx + b)",
   series: [{ label: "σ(wx + b)" }, { label: "examples", points: true }],
 });
-const state = { ...START, history: [], busy: false };
 
 async function drawFit() {
-  const result = await differentiate({ source: "p = sigmoid(w*x + b)",
-    at: { w: state.w, b: state.b, x: GRID }, mode: "reverse", trace: false });
+  // the curve is computed at the examples' inputs too, so it runs unbroken through them
   const targets = new Map(DATA.map(([x, t]) => [x, t]));
   const xs = [...new Set([...GRID, ...targets.keys()])].sort((a, b) => a - b);
-  const curve = new Map(GRID.map((x, i) => [x, result.values.p[i]]));
-  fitPlot.setData([xs, xs.map((x) => curve.get(x) ?? null), xs.map((x) => targets.get(x) ?? null)]);
+  const result = await differentiate({ source: "p = sigmoid(w*x + b)",
+    at: { w: state.w, b: state.b, x: xs }, mode: "reverse", trace: false });
+  fitPlot.setData([xs, result.values.p, xs.map((x) => targets.get(x) ?? null)]);
+}
+
+/** Before any training: the loss at the starting point, as step 0, and what to press. */
+async function drawStart() {
+  const result = await differentiate({ source: LOSS, at: { w: START.w, b: START.b },
+    mode: "reverse", trace: false });
+  lossPlot.setData([[0], [result.values.loss]]);
+  lossNote.textContent = `Step 0: loss ${formatNumber(result.values.loss)}. Press Train: ` +
+    "each step adds a point.";
+  lossNote.hidden = false;
+  status.textContent = `w = ${START.w}, b = ${START.b} (untrained): loss ` +
+    `${formatNumber(result.values.loss)}.`;
 }
 
 async function step() {
@@ -47,10 +67,11 @@ async function train() {
   state.busy = true;
   $("train").disabled = true;
   try {
-    const count = Math.min(Math.max(Number($("neuron-steps").value) || 40, 1), 100);
+    const count = stepsPerRun();
     let last = null;
     for (let k = 0; k < count; k += 1) last = await step();
     lossPlot.setData([state.history.map((_, k) => k), state.history]);
+    lossNote.hidden = true;
     await drawFit();
     status.textContent = `${state.history.length} steps: loss ${formatNumber(state.history[0])} → ` +
       `${formatNumber(state.history[state.history.length - 1])}; w = ${formatNumber(state.w)}, ` +
@@ -69,11 +90,14 @@ async function train() {
 $("train").addEventListener("click", train);
 $("train-reset").addEventListener("click", async () => {
   Object.assign(state, START, { history: [] });
-  lossPlot.setData([[], []]);
-  status.textContent = `w = ${START.w}, b = ${START.b} (untrained).`;
   delete document.body.dataset.losses;
-  await drawFit();
+  try {
+    await Promise.all([drawStart(), drawFit()]);
+    showError($("train-error"), null);
+  } catch (e) {
+    showError($("train-error"), e);
+  }
 });
 rate.addEventListener("input", () => { $("neuron-rate-out").textContent = rate.value; });
-drawFit().catch((e) => showError($("train-error"), e));
+Promise.all([drawStart(), drawFit()]).catch((e) => showError($("train-error"), e));
 mountQuizzes();

@@ -72,7 +72,7 @@ export function mountQuiz(container) {
       const name = row.label ? `${row.node} (${row.label})` : row.node;
       const value = el("td", { text: quiz.mode === "value" && row.given === null ? "?" : formatNumber(row.value) });
       const tr = el("tr", { "data-node": row.node }, el("th", { scope: "row", text: name }),
-        el("td", { text: row.formula }), value);
+        el("td", { class: "step-formula", text: row.formula }), value);
       let deriv = value;
       if (quiz.mode !== "value") {
         deriv = el("td", { class: "derivative", text: row.given === null ? blank(row) : formatNumber(row.given) });

@@ -39,7 +39,7 @@ function render() {
     const node = document.createElement("td");
     node.textContent = name(step.node);
     const adjoint = document.createElement("td");
-    adjoint.className = "derivative";
+    adjoint.className = "derivative step-formula";
     adjoint.textContent = `v${BAR}${step.node.slice(1)} = ${formatNumber(step.adjoint)}`;
     const list = document.createElement("td");
     const ul = document.createElement("ul");
