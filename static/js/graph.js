@@ -9,7 +9,8 @@
  *   view.markError(nodeId)      // outline the node where evaluation failed (null clears)
  *   view.setStale(flag)         // dim the drawing while the program text has an error
  *   view.showMessage(text)      // no drawing (e.g. above the render limit): say why
- *   view.zoomIn(), view.zoomOut(), view.fit(), view.resize()
+ *   view.zoomIn(), view.zoomOut(), view.fit() (the whole drawing), view.resize() (refit;
+ *                               // readable size in a phone-width box)
  *   view.svg                    // the inserted <svg> (replaced only by show/showMessage)
  *   sanitizeSvg(text)           // -> an <svg> element for this document, with no script,
  *                               //    event handler, foreignObject or external reference
@@ -21,6 +22,10 @@
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const MAX_FIT_SCALE = 1.6; // drawing units (graphviz points) per CSS pixel, at most, when fitting
+// In a phone-width box a wide graph fitted whole has unreadable labels: below this scale the
+// drawing opens at a readable size, from its left (the inputs), and is panned by dragging.
+const MIN_PHONE_SCALE = 0.75;
+const PHONE_WIDTH = 500; // px of graph box
 const FORBIDDEN = new Set(["script", "foreignobject", "iframe", "object", "embed", "style",
   "link", "meta", "audio", "video", "image", "animate", "set", "animatetransform",
   "animatemotion", "handler", "listener"]);
@@ -90,6 +95,8 @@ export class GraphView {
     this.edges = new Map(); // id -> {g, label, cache}
     this.panZoom = null;
     this.errorNode = null;
+    this.narrow = false; // a phone-width box: the view follows the current node
+    this.current = null;
     container.addEventListener("click", (event) => {
       const g = event.target.closest && event.target.closest("g.node");
       if (g && this.onNodeClick && g.dataset.id) this.onNodeClick(g.dataset.id);
@@ -127,6 +134,9 @@ export class GraphView {
     }
     const layer = document.createElementNS(SVG_NS, "g");
     layer.setAttribute("class", "labels");
+    // edge labels first: where a short edge's label meets a node's, the node's is painted on top
+    const edgeLayer = document.createElementNS(SVG_NS, "g");
+    layer.append(edgeLayer);
     for (const g of svg.querySelectorAll("g.node")) {
       // The value sits above the node, the derivative below it (graphviz leaves room).
       const box = g.getBBox();
@@ -143,7 +153,7 @@ export class GraphView {
         const length = path.getTotalLength();
         const middle = path.getPointAtLength(length / 2);
         label = svgText("edge-label", middle.x, middle.y - 4);
-        layer.append(label);
+        edgeLayer.append(label);
       }
       this.edges.set(g.dataset.id, { g, label, cache: { cls: g.getAttribute("class") } });
     }
@@ -151,10 +161,12 @@ export class GraphView {
   }
 
   apply(state) {
+    let current = null;
     for (const [id, item] of this.nodes) {
       const s = state.nodes.get(id);
       const c = item.cache;
       let cls = s ? `node ${s.cls}` : "node";
+      if (s && s.cls.includes("is-current")) current = id;
       if (id === this.errorNode) cls += " is-error";
       write(c, "cls", cls, (v) => item.g.setAttribute("class", v));
       write(c, "value", s ? s.value : "", (v) => { item.value.textContent = v; });
@@ -172,6 +184,21 @@ export class GraphView {
         write(c, "labelCls", cls, (v) => item.label.setAttribute("class", v));
       }
     }
+    if (current !== this.current) {
+      this.current = current;
+      if (current && this.narrow) this.follow(current);
+    }
+  }
+
+  /** Pan (never zoom) so that the node is in view: a phone shows only part of a wide graph. */
+  follow(id) {
+    const item = this.nodes.get(id);
+    if (!this.panZoom || !item) return;
+    const node = item.g.getBoundingClientRect();
+    const box = this.container.getBoundingClientRect();
+    const x = (node.left + node.right) / 2 - box.left;
+    const margin = Math.min(80, box.width / 4);
+    if (x < margin || x > box.width - margin) this.panZoom.panBy({ x: box.width / 2 - x, y: 0 });
   }
 
   markError(id) {
@@ -205,7 +232,7 @@ export class GraphView {
       dblClickZoomEnabled: false, fit: true, center: true, minZoom: 0.2, maxZoom: 20,
       zoomScaleSensitivity: 0.25,
     });
-    this.fit();
+    this.fit({ whole: false });
   }
 
   destroyPanZoom() {
@@ -219,15 +246,23 @@ export class GraphView {
 
   zoomOut() { if (this.panZoom) this.panZoom.zoomOut(); }
 
-  fit() {
+  /** Fit the drawing to its box; `whole: false` keeps it readable in a phone-width box. */
+  fit({ whole = true } = {}) {
     if (!this.panZoom) return;
     this.panZoom.resize();
     this.panZoom.fit();
     // a tiny graph would be blown up to fill the box: keep it at a readable size instead
     const real = this.panZoom.getSizes().realZoom;
     if (real > MAX_FIT_SCALE) this.panZoom.zoom(this.panZoom.getZoom() * MAX_FIT_SCALE / real);
+    this.narrow = this.container.clientWidth < PHONE_WIDTH;
+    if (!whole && this.narrow && real < MIN_PHONE_SCALE) {
+      this.panZoom.zoom(this.panZoom.getZoom() * MIN_PHONE_SCALE / real);
+    }
     this.panZoom.center();
+    const sizes = this.panZoom.getSizes();
+    const left = sizes.viewBox.x * sizes.realZoom + this.panZoom.getPan().x;
+    if (left < 0) this.panZoom.panBy({ x: -left, y: 0 }); // wider than the box: start at the inputs
   }
 
-  resize() { this.fit(); }
+  resize() { this.fit({ whole: false }); }
 }

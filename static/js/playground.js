@@ -248,7 +248,7 @@ function jacobianTable(rows, partial) {
   table.className = "jacobian";
   table.createCaption().textContent = "Jacobian: one row per output";
   const head = table.createTHead().insertRow();
-  head.append(Object.assign(document.createElement("td")));
+  head.append(document.createElement("td"));
   for (const input of columns) {
     head.append(Object.assign(document.createElement("th"), { scope: "col",
       textContent: partial ? `∂/∂${input}` : `d/d${input}` }));
@@ -272,13 +272,12 @@ function showSummary(result) {
   const inputs = Object.keys(result.graph.inputs);
   const lines = [];
   const point = inputs.map((n) => `${n} = ${formatNumber(result.values[n])}`).join(", ");
-  for (const out of outputs) {
-    const p = document.createElement("p");
-    p.className = "summary-value";
-    p.textContent = `${out} = ${formatNumber(result.values[out])}`;
-    if (point) p.append(Object.assign(document.createElement("span"), { className: "at", textContent: ` at ${point}` }));
-    lines.push(p);
-  }
+  // every output's value on one line, the point once
+  const p = document.createElement("p");
+  p.className = "summary-value";
+  p.textContent = outputs.map((out) => `${out} = ${formatNumber(result.values[out])}`).join(" · ");
+  if (point) p.append(Object.assign(document.createElement("span"), { className: "at", textContent: ` at ${point}` }));
+  lines.push(p);
   const rows = Object.entries(result.derivatives);
   if (rows.length > 1) {
     lines.push(jacobianTable(rows, inputs.length > 1));

@@ -203,6 +203,14 @@ function named(t, id) {
   return label ? `${id} (${label})` : id;
 }
 
+/** What an input's adjoint is: ∂y/∂w when the pass seeds one output with 1. */
+function derivativeOf(t, frame) {
+  const seeded = Object.entries(t.result.passes[frame.pass].seed || {}).filter(([, v]) => v !== 0);
+  const input = t.labels.get(frame.node) || frame.node;
+  if (seeded.length === 1 && seeded[0][1] === 1) return `∂${seeded[0][0]}/∂${input}`;
+  return "a derivative of the weighted outputs";
+}
+
 export function describe(t, k) {
   const frame = t.frames[k];
   const step = frame.step;
@@ -214,7 +222,7 @@ export function describe(t, k) {
   }
   const sends = step.contributions.map((c) =>
     `sends ${formatNumber(step.adjoint)} × ${formatNumber(c.local)} = ${formatNumber(c.contribution)} to ${c.to}, whose adjoint is now ${formatNumber(c.adjoint_after)}`);
-  const rest = sends.length ? `; it ${sends.join("; it ")}` : "; it is an input, so this is a derivative of the output";
+  const rest = sends.length ? `; it ${sends.join("; it ")}` : `; it is an input, so this is ${derivativeOf(t, frame)}`;
   return `Adjoint of ${named(t, frame.node)} is ${formatNumber(step.adjoint)}${rest}.`;
 }
 

@@ -329,6 +329,8 @@ def test_two_outputs_give_a_jacobian(page: Page) -> None:
     expect(page.locator("#output option")).to_have_text(["all (one pass each)", "x", "y"])
     expect(page.locator("#out-x")).to_be_checked()
     expect(page.locator("#out-y")).to_be_checked()
+    violations = Axe().run(page).response["violations"]  # the Jacobian and the checkboxes
+    assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
 
     # by keyboard: untick y; x alone is one pass, one row, and is written in the URL
     before = rerun(page)
