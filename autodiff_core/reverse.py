@@ -109,11 +109,13 @@ def _adjoint_pass(program: Program, vals: list[Value], partials: LocalPartials,
         if program.active[i]:
             adjoints[i] = value if adjoints[i] is None else adjoints[i] + value
     steps: list[Any] = []
+    # What an input's finished adjoint is the derivative of: one output, or a weighted sum.
+    swept = next(iter(direction)) if list(direction.values()) == [1.0] else "(cotangent · outputs)"
     for i in range(len(program.nodes) - 1, -1, -1):
         adjoint = adjoints[i]
         if adjoint is None:
             continue
-        step = _step_head(program, vals, adjoints, i) if trace else None
+        step = _step_head(program, vals, adjoints, i, swept) if trace else None
         texts = partial_formulas(program, i) if trace and program.nodes[i].args else []
         for position, a, local in partials.of(i) if program.nodes[i].args else ():
             contribution = adjoint * local
@@ -128,11 +130,12 @@ def _adjoint_pass(program: Program, vals: list[Value], partials: LocalPartials,
     return adjoints, steps
 
 
-def _step_head(program: Program, vals: list[Value], adjoints: list[Any], i: int) -> ReverseStep:
+def _step_head(program: Program, vals: list[Value], adjoints: list[Any], i: int,
+               swept: str) -> ReverseStep:
     node = program.nodes[i]
     label = program.label(i) if node.name else None
     if not node.args:
-        formula = f"{ADJOINT}{i} = ∂output/∂{node.name or node.ref} (complete)"
+        formula = f"{ADJOINT}{i} = ∂{swept}/∂{node.name or node.ref} (complete)"
     else:
         texts = partial_formulas(program, i)
         terms = [f"{ADJOINT}{a} += {ADJOINT}{i} · {factor_text(texts[k])}"
