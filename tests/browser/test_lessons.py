@@ -53,6 +53,7 @@ def test_page_loads_cleanly_passes_axe_and_is_photographed(page: Page, name: str
     page.wait_for_timeout(300)  # plots follow the container's new width
     # nothing wider than the phone: no sideways scrolling of the page itself
     assert page.evaluate("document.documentElement.scrollWidth") <= 392
+    assert serious_violations(page) == []  # e.g. a region that scrolls sideways but takes no focus
     page.screenshot(path=str(SHOTS / f"{name}-390.png"), full_page=True)
     if name in BY_SLUG:
         lesson = BY_SLUG[name]

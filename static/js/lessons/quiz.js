@@ -57,7 +57,8 @@ export function mountQuiz(container) {
   const form = el("form", { class: "quiz-form" }, label, input, check, reveal, next);
   const feedback = el("div", { class: "quiz-feedback", role: "status", "aria-live": "polite",
     id: `${id}-feedback` });
-  container.replaceChildren(progress, el("div", { class: "table-scroll" }, table), prompt,
+  container.replaceChildren(progress, el("div", { class: "table-scroll", tabindex: "0", role: "region",
+    "aria-label": "Trace table, scrolls sideways on a narrow screen" }, table), prompt,
     formula, form, feedback);
 
   function renderTable(quiz) {
