@@ -8,6 +8,7 @@ request that leaves the server's origin.
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 
@@ -79,6 +80,24 @@ def test_chain_rule_shows_36_at_w_1_and_follows_the_slider(page: Page) -> None:
     expect(page.locator("#dydw")).to_have_text("72", timeout=TIMEOUT)
     expect(page.locator("#dydx")).to_have_text("24")
     assert "w%3D2" in (page.locator("#playground-link").get_attribute("href") or "")
+
+
+def test_chain_rule_graph_keeps_its_size_on_a_phone_and_scrolls_in_its_frame(page: Page) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(BY_SLUG["chain-rule"].url)
+    frame = page.locator(".graph-scroll")
+    expect(frame.locator("svg")).to_be_visible(timeout=TIMEOUT)
+    # drawn at about 1 px per graphviz point (the drawing is ~735 pt wide), not squeezed to 330
+    assert (frame.locator("svg").bounding_box() or {"width": 0})["width"] >= 700
+    assert page.evaluate("document.documentElement.scrollWidth") <= 392
+    frame.focus()  # the frame scrolls from the keyboard too
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+    for _ in range(40):  # keyboard scrolling may be animated
+        if frame.evaluate("el => el.scrollLeft") > 100:
+            break
+        page.wait_for_timeout(50)
+    assert frame.evaluate("el => el.scrollLeft") > 100
 
 
 def answer(page: Page, quiz_index: int, value: str) -> tuple[str, str]:
@@ -154,12 +173,22 @@ def test_descent_and_trace_controls_respond(page: Page) -> None:
 
 
 def test_neuron_loss_decreases(page: Page) -> None:
+    # before training, the plot shows step 0: the loss at w = 0.5, b = 1, computed here too
+    examples = [(-3, 0), (-2, 0), (-0.5, 0), (0.5, 1), (2, 1), (3, 1)]
+    start = sum((1 / (1 + math.exp(-(0.5 * x + 1))) - t) ** 2 for x, t in examples)
     page.goto(BY_SLUG["putting-it-together"].url)
     settle(page)
+    note = page.locator("#loss-note")
+    expect(note).to_be_visible()
+    shown = re.search(r"Step 0: loss (\d+\.\d+)", note.inner_text())
+    assert shown and float(shown.group(1)) == pytest.approx(start, rel=1e-5)
+    assert page.locator("body").get_attribute("data-losses") is None  # nothing trained yet
     page.get_by_role("button", name="Train").click()
     expect(page.locator("body")).to_have_attribute("data-losses", re.compile(".+"), timeout=30_000)
+    expect(note).to_be_hidden()
     losses = json.loads(page.locator("body").get_attribute("data-losses") or "[]")
     assert len(losses) == 40
+    assert losses[0] == pytest.approx(start, rel=1e-12)
     assert losses[-1] < 0.5 * losses[0]
     assert all(b <= a + 1e-12 for a, b in zip(losses, losses[1:], strict=False))
 
