@@ -57,9 +57,9 @@ export function mountQuiz(container) {
   const form = el("form", { class: "quiz-form" }, label, input, check, reveal, next);
   const feedback = el("div", { class: "quiz-feedback", role: "status", "aria-live": "polite",
     id: `${id}-feedback` });
-  container.replaceChildren(progress, el("div", { class: "table-scroll", tabindex: "0", role: "region",
-    "aria-label": "Trace table, scrolls sideways on a narrow screen" }, table), prompt,
-    formula, form, feedback);
+  const frame = el("div", { class: "table-scroll", tabindex: "0", role: "region",
+    "aria-label": "Trace table, scrolls sideways on a narrow screen" }, table);
+  container.replaceChildren(progress, frame, prompt, formula, form, feedback);
 
   function renderTable(quiz) {
     const head = el("tr", {}, el("th", { scope: "col", text: "Node" }),
@@ -104,6 +104,8 @@ export function mountQuiz(container) {
     formula.textContent = `Rule: ${q.formula}`;
     label.textContent = `Your prediction for the ${ASKS[q.asks]} of ${q.label || q.node}`;
     state.rows.get(q.node).tr.classList.add("is-current");
+    // on a narrow screen the asked column is the last one: keep it in view
+    if (frame.scrollWidth > frame.clientWidth) frame.scrollLeft = frame.scrollWidth;
     input.value = "";
     input.disabled = false;
     check.hidden = false;
