@@ -56,9 +56,10 @@ def lesson(slug: str, request: Request) -> HTMLResponse:
 
 @router.get("/quiz", response_class=HTMLResponse, include_in_schema=False)
 def quiz_page(request: Request, source: str = "x = 3*w; y = 2*x^2 + 4", at: str = "w=1",
-              mode: str = "reverse", wrt: str | None = None) -> HTMLResponse:
+              mode: str = "reverse", wrt: str | None = None,
+              outputs: str | None = None) -> HTMLResponse:
     """Exercises on any program: the playground's "quiz me on this graph" links here, with the
-    playground's own state (`at` as "w=1,x=2")."""
+    playground's own state (`at` as "w=1,x=2", `outputs` as "x,y")."""
     point: dict[str, float] = {}
     for pair in at.split(","):
         name, _, value = pair.partition("=")
@@ -70,7 +71,7 @@ def quiz_page(request: Request, source: str = "x = 3*w; y = 2*x^2 + 4", at: str 
         mode = "reverse"
     return TEMPLATES.TemplateResponse(request, "lessons/quiz.html", {
         "active": "playground", "source": source, "point": point, "at": at, "mode": mode,
-        "wrt": wrt or ""})
+        "wrt": wrt or "", "outputs": [n.strip() for n in (outputs or "").split(",") if n.strip()]})
 
 
 # --- exercises ---------------------------------------------------------------------------------

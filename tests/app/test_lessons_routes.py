@@ -146,3 +146,16 @@ def test_quiz_page_carries_the_playground_state(api: TestClient) -> None:
     assert 'data-source="b = a + a; c = b + b"' in r.text
     assert "data-at='{&#34;a&#34;: 2.0}'" in r.text or 'data-at=\'{"a": 2.0}\'' in r.text
     assert 'data-mode="reverse"' in r.text
+
+
+def test_quiz_page_keeps_the_chosen_outputs(api: TestClient) -> None:
+    # The playground links here with outputs=x when the learner picked an earlier statement.
+    r = api.get("/quiz", params={"source": "x = r*cos(t); y = r*sin(t)", "at": "r=1,t=0",
+                                 "mode": "reverse", "wrt": "x", "outputs": "x"})
+    assert r.status_code == 200
+    assert "data-outputs='[&#34;x&#34;]'" in r.text or "data-outputs='[\"x\"]'" in r.text
+    assert "outputs=x" in r.text  # the way back to the playground keeps them too
+    quiz = api.post("/api/v1/quiz", json={"source": "x = r*cos(t); y = r*sin(t)",
+                                          "at": {"r": 1, "t": 0}, "mode": "reverse",
+                                          "wrt": "x", "outputs": ["x"]})
+    assert quiz.status_code == 200, quiz.text
