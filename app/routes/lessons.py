@@ -9,6 +9,7 @@ engine; this file only routes.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -64,9 +65,12 @@ def quiz_page(request: Request, source: str = "x = 3*w; y = 2*x^2 + 4", at: str 
     for pair in at.split(","):
         name, _, value = pair.partition("=")
         try:
-            point[name.strip()] = float(value)
+            number = float(value)
         except ValueError:
             continue  # a malformed pair is skipped, as the playground does
+        # so is nan or inf: JSON has no such number, the page could not read its data-at
+        if math.isfinite(number) and name.strip().isidentifier():
+            point[name.strip()] = number
     if mode not in quiz.MODES:
         mode = "reverse"
     return TEMPLATES.TemplateResponse(request, "lessons/quiz.html", {
