@@ -98,12 +98,26 @@ def parse_program(source: str, outputs: list[str] | None, settings: Settings) ->
     try:
         return ad.parse(source, outputs=outputs, limits=settings.limits())
     except ad.ExpressionError as exc:
+        if outputs and exc.line is None and exc.limit is None:
+            unknown = _unknown_outputs(source, outputs, settings)
+            if unknown:
+                raise problem(str(exc), ("body", "outputs"), "input_error",
+                              {"unknown": ",".join(unknown)}) from None
         raise engine_problem(exc) from None
     except ad.InputError as exc:
         raise problem(str(exc), ("body", "outputs"), "input_error") from None
     except RecursionError:
         raise problem("the program is nested too deeply", ("body", "source"),
                       "limit_exceeded", {"limit": "max_depth"}) from None
+
+
+def _unknown_outputs(source: str, outputs: list[str], settings: Settings) -> list[str]:
+    """The requested outputs the program does not name (parsed again: only on this error)."""
+    try:
+        names = ad.parse(source, limits=settings.limits()).names
+    except ad.AutodiffError:
+        return []
+    return [name for name in outputs if name not in names]
 
 
 def grid_points(at: Mapping[str, Any] | None) -> int:

@@ -7,7 +7,8 @@
  *   ApiError: thrown for every failure, with a message fit to show a learner:
  *       .status (HTTP status, 0 when the server is unreachable), .kind (the error `type`),
  *       .message, .line, .column, .node (from the 422's `ctx`), .inputs (the program's
- *       inputs, when the point did not match them), .field (the request field it is about).
+ *       inputs, when the point did not match them), .field (the request field it is about),
+ *       .unknown (the requested outputs the program does not name).
  *
  * Aborted requests reject with the browser's AbortError (callers ignore those).
  */
@@ -16,10 +17,10 @@ const MAX_MESSAGE = 300; // a message longer than this is cut: never dump a wall
 
 export class ApiError extends Error {
   constructor(message, { status = 0, kind = "error", line = null, column = null, node = null,
-    inputs = null, field = null, limit = null } = {}) {
+    inputs = null, field = null, limit = null, unknown = null } = {}) {
     super(message);
     this.name = "ApiError";
-    Object.assign(this, { status, kind, line, column, node, inputs, field, limit });
+    Object.assign(this, { status, kind, line, column, node, inputs, field, limit, unknown });
   }
 }
 
@@ -68,6 +69,7 @@ async function errorFrom(response) {
       inputs: typeof ctx.program_inputs === "string"
         ? ctx.program_inputs.split(",").map((n) => n.trim()).filter(Boolean) : null,
       field: loc.length > 1 ? String(loc[1]) : null,
+      unknown: typeof ctx.unknown === "string" ? ctx.unknown.split(",").filter(Boolean) : null,
     });
   }
   if (status >= 500) {

@@ -324,22 +324,27 @@ function request() {
 const drawingKey = () => `${state.outputs.join(",")}\n${state.source}`;
 
 /** Differentiate. If the point does not match the program's inputs, fit it and ask again;
- * if the chosen outputs are no longer in the edited program, fall back to the last statement. */
+ * a chosen output the program does not name is dropped (the others stay); if the outputs
+ * still do not fit, fall back to the last statement. */
 async function differentiateFitting(signal) {
   for (let attempt = 0; ; attempt += 1) {
     try {
       return await differentiate(request(), { signal });
     } catch (error) {
-      if (!(error instanceof ApiError) || attempt === 2) throw error;
+      if (!(error instanceof ApiError) || attempt === 3) throw error;
       if (error.field === "at" && error.inputs) {
         fitPoint(error.inputs);
-      } else if (!(["program_error", "input_error"].includes(error.kind) && error.line === null
-        && !error.node && (state.outputs.length || state.output))) {
-        throw error;
-      } else {
+        state.output = "";
+      } else if (error.field === "outputs" && error.unknown) {
+        state.outputs = state.outputs.filter((name) => !error.unknown.includes(name));
+        if (error.unknown.includes(state.output)) state.output = "";
+      } else if (["program_error", "input_error"].includes(error.kind) && error.line === null
+        && !error.node && (state.outputs.length || state.output)) {
         state.outputs = [];
+        state.output = "";
+      } else {
+        throw error;
       }
-      state.output = "";
     }
   }
 }

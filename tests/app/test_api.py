@@ -118,6 +118,19 @@ def test_bad_requests_are_422_in_fastapi_shape(client: TestClient, body: dict,
     assert where in json.dumps(detail)
 
 
+@pytest.mark.parametrize("endpoint", ["/api/v1/differentiate", "/api/v1/render"])
+def test_unknown_output_is_named_in_outputs(client: TestClient, endpoint: str) -> None:
+    # The playground drops only the unknown names of a hand-edited link, so it needs them.
+    r = client.post(endpoint, json={"source": "x = r*cos(t)\ny = r*sin(t)",
+                                    "at": {"r": 2, "t": 0.5}, "outputs": ["x", "nope", "y"]})
+    assert r.status_code == 422
+    [entry] = r.json()["detail"]
+    assert entry["loc"] == ["body", "outputs"]
+    assert entry["type"] == "input_error"
+    assert entry["ctx"] == {"unknown": "nope"}
+    assert "nope" in entry["msg"]
+
+
 def test_grid_and_work_limits(client: TestClient) -> None:
     many = [float(i) for i in range(20_001)]
     r = client.post("/api/v1/differentiate", json={"source": "y = w", "at": {"w": many}})

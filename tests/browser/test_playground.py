@@ -360,6 +360,18 @@ def test_two_outputs_give_a_jacobian(page: Page) -> None:
     expect(page.locator("#graph svg g.node")).to_have_count(len(drawn))  # drawn again
 
 
+def test_unknown_output_in_a_link_drops_only_that_output(page: Page) -> None:
+    # a hand-edited link: x and y are outputs of the program, nope is not
+    source = "x = r*cos(t)\ny = r*sin(t)\nz = x + y"
+    open_ready(page, url(source, "r=2,t=0.5", "reverse", outputs="x,nope,y"))
+    assert query_of(page.url)["outputs"] == ["x,y"]
+    expect(page.locator("#out-x")).to_be_checked()
+    expect(page.locator("#out-y")).to_be_checked()
+    expect(page.locator("#out-z")).not_to_be_checked()
+    expect(page.locator("#summary table.jacobian tbody tr")).to_have_count(2)
+    expect(page.locator("#problem")).to_be_hidden()
+
+
 def test_svg_is_inserted_safely_and_phone_layout_fits(page: Page, watch: Any) -> None:
     open_ready(page, url(SEED, "w=1", "reverse"))
     hostile = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
