@@ -66,6 +66,15 @@ def test_page_loads_cleanly_passes_axe_and_is_photographed(page: Page, name: str
                                          or "")
 
 
+def test_playground_trace_table_styles_stay_in_the_playground(page: Page) -> None:
+    # Lessons load playground.css for the graph; its side-panel trace table rules (a sticky
+    # head, full width, small text) must not restyle a lesson's table.
+    page.goto(BY_SLUG["reverse-accumulation"].url)
+    head = page.locator("#reverse-table thead th").first
+    expect(head).to_be_attached(timeout=TIMEOUT)
+    assert head.evaluate("el => getComputedStyle(el).position") == "static"
+
+
 def test_chain_rule_shows_36_at_w_1_and_follows_the_slider(page: Page) -> None:
     page.goto(BY_SLUG["chain-rule"].url)
     expect(page.locator("#dydw")).to_have_text("36", timeout=TIMEOUT)
