@@ -82,10 +82,10 @@ def _untraced_pass(program: Program, point: Point, vals: list[Value], partials: 
         tangents[program.inputs[name]] = value
     if point.grid:
         with np.errstate(all="ignore"):
-            tangent_sweep(edges, plan.with_constants(vals), tangents, point.math)
+            tangent_sweep(edges, edges.local_partials(vals, point.math), tangents)
         return tangents
     try:
-        tangent_sweep(edges, plan.with_constants(vals), tangents, point.math)
+        tangent_sweep(edges, edges.local_partials(vals, point.math), tangents)
         if all(math.isfinite(tangents[i]) for i in program.outputs.values()):
             return tangents
     except (ValueError, ZeroDivisionError, OverflowError):

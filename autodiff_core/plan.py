@@ -7,13 +7,17 @@ What it saves is the Python work per node: no dict lookups, no branching on node
 The local partial derivatives are kept per edge (node, argument). Many rules need no call at
 all: the partial of `add` is the constant 1, that of `mul` w.r.t. x is the operand y, that of
 `exp` is its own output. Calling each rule once with placeholder operands finds these cases;
-their partial is then read straight from the value list (constants get extra slots after the
-nodes). Only real formulas (cos for sin, 1/y for div, ...) are called during a sweep.
+their partial is then read straight from the value list. Only real formulas (cos for sin, 1/y
+for div, ...) are called, all in one loop before a sweep, and their values are appended to the
+value list too (then the constants). So every edge is a link (node, argument, slot) and a sweep
+is one multiply-add per link, with no branching.
 
-The same edge list drives both modes, which mirror each other: forward mode walks the edges
-in node order adding `partial * tangent[arg]` into `tangent[node]`; reverse mode walks them
-backwards adding `adjoint[node] * partial` into `adjoint[arg]` (adding, so fan-out is right).
-These sweeps record no trace; the traced sweeps in forward.py and reverse.py do.
+The same links drive both modes, which mirror each other: forward mode walks them in node
+order adding `partial * tangent[arg]` into `tangent[node]`; reverse mode walks them backwards
+adding `adjoint[node] * partial` into `adjoint[arg]` (adding, so fan-out is right). Reverse
+mode skips the links that only copy an adjoint: a node used once, as a term of a sum, has the
+sum's adjoint (see `Edges.share_adjoints`). These sweeps record no trace; the traced sweeps in
+forward.py and reverse.py do.
 """
 
 from __future__ import annotations
@@ -26,11 +30,6 @@ from .ops import OPS, PartialRule
 
 if TYPE_CHECKING:
     from .program import Program
-
-# (node, argument, k, rule, x, y): d node / d argument is vals[k] when `rule` is None, else
-# rule(m, vals[node], vals[x]) for a unary op and rule(m, vals[node], vals[x], vals[y]) when y >= 0.
-Edge = tuple[int, int, int, PartialRule | None, int, int]
-
 
 class _Placeholder:
     """Stands for an operand when a rule is called to see what it returns."""
@@ -77,10 +76,9 @@ class Plan:
         self.array_steps = [(n.id, op.array, n.args[0], n.args[-1] if op.arity == 2 else -1)
                             for n, op in ops]
         self.ops = [OPS.get(node.op) for node in nodes]
-        self.constants: list[float] = []  # values of constant partials, stored after the nodes
-        self._edges: dict[frozenset[int], list[Edge]] = {}
+        self._edges: dict[frozenset[int], Edges] = {}
 
-    def edges(self, targets: Iterable[int]) -> list[Edge]:
+    def edges(self, targets: Iterable[int]) -> Edges:
         """The edges that carry derivatives to one of the `targets`, in node order.
 
         An edge counts when its argument depends on an input (is active) and its node is an
@@ -97,57 +95,90 @@ class Plan:
             if needed[i] and self.active[i]:
                 for a in self.arguments[i]:
                     needed[a] = True
-        edges: list[Edge] = []
+        edges = Edges(self.size)
         for i, args in enumerate(self.arguments):
             if not (args and needed[i] and self.active[i]):
                 continue
             op = self.ops[i]
             assert op is not None
-            operands = {_OUT: i, _X: args[0], _Y: args[-1]}
-            y = args[1] if op.arity == 2 else -1
             for position, a in enumerate(args):
-                if not self.active[a]:
-                    continue
-                rule = op.partials[position]
-                kind = classify(rule, op.arity)
-                if isinstance(kind, float):
-                    edges.append((i, a, self._constant_slot(kind), None, args[0], y))
-                elif kind is not None:
-                    edges.append((i, a, operands[kind], None, args[0], y))
-                else:
-                    edges.append((i, a, -1, rule, args[0], y))
+                if self.active[a]:
+                    edges.add(i, a, op.partials[position], args)
+        edges.share_adjoints(key, [not args for args in self.arguments])
         self._edges[key] = edges
         return edges
 
-    def _constant_slot(self, value: float) -> int:
-        if value not in self.constants:
-            self.constants.append(value)
-        return self.size + self.constants.index(value)
 
-    def with_constants(self, vals: list[Any]) -> list[Any]:
-        """The node values followed by the constant partials, for the sweeps below."""
-        return vals + self.constants
+class Edges:
+    """The edges toward some targets, as (node, argument, slot) links for the flat sweeps.
 
+    d node / d argument is `local[slot]`, where `local` (see `local_partials`) holds the node
+    values, then the values of the rules that are real formulas, then the constant partials.
+    A link to a constant or an operand needs no call; formulas are all called once, up front,
+    so the sweeps themselves are a single multiply-add per link with no branching.
+    """
 
-def tangent_sweep(edges: list[Edge], vals: list[Any], tangents: list[Any], m: Any) -> None:
-    """Forward accumulation over `edges` (in node order); tangents of inputs are preset."""
-    for i, a, k, rule, x, y in edges:
-        if rule is None:
-            partial = vals[k]
-        elif y < 0:
-            partial = rule(m, vals[i], vals[x])
+    def __init__(self, size: int):
+        self.size = size
+        self.links: list[tuple[int, int, int]] = []
+        self.backward: list[tuple[int, int, int]] = []  # for reverse mode, see share_adjoints
+        self.constants: list[float] = []
+        # The rules that are real formulas, with the nodes they are called on: (slot, rule,
+        # out, x) for a unary op, (slot, rule, out, x, y) for a binary one.
+        self.unary: list[tuple[int, PartialRule, int, int]] = []
+        self.binary: list[tuple[int, PartialRule, int, int, int]] = []
+
+    def add(self, i: int, a: int, rule: PartialRule, args: tuple[int, ...]) -> None:
+        kind = classify(rule, len(args))
+        if isinstance(kind, float):
+            if kind not in self.constants:
+                self.constants.append(kind)
+            slot = -1 - self.constants.index(kind)  # counted from the end of `local`
+        elif kind is not None:
+            slot = {_OUT: i, _X: args[0], _Y: args[-1]}[kind]
         else:
-            partial = rule(m, vals[i], vals[x], vals[y])
-        tangents[i] = tangents[i] + partial * tangents[a]
+            slot = self.size + len(self.unary) + len(self.binary)
+            if len(args) == 1:
+                self.unary.append((slot, rule, i, args[0]))
+            else:
+                self.binary.append((slot, rule, i, args[0], args[1]))
+        self.links.append((i, a, slot))
+
+    def share_adjoints(self, targets: frozenset[int], leaves: list[bool]) -> None:
+        """The links for reverse mode, walked backwards, with fewer steps: a node whose only
+        use is as a term of a sum (a partial of constant 1) has the same adjoint as that sum, so
+        its own links read the sum's adjoint and its adjoint is never stored. Only the adjoints
+        of leaves (inputs) and targets are read after a sweep; those are always stored."""
+        uses = [0] * self.size
+        for _, a, _ in self.links:
+            uses[a] += 1
+        one = -1 - self.constants.index(1.0) if 1.0 in self.constants else None
+        owner = list(range(self.size))  # whose stored adjoint is node n's
+        for i, a, k in reversed(self.links):
+            if k == one and uses[a] == 1 and not leaves[a] and a not in targets:
+                owner[a] = owner[i]
+            else:
+                self.backward.append((owner[i], a, k))
+
+    def local_partials(self, vals: list[Any], m: Any) -> list[Any]:
+        """The values, then every formula's value, then the constants (`m`: ScalarMath or
+        ArrayMath). Raises what a rule raises (at a point: ValueError, ZeroDivisionError...)."""
+        local = vals + [0.0] * (len(self.unary) + len(self.binary)) + self.constants[::-1]
+        for slot, rule, i, x in self.unary:
+            local[slot] = rule(m, vals[i], vals[x])
+        for slot, rule, i, x, y in self.binary:
+            local[slot] = rule(m, vals[i], vals[x], vals[y])
+        return local
 
 
-def adjoint_sweep(edges: list[Edge], vals: list[Any], adjoints: list[Any], m: Any) -> None:
-    """Reverse accumulation over `edges` (walked backwards); output adjoints are preset."""
-    for i, a, k, rule, x, y in reversed(edges):
-        if rule is None:
-            partial = vals[k]
-        elif y < 0:
-            partial = rule(m, vals[i], vals[x])
-        else:
-            partial = rule(m, vals[i], vals[x], vals[y])
-        adjoints[a] = adjoints[a] + adjoints[i] * partial
+def tangent_sweep(edges: Edges, local: list[Any], tangents: list[Any]) -> None:
+    """Forward accumulation (in node order); tangents of inputs are preset."""
+    for i, a, k in edges.links:
+        tangents[i] = tangents[i] + local[k] * tangents[a]
+
+
+def adjoint_sweep(edges: Edges, local: list[Any], adjoints: list[Any]) -> None:
+    """Reverse accumulation (links walked backwards); output adjoints are preset. Afterwards
+    only the adjoints of inputs and targets are meaningful (see `Edges.share_adjoints`)."""
+    for i, a, k in edges.backward:
+        adjoints[a] = adjoints[a] + adjoints[i] * local[k]

@@ -87,10 +87,10 @@ def _untraced_pass(program: Program, point: Point, vals: list[Value], partials: 
         adjoints[program.outputs[name]] += value
     if point.grid:
         with np.errstate(all="ignore"):
-            adjoint_sweep(edges, plan.with_constants(vals), adjoints, point.math)
+            adjoint_sweep(edges, edges.local_partials(vals, point.math), adjoints)
         return adjoints
     try:
-        adjoint_sweep(edges, plan.with_constants(vals), adjoints, point.math)
+        adjoint_sweep(edges, edges.local_partials(vals, point.math), adjoints)
         if all(math.isfinite(adjoints[i]) for i in program.inputs.values()):
             return adjoints
     except (ValueError, ZeroDivisionError, OverflowError):
