@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import pytest
 import sympy
 from fastapi.testclient import TestClient
 
-from tests.app.conftest import SEED
+from tests.app.conftest import ROOT, SEED
 
 
 def differentiate(client: TestClient, **body: object) -> dict:
@@ -190,3 +191,9 @@ def test_compute_time_limit_answers_422_and_server_keeps_serving() -> None:
         # A short program at a point runs inline and is unaffected.
         ok = slow.post("/api/v1/differentiate", json={"source": SEED, "at": {"w": 1}})
         assert ok.status_code == 200
+
+
+def test_docs_list_every_endpoint_of_the_schema(client: TestClient) -> None:
+    listed = set(re.findall(r"^\| `(?:GET|POST) (/[^`]*)`", (ROOT / "docs/api.md").read_text(),
+                            re.MULTILINE))
+    assert listed == set(client.get("/openapi.json").json()["paths"])
