@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
+from typing import Any
 
 
 class AnswerCache:
@@ -41,3 +42,13 @@ class AnswerCache:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def app_cache(state: Any, name: str, entries: int) -> AnswerCache:
+    """The app's cache called `name` (on `app.state`), made on first use with `entries`."""
+    cache = getattr(state, name, None)
+    if cache is None:
+        cache = AnswerCache(entries)
+        setattr(state, name, cache)
+    assert isinstance(cache, AnswerCache)
+    return cache

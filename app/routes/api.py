@@ -7,7 +7,7 @@ import dataclasses
 from fastapi import APIRouter, Request, Response
 
 import autodiff_core as ad
-from app.cache import AnswerCache
+from app.cache import app_cache
 from app.engine import (
     ERROR_RESPONSES,
     check_point,
@@ -35,7 +35,7 @@ router = APIRouter(prefix="/api/v1", tags=["differentiation"], responses=ERROR_R
 async def differentiate(body: DifferentiateRequest, request: Request) -> Response:
     """Values, derivatives and the forward or reverse trace of a program at a point or grid."""
     settings = settings_of(request)
-    cache = _answers(request, settings)
+    cache = app_cache(request.app.state, "answers", settings.answer_cache_entries)
     key = body.model_dump_json()  # identical requests (a lesson's example) share one answer
     answer = cache.get(key)
     if answer is None:
@@ -43,14 +43,6 @@ async def differentiate(body: DifferentiateRequest, request: Request) -> Respons
                                small=is_small(body.source, body.at, settings))
         cache.put(key, answer)
     return json_response(answer)
-
-
-def _answers(request: Request, settings: Settings) -> AnswerCache:
-    state = request.app.state
-    if not hasattr(state, "answers"):
-        state.answers = AnswerCache(settings.answer_cache_entries)
-    cache: AnswerCache = state.answers
-    return cache
 
 
 def _differentiate(body: DifferentiateRequest, settings: Settings) -> bytes:

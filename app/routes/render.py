@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 import autodiff_core as ad
-from app.cache import AnswerCache
+from app.cache import app_cache
 from app.engine import (
     ERROR_RESPONSES,
     check_point,
@@ -42,21 +42,13 @@ DRAWING: dict[int | str, dict[str, Any]] = {
 async def render(body: RenderRequest, request: Request) -> Response:
     """Draw the computation graph with graphviz; identical requests come from a cache."""
     settings = settings_of(request)
-    cache = _cache(request, settings)
+    cache = app_cache(request.app.state, "drawings", settings.render_cache_entries)
     key = _key(body)
     drawing = cache.get(key)
     if drawing is None:
         drawing = await run_job(request, _draw, body, settings)
         cache.put(key, drawing)
     return Response(drawing, media_type=FORMATS[body.format])
-
-
-def _cache(request: Request, settings: Settings) -> AnswerCache:
-    state = request.app.state
-    if not hasattr(state, "drawings"):
-        state.drawings = AnswerCache(settings.render_cache_entries)
-    cache: AnswerCache = state.drawings
-    return cache
 
 
 def _key(body: RenderRequest) -> str:
