@@ -149,6 +149,8 @@ class _Builder:
             loads = _names_in(value) if value else []
             if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
                 loads.insert(0, stmt.target)  # `c += 1` reads c
+            if all(self.known(name.id, index, first_assigned) for name in loads):
+                continue  # the common case: nothing new, nothing wrong
             for name in sorted(loads, key=lambda n: (n.lineno, n.col_offset)):
                 self.check_name(name)
                 if name.id in CONSTANTS or name.id in FUNCTIONS:
@@ -165,6 +167,13 @@ class _Builder:
                     self.nodes[node_id].name = name.id
                     self.inputs[name.id] = node_id
                     self.names[name.id] = node_id
+
+    def known(self, name: str, index: int, first_assigned: dict[str, int]) -> bool:
+        """Whether statement `index` may read `name` as it is: a constant, a function, an input
+        already found, or a name assigned by an earlier statement."""
+        if name in first_assigned:
+            return first_assigned[name] < index and not name.startswith("_")
+        return name in self.inputs or name in CONSTANTS or name in FUNCTIONS
 
     def check_name(self, name: ast.Name) -> None:
         if name.id.startswith("_"):
@@ -229,8 +238,12 @@ class _Builder:
                                      f"{max_depth} levels deep (limit max_depth)",
                                      node, limit="max_depth")
                 children = self.children(node)
+                if not children:  # a leaf: its node at once
+                    results.append(self.node_for(node, ()))
+                    continue
                 stack.append((node, depth, len(children)))
-                stack.extend([(c, depth + 1, -1) for c in reversed(children)])
+                for child in reversed(children):
+                    stack.append((child, depth + 1, -1))
             else:
                 args = tuple(results[len(results) - count:]) if count else ()
                 del results[len(results) - count:]
