@@ -252,11 +252,8 @@ class _Builder:
 
     def children(self, node: ast.expr) -> list[ast.expr]:
         """The sub-expressions of an allowed construct; raise for anything not allowed."""
-        if isinstance(node, ast.Constant):
-            self.literal(node)
-            return []
-        if isinstance(node, ast.Name):
-            return []
+        if isinstance(node, ast.Constant | ast.Name):
+            return []  # a leaf, checked by node_for right away
         if isinstance(node, ast.BinOp):
             if type(node.op) not in _AST_BINOPS:
                 sym = _OTHER_BINOPS.get(type(node.op), "?")
@@ -272,7 +269,7 @@ class _Builder:
             raise self.error(f"'{word}' is not supported", node)
         if isinstance(node, ast.Call):
             return self.call_args(node)
-        if isinstance(node, ast.Constant | ast.FormattedValue):
+        if isinstance(node, ast.FormattedValue):
             raise self.error("strings are not allowed", node)
         what = _REJECTED.get(type(node), f"'{type(node).__name__}'")
         raise self.error(f"{what} is not allowed here: {_HINT}", node)
