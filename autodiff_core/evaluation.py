@@ -49,6 +49,9 @@ def make_point(program: Program, at: Mapping[str, Any] | None) -> Point:
     grid = False
     for name in program.inputs:
         raw = at[name]
+        if type(raw) is float and math.isfinite(raw):  # the common case, without numpy
+            values[name] = raw
+            continue
         try:
             arr = np.asarray(raw, dtype=np.float64)
         except (TypeError, ValueError):
