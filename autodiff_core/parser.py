@@ -144,36 +144,31 @@ class _Builder:
             target = _target(stmt)
             if target is not None:
                 first_assigned.setdefault(target.id, index)
-        for index, stmt in enumerate(statements):
+        # What a statement may read without a closer look: constants, functions, the inputs
+        # found so far and the names assigned by earlier statements.
+        readable = set(CONSTANTS) | set(FUNCTIONS)
+        for stmt in statements:
             value = stmt.value if isinstance(stmt, ast.Assign | ast.AugAssign | ast.Expr) else None
             loads = _names_in(value) if value else []
             if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
                 loads.insert(0, stmt.target)  # `c += 1` reads c
-            if all(self.known(name.id, index, first_assigned) for name in loads):
-                continue  # the common case: nothing new, nothing wrong
-            for name in sorted(loads, key=lambda n: (n.lineno, n.col_offset)):
-                self.check_name(name)
-                if name.id in CONSTANTS or name.id in FUNCTIONS:
-                    continue
-                if name.id in first_assigned:
-                    if first_assigned[name.id] >= index:
+            if not {name.id for name in loads} <= readable:  # something new or wrong
+                for name in sorted(loads, key=lambda n: (n.lineno, n.col_offset)):
+                    self.check_name(name)
+                    if name.id in readable:
+                        continue
+                    if name.id in first_assigned:
                         first = statements[first_assigned[name.id]].lineno
                         raise self.error(f"'{name.id}' is used before it is assigned "
                                          f"(it is first assigned on line {first})", name)
-                    continue
-                if name.id not in self.inputs:
                     line, _ = self.where(name)
                     node_id = self.emit(INPUT, line=line, at=name)
                     self.nodes[node_id].name = name.id
-                    self.inputs[name.id] = node_id
-                    self.names[name.id] = node_id
-
-    def known(self, name: str, index: int, first_assigned: dict[str, int]) -> bool:
-        """Whether statement `index` may read `name` as it is: a constant, a function, an input
-        already found, or a name assigned by an earlier statement."""
-        if name in first_assigned:
-            return first_assigned[name] < index and not name.startswith("_")
-        return name in self.inputs or name in CONSTANTS or name in FUNCTIONS
+                    self.inputs[name.id] = self.names[name.id] = node_id
+                    readable.add(name.id)
+            target = _target(stmt)
+            if target is not None and not target.id.startswith("_"):
+                readable.add(target.id)
 
     def check_name(self, name: ast.Name) -> None:
         if name.id.startswith("_"):
@@ -312,13 +307,14 @@ class _Builder:
         if isinstance(node, ast.Constant):
             return self.emit(CONST, value=self.literal(node), line=line, at=node)
         if isinstance(node, ast.Name):
+            found = self.names.get(node.id)  # never a constant or a function: see check_target
+            if found is not None:
+                return found
             if node.id in CONSTANTS:
                 return self.emit(CONST, value=CONSTANTS[node.id], line=line, at=node)
             if node.id in FUNCTIONS:
                 raise self.error(f"'{node.id}' is a function: call it, as in {node.id}(x)", node)
-            if node.id not in self.names:
-                raise self.error(f"'{node.id}' is used before it is assigned", node)
-            return self.names[node.id]
+            raise self.error(f"'{node.id}' is used before it is assigned", node)
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.operand, ast.Constant):
                 value = self.literal(node.operand)
