@@ -25,6 +25,10 @@ from autodiff_core.program import CONST, INPUT, edge_id, format_number
 FORMATS = {"svg": "image/svg+xml", "dot": "text/vnd.graphviz; charset=utf-8",
            "png": "image/png"}
 FONT = "Helvetica,Arial,sans-serif"
+# A stand-in as wide as a typical "×local → carried" label: with `room_for_labels`, every edge
+# gets it as an invisible graphviz label, so dot keeps a spot for the page's edge label free.
+EDGE_LABEL_ROOM = "\u00d7-0.00000 \u2192 -0.00000"
+EDGE_LABEL_FONTSIZE = 11  # the page's .edge-label size (static/css/playground.css)
 TANGENT = "v\u0307"  # v̇
 ADJOINT = "v\u0304"  # v̄
 
@@ -105,20 +109,34 @@ def drawing_problem(program: ad.Program, max_nodes: int, max_layout: int) -> str
     return None
 
 
-def to_dot(program: ad.Program, annotations: Annotations | None = None) -> str:
-    """DOT source: inputs on the left, outputs on the right, one element id per node/edge."""
+def to_dot(program: ad.Program, annotations: Annotations | None = None,
+           room_for_labels: bool = False) -> str:
+    """DOT source: inputs on the left, outputs on the right, one element id per node/edge.
+
+    `room_for_labels`: each edge carries an invisible label of `EDGE_LABEL_ROOM`'s size, so
+    dot lays the graph out around it; the page writes its own edge label at that spot. Dot
+    gives labelled edges a rank of their own, so the ranks can then sit closer together.
+    """
+    # room around each node for the playground's value and derivative labels (above, below)
+    ranksep = 0.3 if room_for_labels else 0.85
+    edge = "arrowsize=0.7"
+    if room_for_labels:
+        edge += (f", label={quote(EDGE_LABEL_ROOM)}, fontsize={EDGE_LABEL_FONTSIZE}, "
+                 f'fontname={quote(FONT)}, fontcolor="transparent"')
     out = ["digraph program {",
-           # room around each node for the playground's value, derivative and edge labels
-           f'  graph [rankdir=LR, bgcolor="transparent", nodesep=0.55, ranksep=0.85, '
+           f'  graph [rankdir=LR, bgcolor="transparent", nodesep=0.55, ranksep={ranksep}, '
            f'fontname={quote(FONT)}];',
            f"  node [fontname={quote(FONT)}, fontsize=12];",
-           "  edge [arrowsize=0.7];"]
+           f"  edge [{edge}];"]
     output_ids = set(program.outputs.values())
     for node in program.nodes:
         out.append(f"  v{node.id} [{_node_attributes(program, node, output_ids, annotations)}];")
     for src, dst, position in program.edges():
         eid = edge_id(src, dst, position)
-        out.append(f"  v{src} -> v{dst} [id={quote(eid)}, class={quote(f'arg-{position}')}];")
+        # a constant's edge carries no derivative, so it needs no room for a label
+        bare = ', label=""' if room_for_labels and program.nodes[src].op == CONST else ""
+        out.append(f"  v{src} -> v{dst} [id={quote(eid)}, "
+                   f"class={quote(f'arg-{position}')}{bare}];")
     inputs = [f"v{i}" for i in program.inputs.values()]
     if inputs:
         out.append(f"  {{ rank=source; {'; '.join(inputs)}; }}")

@@ -67,6 +67,10 @@ class RenderRequest(Strict):
     mode: Literal["reverse", "forward"] | None = Field(
         None, description="With `values`: also show each node's tangent (forward, first "
                           "input) or adjoint (reverse, first output).")
+    labels: bool = Field(False, description="Keep room for a label on every edge: each edge "
+                         "gets an invisible placeholder label (a `<text>` in the edge's SVG "
+                         "group, where graphviz kept space free) for a page to replace with "
+                         "its own text. The drawing gets wider.")
 
 
 # --- the trace -------------------------------------------------------------------------------

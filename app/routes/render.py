@@ -54,7 +54,7 @@ async def render(body: RenderRequest, request: Request) -> Response:
 def _key(body: RenderRequest) -> str:
     """The program text and every option that changes the drawing."""
     options: dict[str, Any] = {"source": body.source.strip(), "outputs": body.outputs,
-                               "format": body.format}
+                               "format": body.format, "labels": body.labels}
     if body.values:
         options.update(at=body.at, mode=body.mode)
     return json.dumps(options, sort_keys=True)
@@ -79,7 +79,7 @@ def _draw(body: RenderRequest, settings: Settings) -> bytes:
             annotations = annotations_at(program, body.at, body.mode)
         except ad.AutodiffError as exc:
             raise engine_problem(exc, program) from None
-    dot = to_dot(program, annotations)
+    dot = to_dot(program, annotations, room_for_labels=body.labels)
     if body.format == "dot":
         return dot.encode()
     try:

@@ -3,7 +3,8 @@
  *
  *   await differentiate({source, at, mode, seed?, cotangent?, outputs?}, {signal})
  *       -> the /api/v1/differentiate JSON: {values, derivatives, passes, primal, graph, ...}
- *   await renderSvg({source, outputs?}, {signal}) -> SVG text from /api/v1/render
+ *   await renderSvg({source, outputs?}, {signal}) -> SVG text from /api/v1/render, with room
+ *                                                       for edge labels (labels: true)
  *   ApiError: thrown for every failure, with a message fit to show a learner:
  *       .status (HTTP status, 0 when the server is unreachable), .kind (the error `type`),
  *       .message, .line, .column, .node (from the 422's `ctx`), .inputs (the program's
@@ -84,7 +85,8 @@ export async function differentiate(request, { signal } = {}) {
 }
 
 export async function renderSvg({ source, outputs = null }, { signal } = {}) {
-  const body = { source, format: "svg" };
+  // labels: graphviz keeps room on every edge for graph.js's "×local → carried" label
+  const body = { source, format: "svg", labels: true };
   if (outputs) body.outputs = outputs;
   const response = await post("/api/v1/render", body, { signal, accept: "image/svg+xml" });
   return response.text();

@@ -148,13 +148,19 @@ export class GraphView {
     }
     for (const g of svg.querySelectorAll("g.edge")) {
       const path = g.querySelector("path");
+      // A drawing made with `labels: true` has a placeholder <text> where graphviz kept room
+      // for this edge's label: ours goes there. Otherwise: above the middle of the edge.
+      const spot = g.querySelector("text");
       let label = null;
-      if (path) {
+      if (spot) {
+        label = svgText("edge-label", Number(spot.getAttribute("x")), Number(spot.getAttribute("y")));
+        spot.remove();
+      } else if (path) {
         const length = path.getTotalLength();
         const middle = path.getPointAtLength(length / 2);
         label = svgText("edge-label", middle.x, middle.y - 4);
-        edgeLayer.append(label);
       }
+      if (label) edgeLayer.append(label);
       this.edges.set(g.dataset.id, { g, label, cache: { cls: g.getAttribute("class") } });
     }
     root.append(layer);

@@ -116,3 +116,22 @@ def test_tangled_graph_is_refused_before_dot(client: TestClient) -> None:
     # A long chain without the far-reaching input is drawn.
     chain = "\n".join(f"a{i} = a{i - 1} * 1.5 + {i}" if i else "a0 = w" for i in range(60))
     assert client.post("/api/v1/render", json={"source": chain}).status_code == 200
+
+
+def test_labels_option_keeps_room_on_every_edge(client: TestClient) -> None:
+    """`labels: true`: each edge gets an invisible placeholder label, and is cached apart."""
+    plain = render(client, source=SEED).decode()
+    roomy = render(client, source=SEED, labels=True).decode()
+    edges = re.findall(r'<g id="(v\d+_v\d+_\d+)" class="edge[^"]*">(.*?)</g>', roomy, re.S)
+    assert len(edges) == 8
+    for eid, body in edges:  # one placeholder <text> per edge (our own token), none from a const
+        from_const = eid.split("_")[0] in {"v1", "v3", "v4", "v7"}
+        assert body.count("<text") == (0 if from_const else 1), eid
+        assert from_const or "×&#45;0.00000 → &#45;0.00000</text>" in body
+    assert "<text" not in "".join(re.findall(r'class="edge[^"]*">(.*?)</g>', plain, re.S))
+    width = re.compile(r'<svg width="(\d+)pt"')
+    assert int(width.findall(roomy)[0]) > int(width.findall(plain)[0])
+    dot = render(client, source=SEED, format="dot", labels=True).decode()
+    assert 'fontcolor="transparent"' in dot and "ranksep=0.3" in dot
+    r = client.post("/api/v1/render", json={"source": SEED, "labels": "<b>"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "labels"]
