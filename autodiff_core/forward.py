@@ -51,11 +51,13 @@ def forward(program: Program, at: Mapping[str, Any] | None = None,
     derivatives: dict[str, dict[str, Value]] = {name: {} for name in program.outputs}
     directional: dict[str, Value] | None = None
     passes = []
+    # Every pass multiplies by the same local partials: without a trace they are computed once.
+    local = None if trace else _sweep_partials(program, point, vals, partials)
     for direction, unit in unit_directions(inputs, seed, "seed"):
-        if trace:
+        if local is None:
             tangents, steps = _tangent_pass(program, vals, partials, direction, trace)
         else:
-            tangents, steps = _untraced_pass(program, point, vals, partials, direction), []
+            tangents, steps = _untraced_pass(program, point, vals, partials, local, direction), []
         passes.append(Pass("forward", {n: direction.get(n, 0.0) for n in inputs}, steps))
         for out_name, i in program.outputs.items():
             value = finish(tangents[i], point)
@@ -71,9 +73,26 @@ def forward(program: Program, at: Mapping[str, Any] | None = None,
                   {"passes": len(passes), "nodes": len(program.nodes)})
 
 
+def _sweep_partials(program: Program, point: Point, vals: list[Value],
+                    partials: LocalPartials) -> list[Value]:
+    """The local partials of the flat sweep (plan.py), shared by every pass. If one is
+    undefined at the point, the traced rules find the node and raise the error naming it."""
+    edges = program.plan.edges(program.outputs.values())
+    if point.grid:
+        with np.errstate(all="ignore"):
+            return edges.local_partials(vals, point.math)
+    try:
+        return edges.local_partials(vals, point.math)
+    except (ValueError, ZeroDivisionError, OverflowError):
+        for node in program.nodes:  # in the order the traced pass would meet them
+            if node.args and program.active[node.id]:
+                partials.of(node.id)
+        raise
+
+
 def _untraced_pass(program: Program, point: Point, vals: list[Value], partials: LocalPartials,
-                   direction: dict[str, float]) -> list[Value]:
-    """The tangents alone, by the flat sweep of plan.py. If a derivative is undefined at the
+                   local: list[Value], direction: dict[str, float]) -> list[Value]:
+    """The tangents alone, by the flat sweep of plan.py. If a derivative overflows at the
     point, the traced pass runs again to find the node and raise the error that names it."""
     plan = program.plan
     edges = plan.edges(program.outputs.values())
@@ -82,14 +101,11 @@ def _untraced_pass(program: Program, point: Point, vals: list[Value], partials: 
         tangents[program.inputs[name]] = value
     if point.grid:
         with np.errstate(all="ignore"):
-            tangent_sweep(edges, edges.local_partials(vals, point.math), tangents)
+            tangent_sweep(edges, local, tangents)
         return tangents
-    try:
-        tangent_sweep(edges, edges.local_partials(vals, point.math), tangents)
-        if all(math.isfinite(tangents[i]) for i in program.outputs.values()):
-            return tangents
-    except (ValueError, ZeroDivisionError, OverflowError):
-        pass
+    tangent_sweep(edges, local, tangents)
+    if all(math.isfinite(tangents[i]) for i in program.outputs.values()):
+        return tangents
     tangents, _ = _tangent_pass(program, vals, partials, direction, False)  # raises, or:
     raise derivative_overflow(program, next(
         i for i in range(plan.size) if not math.isfinite(tangents[i])))
