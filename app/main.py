@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import anyio
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.jobs import JobPool, lifespan
 from app.middleware import BodySizeLimit, SecurityHeaders
 from app.routes import (
     derivative,
@@ -45,9 +45,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """A new app with the given settings (the environment's by default)."""
     settings = settings or get_settings()
     app = FastAPI(title="Autodiff Lab", version="1.0", description=DESCRIPTION,
-                  docs_url=None, redoc_url=None)
+                  docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.settings = settings
-    app.state.jobs = anyio.CapacityLimiter(settings.max_concurrent_jobs)
+    app.state.jobs = JobPool(settings)
 
     # The last added is outermost: headers go on every answer, the 413 included; the size
     # limit runs before anything reads the body.
