@@ -145,6 +145,14 @@ class Partials:
         self.m = m
         self.grid = grid
         self._cache: dict[tuple[int, int], Any] = {}
+        self._bad: dict[int, Any] = {}
+
+    def _undefined(self, i: int) -> Any:
+        """Where node i's value is undefined on the grid (None: nowhere), found once."""
+        if i not in self._bad:
+            finite = np.isfinite(self.vals[i])
+            self._bad[i] = None if finite.all() else ~finite
+        return self._bad[i]
 
     def __call__(self, i: int, edges: tuple[tuple[int, int], ...]) -> Local:
         out: Local = []
@@ -165,8 +173,8 @@ class Partials:
             with np.errstate(all="ignore"):
                 p = rule(self.m, vals[i], *args)
             # Where the value is undefined, so is every derivative through it (policy 3).
-            bad = ~np.isfinite(vals[i])
-            return np.where(bad, np.nan, p) if np.any(bad) else p
+            bad = self._undefined(i)
+            return p if bad is None else np.where(bad, np.nan, p)
         try:
             p = rule(self.m, vals[i], *args)
         except (ValueError, ZeroDivisionError, OverflowError) as exc:
