@@ -150,7 +150,8 @@ def _forward_quiz(program: ad.Program, at: Mapping[str, float], wrt: str | None)
     rows = _rows(program, result)
     questions = []
     for k, (step, row) in enumerate(zip(result.passes[0].steps, rows, strict=True)):
-        if not _asked(program, step.node):
+        # (a node that feeds no output has no tangent: the pass does not visit it)
+        if not _asked(program, step.node) or step.tangent is None:
             row["given"] = step.tangent
             continue
         name = f"{DOT}{step.node[1:]}"
