@@ -137,6 +137,7 @@ class _Trace:
         self.edges = edges
         self.of = of
         self.steps: list[ReverseStep] = []
+        self.texts: list[str] = []  # the partials' formulas of the node being visited
 
     def visit(self, i: int) -> None:
         program = self.program
