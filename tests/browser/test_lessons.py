@@ -81,7 +81,7 @@ def test_chain_rule_shows_36_at_w_1_and_follows_the_slider(page: Page) -> None:
     expect(page.locator("#dydw")).to_have_text("36", timeout=TIMEOUT)
     expect(page.locator("#dxdw")).to_have_text("3")
     expect(page.locator("#dydx")).to_have_text("12")
-    expect(page.locator("#chain-graph svg")).to_be_visible()
+    expect(page.locator("#chain-figure svg")).to_be_visible()
     slider = page.get_by_label("w", exact=True)
     slider.focus()
     for _ in range(10):  # step 0.1: w = 2, so dy/dw = 36 w = 72
@@ -90,6 +90,34 @@ def test_chain_rule_shows_36_at_w_1_and_follows_the_slider(page: Page) -> None:
     expect(page.locator("#dydw")).to_have_text("72", timeout=TIMEOUT)
     expect(page.locator("#dydx")).to_have_text("24")
     assert "w%3D2" in (page.locator("#playground-link").get_attribute("href") or "")
+
+
+GRAPH_LESSONS = {"chain-rule": "chain", "forward-accumulation": "trace",
+                 "reverse-accumulation": "trace", "forward-or-reverse": "jacobian",
+                 "higher-derivatives": "second", "putting-it-together": "neuron"}
+
+
+def graph_labels(page: Page) -> list[str]:
+    """Every label graph.js wrote on the lesson's animated graphs, in document order."""
+    return page.locator(".lesson-graph svg text").all_text_contents()
+
+
+@pytest.mark.parametrize("slug", list(GRAPH_LESSONS))
+def test_lesson_graph_is_drawn_and_changes_on_next_and_play(page: Page, slug: str) -> None:
+    page.goto(BY_SLUG[slug].url)
+    figure = page.locator(".lesson-graph").first
+    expect(figure.locator("svg g.node").first).to_be_visible(timeout=TIMEOUT)
+    expect(figure.locator("div.graph")).to_have_attribute("data-frame", re.compile(r"\d+"),
+                                                       timeout=TIMEOUT)
+    settle(page)
+    before = (figure.locator("div.graph").get_attribute("data-frame"), graph_labels(page))
+    page.locator(f"#{GRAPH_LESSONS[slug]}-step").click()
+    expect(figure.locator("div.graph")).not_to_have_attribute("data-frame", before[0])
+    after_next = graph_labels(page)
+    assert after_next != before[1]
+    page.locator(f"#{GRAPH_LESSONS[slug]}-play").click()
+    page.wait_for_timeout(2500)  # Play advances one frame every 0.9 s
+    assert graph_labels(page) != after_next
 
 
 def test_chain_rule_graph_keeps_its_size_on_a_phone_and_scrolls_in_its_frame(page: Page) -> None:
