@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.middleware import BodySizeLimit, SecurityHeaders
 from app.routes import (
     derivative,
+    descent,
     differentiate,
     health,
     hessian,
@@ -77,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health.router)
     for resource in (differentiate, hessian, jacobian, derivative, symbolic, numeric, render,
-                     quiz):
+                     quiz, descent):
         app.include_router(resource.router)
     app.include_router(lessons.router)  # before pages: it serves / (the lesson index)
     app.include_router(pages.router)
