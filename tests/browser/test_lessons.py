@@ -283,6 +283,15 @@ def test_descent_and_trace_controls_respond(page: Page) -> None:
     expect(summary).to_contain_text("size 0.3")
     page.locator("#steps").fill("5")
     expect(summary).to_contain_text("After 5 steps", timeout=TIMEOUT)
+    # one request per move, whatever the number of steps (the walk is one descent request)
+    calls: list[str] = []
+    page.on("request", lambda r: calls.append(r.url) if "/api/" in r.url else None)
+    page.locator("#steps").fill("40")
+    expect(summary).to_contain_text("After 40 steps", timeout=TIMEOUT)
+    assert len(calls) == 1 and calls[0].endswith("/api/v1/descent")
+    assert "steps=40" in page.url and "eta=0.3" in page.url  # the state is in the URL
+    page.locator("#rate").fill("2.3")  # past η = 2 the walk diverges, and the page says so
+    expect(summary).to_contain_text("Diverged", timeout=TIMEOUT)
 
     page.goto(BY_SLUG["forward-accumulation"].url)
     rows = page.locator("#forward-table tbody tr")
