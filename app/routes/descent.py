@@ -25,7 +25,7 @@ from app.settings import Settings
 router = APIRouter(prefix="/api/v1", tags=["differentiation"], responses=ERROR_RESPONSES)
 
 MAX_STEPS = 200
-DIVERGED = 1e6  # a parameter this large has left any loss landscape a lesson draws
+DIVERGED = 1e4  # a parameter this large has left any loss landscape a lesson draws
 
 
 class DescentRequest(Strict):

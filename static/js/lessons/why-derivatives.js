@@ -70,7 +70,10 @@ function draw(walk, eta, count) {
   historyPlot.setData([path.map((_, k) => k), path.map((p) => p.loss)]);
   const last = path[path.length - 1];
   const taken = path.length - 1;
-  summary.textContent = walk.diverged
+  // the server stops a walk that left the landscape; a loss that keeps growing is one too
+  const growing = path.length > 3 && path.slice(-3).every((p, i, a) => i === 0 || p.loss > a[i - 1].loss)
+    && last.loss > 100 * Math.max(1, Math.abs(path[0].loss));
+  summary.textContent = walk.diverged || growing
     ? `Diverged: with step size ${eta} each step overshoots further than the last; after ` +
       `${taken} steps w = ${formatNumber(last.w)} and the loss is ${formatNumber(last.loss)}, ` +
       "growing without bound. Take a smaller step."
