@@ -93,7 +93,7 @@ def test_chain_rule_shows_36_at_w_1_and_follows_the_slider(page: Page) -> None:
 
 
 GRAPH_LESSONS = {"chain-rule": "chain", "forward-accumulation": "trace",
-                 "reverse-accumulation": "trace", "forward-or-reverse": "jacobian",
+                 "reverse-accumulation": "trace", "forward-or-reverse": "many-in",
                  "higher-derivatives": "second", "putting-it-together": "neuron"}
 
 
