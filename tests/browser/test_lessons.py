@@ -347,6 +347,18 @@ def test_numeric_lesson_best_h_is_where_theory_puts_it(page: Page) -> None:
     page.get_by_role("button", name="Compare").click()
     expect(page.locator("#symbolic-form")).to_contain_text("exp(x)", timeout=TIMEOUT)
     expect(best).to_contain_text("Exact (AD) derivative: 2.71828")
+    # a bad function: the error, and no stale derivative beside it; Enter recomputes
+    field = page.get_by_label("Your function of x")
+    field.fill("y = sin(x")
+    field.press("Enter")
+    expect(page.locator("#own-error")).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator("#ad-value")).to_have_text("—")
+    expect(page.locator("#symbolic-form")).to_have_text("—")
+    field.fill("y = x^2")
+    page.get_by_label("at x =").fill("3")
+    page.get_by_label("at x =").press("Enter")
+    expect(page.locator("#ad-value")).to_have_text("6", timeout=TIMEOUT)
+    expect(page.locator("#own-error")).to_be_hidden()
 
 
 @pytest.mark.parametrize("index, inputs, outputs", [(0, 4, 1), (1, 1, 4)])

@@ -46,8 +46,18 @@ async function compare() {
       `the central one (error ${formatNumber(numeric.central.best_error)}).`;
     showError($("own-error"), null);
   } catch (e) {
+    clearResults(); // never an old derivative beside a new error
     showError($("own-error"), e);
   }
+}
+
+function clearResults() {
+  for (const id of ["symbolic-form", "symbolic-size", "ad-size", "ad-value", "best-h"]) {
+    $(id).textContent = "—";
+  }
+  delete $("best-h").dataset.forward;
+  delete $("best-h").dataset.central;
+  errorPlot.setData([[], [], []]);
 }
 
 async function swelling() {
@@ -65,6 +75,14 @@ async function swelling() {
 }
 
 $("own-go").addEventListener("click", compare);
-source.addEventListener("keydown", (event) => { if (event.key === "Enter") compare(); });
+// Enter recomputes from either field, as the Compare button does
+for (const field of [source, xField]) {
+  field.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      compare();
+    }
+  });
+}
 compare();
 swelling().catch((e) => showError($("own-error"), e));
