@@ -92,6 +92,38 @@ def test_chain_rule_shows_36_at_w_1_and_follows_the_slider(page: Page) -> None:
     assert "w%3D2" in (page.locator("#playground-link").get_attribute("href") or "")
 
 
+def test_progress_is_kept_in_the_browser_and_shown_on_the_index(page: Page,
+                                                              server: str) -> None:
+    page.goto(f"{BY_SLUG['chain-rule'].url}?variant=progress")
+    settle(page)
+    quiz = page.locator("[data-quiz]")
+    first = quiz.get_attribute("data-question") or ""
+    right = revealed(server, request_of(quiz), first)
+    assert answer(page, 0, f"{right:g}")[0] == "correct"
+    page.goto("/")
+    item = page.locator("[data-lesson-slug=chain-rule] .lesson-progress")
+    expect(item).to_have_text("Opened · 1 exercise answer right")
+    expect(page.locator("[data-lesson-slug=forward-accumulation] .lesson-progress")).to_be_hidden()
+    expect(page.locator("#course-progress")).to_contain_text("1 of 8 lessons opened")
+
+
+def test_projector_mode_has_large_type_and_is_kept_in_the_url(page: Page) -> None:
+    page.goto(BY_SLUG["reverse-accumulation"].url)
+    settle(page)
+    body = page.locator(".lesson")
+    normal = float(body.evaluate("el => parseFloat(getComputedStyle(el).fontSize)"))
+    page.get_by_role("button", name="Projector mode").click()
+    expect(page.locator("html")).to_have_class(re.compile("projector"))
+    large = float(body.evaluate("el => parseFloat(getComputedStyle(el).fontSize)"))
+    assert large >= 1.3 * normal
+    assert "projector=1" in page.url
+    assert serious_violations(page) == []
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "projector-1280.png"), full_page=False)
+    page.goto(BY_SLUG["chain-rule"].url)  # kept for the next lesson
+    expect(page.locator("html")).to_have_class(re.compile("projector"))
+
+
 GRAPH_LESSONS = {"chain-rule": "chain", "forward-accumulation": "trace",
                  "reverse-accumulation": "trace", "forward-or-reverse": "many-in",
                  "higher-derivatives": "second", "putting-it-together": "neuron"}

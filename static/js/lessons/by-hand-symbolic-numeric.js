@@ -6,6 +6,7 @@
  */
 
 import { differentiate, formatNumber, playgroundUrl, postJson, showError } from "./client.js";
+import { recordProgress } from "./lesson-state.js";
 import { linePlot } from "./plot.js";
 
 const $ = (id) => document.getElementById(id);
@@ -86,3 +87,4 @@ for (const field of [source, xField]) {
 }
 compare();
 swelling().catch((e) => showError($("own-error"), e));
+recordProgress(document.querySelector("[data-slug]").dataset.slug);
