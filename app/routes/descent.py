@@ -2,20 +2,25 @@
 
 A lesson's slider (lesson 1) or Train button (lesson 8) used to ask for one gradient per
 step, up to 41 requests in sequence per move; with a class moving sliders together those
-queued. Here the server takes the steps: w ← w − η·∂L/∂w, each gradient one reverse pass of
-the engine (no trace), and returns the path. It stops early when the loss or a parameter
-leaves the finite numbers (the walk diverged), and says so.
+queued. Here the server takes the steps: w ← w − η·∂L/∂w and returns the path. The gradient
+is reverse mode written as a program (`ad.grad_program`, made once per program and kept)
+and evaluated at each step: the same sweep as a reverse pass, without rebuilding it. It
+stops early when the loss or a parameter leaves the finite numbers or the landscape (the walk
+diverged), and says so.
 """
 
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 import autodiff_core as ad
-from app.jobs import run_job, settings_of
+from app.cache import app_cache
+from app.jobs import is_small, run_job, settings_of
 from app.limits import check_point, parse_program
 from app.problems import ERROR_RESPONSES, engine_errors, problem
 from app.responses import json_response, to_json
@@ -25,6 +30,35 @@ from app.settings import Settings
 router = APIRouter(prefix="/api/v1", tags=["differentiation"], responses=ERROR_RESPONSES)
 
 MAX_STEPS = 200
+SMALL_STEPS = 40  # a short program's walk this long takes about a millisecond: no thread hop
+KEPT_PROGRAMS = 64
+
+_programs: OrderedDict[tuple[str, str | None, int], tuple[ad.Program, ad.Program]] = \
+    OrderedDict()
+_lock = threading.Lock()
+
+
+def _loss_and_gradient(source: str, output: str | None,
+                       settings: Settings) -> tuple[ad.Program, ad.Program]:
+    """The parsed program and its gradient program, made once (a class shares one lesson)."""
+    key = (source, output, id(settings))
+    with _lock:
+        found = _programs.get(key)
+        if found is not None:
+            _programs.move_to_end(key)
+            return found
+    program = parse_program(source, [output] if output is not None else None, settings)
+    if len(program.outputs) != 1:
+        raise problem(f"the program has {len(program.outputs)} outputs; name the loss in "
+                      f"`output`", ("body", "output"), "input_error")
+    with engine_errors(program):
+        made = (program, ad.grad_program(program, next(iter(program.outputs)),
+                                         max_nodes=settings.max_nodes))
+    with _lock:
+        _programs[key] = made
+        while len(_programs) > KEPT_PROGRAMS:
+            _programs.popitem(last=False)
+    return made
 DIVERGED = 1e4  # a parameter this large has left any loss landscape a lesson draws
 
 
@@ -57,15 +91,20 @@ class DescentResponse(BaseModel):
 @router.post("/descent", response_model=DescentResponse)
 async def descent(body: DescentRequest, request: Request) -> Response:
     """Gradient descent from a point: every step's parameters, loss and gradient."""
-    return json_response(await run_job(request, _descend, body, settings_of(request)))
+    settings = settings_of(request)
+    # a class sharing a lesson's slider positions shares their walks
+    cache = app_cache(request.app.state, "answers", settings.answer_cache_entries)
+    key = "descent:" + body.model_dump_json()
+    answer = cache.get(key)
+    if answer is None:
+        small = body.steps <= SMALL_STEPS and is_small(body.source, body.at, settings)
+        answer = await run_job(request, _descend, body, settings, small=small)
+        cache.put(key, answer)
+    return json_response(answer)
 
 
 def _descend(body: DescentRequest, settings: Settings) -> bytes:
-    outputs = [body.output] if body.output is not None else None
-    program = parse_program(body.source, outputs, settings)
-    if len(program.outputs) != 1:
-        raise problem(f"the program has {len(program.outputs)} outputs; name the loss in "
-                      f"`output`", ("body", "output"), "input_error")
+    program, gradient_program = _loss_and_gradient(body.source, body.output, settings)
     params = body.params if body.params is not None else list(program.inputs)
     for k, name in enumerate(params):
         if name not in program.inputs:
@@ -78,9 +117,9 @@ def _descend(body: DescentRequest, settings: Settings) -> bytes:
     diverged = False
     with engine_errors(program):
         for k in range(body.steps + 1):
-            result = ad.reverse(program, point, cotangent=output, trace=False)
-            loss = float(result.values[output])
-            gradient = {name: float(result.derivatives[output][name]) for name in params}
+            values = ad.evaluate(gradient_program, point)
+            loss = float(values[output])
+            gradient = {name: float(values[f"d{output}/d{name}"]) for name in params}
             if not (math.isfinite(loss) and all(map(math.isfinite, gradient.values()))):
                 diverged = True
                 break
