@@ -11,6 +11,7 @@ diverged), and says so.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 from collections import OrderedDict
@@ -20,7 +21,7 @@ from pydantic import BaseModel, Field
 
 import autodiff_core as ad
 from app.cache import app_cache
-from app.jobs import is_small, run_job, settings_of
+from app.jobs import run_job, settings_of
 from app.limits import check_point, parse_program
 from app.problems import ERROR_RESPONSES, engine_errors, problem
 from app.responses import json_response, to_json
@@ -30,7 +31,6 @@ from app.settings import Settings
 router = APIRouter(prefix="/api/v1", tags=["differentiation"], responses=ERROR_RESPONSES)
 
 MAX_STEPS = 200
-SMALL_STEPS = 40  # a short program's walk this long takes about a millisecond: no thread hop
 KEPT_PROGRAMS = 64
 
 _programs: OrderedDict[tuple[str, str | None, int], tuple[ad.Program, ad.Program]] = \
@@ -94,11 +94,10 @@ async def descent(body: DescentRequest, request: Request) -> Response:
     settings = settings_of(request)
     # a class sharing a lesson's slider positions shares their walks
     cache = app_cache(request.app.state, "answers", settings.answer_cache_entries)
-    key = "descent:" + body.model_dump_json()
+    key = b"descent:" + hashlib.blake2b(await request.body(), digest_size=16).digest()
     answer = cache.get(key)
-    if answer is None:
-        small = body.steps <= SMALL_STEPS and is_small(body.source, body.at, settings)
-        answer = await run_job(request, _descend, body, settings, small=small)
+    if answer is None:  # a short walk runs inline, a long one in a worker (app/jobs.py)
+        answer = await run_job(request, _descend, body, settings, inline=True)
         cache.put(key, answer)
     return json_response(answer)
 
