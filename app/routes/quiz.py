@@ -109,6 +109,13 @@ class HintResponse(BaseModel):
     hint: str
 
 
+class RulesResponse(BaseModel):
+    rules: dict[str, str] = Field(description="Each asked node's rule, simplified and typeset: "
+                                              "`{\"v5\": \"v̇5 = 2x · v̇2\"}`.")
+    locals: dict[str, str] = Field(description="Each edge's local derivative, simplified: "
+                                               "`{\"v2_v5_0\": \"2x\"}`.")
+
+
 def _build(body: QuizRequest, settings: Settings) -> tuple[ad.Program, quiz.Quiz]:
     program = parse_program(body.source, body.outputs, settings)
     # one pass for the quiz and one per other input or output for the seed mistakes
@@ -129,6 +136,12 @@ def _verdict(body: CheckRequest, settings: Settings) -> bytes:
     return to_json({"correct": verdict.correct, "mistake": verdict.mistake,
                     "feedback": verdict.feedback, "answer": verdict.answer,
                     "edge": verdict.edge})
+
+
+def _rules(body: QuizRequest, settings: Settings) -> bytes:
+    program, built = _build(body, settings)
+    return to_json({"rules": {q.node: q.rule for q in built.questions},
+                    "locals": {e.id: e.local_text for q in built.questions for e in q.edges}})
 
 
 def _hint(body: HintRequest, settings: Settings) -> bytes:
@@ -159,4 +172,12 @@ async def check_answer(body: CheckRequest, request: Request) -> JSONResponse:
 async def give_hint(body: HintRequest, request: Request) -> JSONResponse:
     """One rung of the hint ladder: the edges that enter, their local derivatives, the rule."""
     return json_response(await run_job(request, _hint, body, settings_of(request),
+                                       inline=True))
+
+
+@router.post("/api/v1/quiz/rules", response_model=RulesResponse, tags=["exercises"],
+             responses=ERROR_RESPONSES)
+async def worked_rules(body: QuizRequest, request: Request) -> JSONResponse:
+    """Every rule of a worked example at once, typeset (`v̇5 = 2x · v̇2`), for its table."""
+    return json_response(await run_job(request, _rules, body, settings_of(request),
                                        inline=True))

@@ -131,3 +131,15 @@ def test_a_hint_level_out_of_range_is_a_422_naming_it(api: TestClient, level: in
                                              "question": "adjoint-v0", "level": level})
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["body", "level"]
+
+
+def test_worked_rules_are_simplified_and_typeset(api: TestClient) -> None:
+    r = api.post("/api/v1/quiz/rules", json={"source": CHAIN, "at": {"w": 1}, "mode": "forward"})
+    assert r.status_code == 200
+    data = r.json()
+    assert data["rules"]["v5"] == "v̇5 = 2x · v̇2"
+    assert data["rules"]["v8"] == "v̇8 = v̇6"
+    assert data["locals"]["v2_v5_0"] == "2x"
+    assert not any("**" in rule for rule in data["rules"].values())
+    r = api.post("/api/v1/quiz/rules", json={"source": MINUS, "at": {"x": 2, "y": 3}})
+    assert r.json()["rules"]["v0"] == "v̄0 = −v̄3 + v̄2 · y"
