@@ -6,7 +6,7 @@
  */
 
 import { Player } from "../animation.js";
-import { formatNumber, showError } from "./client.js";
+import { formatNumber, postJson, showError } from "./client.js";
 import { LessonGraph } from "./lesson-graph.js";
 import { param, recordProgress, setParams } from "./lesson-state.js";
 import { mountQuizzes } from "./quiz.js";
@@ -15,7 +15,7 @@ const SOURCE = "u = x*y; f = u + x^2";
 const AT = { x: 3, y: 2 };
 const $ = (id) => document.getElementById(id);
 const body = $("forward-table").querySelector("tbody");
-const state = { result: null, pass: 0, shown: 0 };
+const state = { result: null, pass: 0, shown: 0, rules: [] };
 const graph = new LessonGraph($("forward-figure"));
 const player = new Player({ onFrame: (i) => { state.shown = i; render(); },
   onChange: (p) => { $("trace-play").textContent = p.playing ? "Pause" : "Play"; } });
@@ -29,7 +29,7 @@ function render() {
     const name = step.label ? `${step.node} (${step.label})` : step.node;
     const hidden = i >= state.shown;
     for (const [text, cls] of [[name, ""], [formatNumber(step.value), ""],
-      [step.formula, "step-formula"], [hidden ? "?" : formatNumber(step.tangent), "derivative"]]) {
+      [state.rules[state.pass]?.[step.node] || step.formula, "step-formula"], [hidden ? "?" : formatNumber(step.tangent), "derivative"]]) {
       const td = document.createElement(cls === "" && text === name ? "th" : "td");
       if (td.tagName === "TH") td.scope = "row";
       if (cls) td.className = cls;
@@ -62,6 +62,10 @@ async function load() {
   try {
     await graph.load({ source: SOURCE, at: AT, mode: "forward" });
     state.result = graph.result;
+    // each pass's rules typeset as a learner writes them (v̇4 = 2x · v̇0), one request a pass
+    state.rules = await Promise.all(state.result.passes.map((pass) => postJson(
+      "/api/v1/quiz/rules", { source: SOURCE, at: AT, mode: "forward",
+        wrt: Object.entries(pass.seed).find(([, v]) => v === 1)[0] }).then((r) => r.rules)));
     const buttons = state.result.passes.map((pass, p) => {
       const seeded = Object.entries(pass.seed).find(([, v]) => v === 1)[0];
       const b = document.createElement("button");

@@ -7,7 +7,7 @@
  */
 
 import { Player } from "../animation.js";
-import { formatNumber, showError } from "./client.js";
+import { formatNumber, postJson, showError } from "./client.js";
 import { LessonGraph } from "./lesson-graph.js";
 import { param, recordProgress, setParams } from "./lesson-state.js";
 import { mountQuizzes } from "./quiz.js";
@@ -17,7 +17,7 @@ const AT = { x: 2, y: 3 };
 const BAR = "\u0304";
 const $ = (id) => document.getElementById(id);
 const body = $("reverse-table").querySelector("tbody");
-const state = { result: null, shown: 0, labels: new Map() };
+const state = { result: null, shown: 0, labels: new Map(), locals: {} };
 const graph = new LessonGraph($("reverse-figure"));
 const player = new Player({ onFrame: (i) => { state.shown = i + 1; render(); },
   onChange: (p) => { $("trace-play").textContent = p.playing ? "Pause" : "Play"; } });
@@ -27,7 +27,9 @@ const name = (id) => (state.labels.get(id) ? `${id} (${state.labels.get(id)})` :
 function contributionItem(c) {
   const li = document.createElement("li");
   const target = `v${BAR}${c.to.slice(1)}`;
-  let text = `${target} += ${formatNumber(c.contribution)} (local ${c.formula} = ${formatNumber(c.local)})`;
+  const local = state.locals[c.edge] || c.formula;
+  const shown = local === formatNumber(c.local) ? local : `${local} = ${formatNumber(c.local)}`;
+  let text = `${target} += ${formatNumber(c.contribution)} (local ${shown})`;
   if (c.adjoint_before !== 0) {
     text += ` — fork: ${formatNumber(c.adjoint_before)} + ${formatNumber(c.contribution)} = ${formatNumber(c.adjoint_after)}`;
     li.className = "fork";
@@ -69,6 +71,9 @@ async function load() {
   try {
     await graph.load({ source: SOURCE, at: AT, mode: "reverse" });
     state.result = graph.result;
+    // each edge's local derivative typeset (b, x, 1), for the contributions column
+    state.locals = (await postJson("/api/v1/quiz/rules", { source: SOURCE, at: AT,
+      mode: "reverse" })).locals;
     for (const n of state.result.graph.nodes) state.labels.set(n.id, n.label);
     const steps = state.result.passes[0].steps.length;
     player.load(steps, Math.max(0, Math.min((Number(param("step")) || 1) - 1, steps - 1)));
