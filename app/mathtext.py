@@ -32,9 +32,23 @@ def typeset(text: str) -> str:
     """Engine syntax to school notation: `2 * x ** 2 - y` -> `2x² − y`."""
     text = _POWER.sub(lambda m: m.group(1) + m.group(2).translate(SUPERSCRIPT), text)
     text = _COEFFICIENT.sub(r"\1\2", text)
-    text = text.replace(" * ", "·").replace(" / ", "/")
+    text = text.replace(" ** ", "^").replace(" * ", "·").replace(" / ", "/")
     text = text.replace(" - ", " − ")
-    return re.sub(r"(^|[(\s·/])-", r"\1−", text)
+    return re.sub(r"(^|[(\s·/^])-", r"\1−", text)
+
+
+def atomic(text: str) -> bool:
+    """Whether an expression needs no parentheses as a factor: a name, a number or a call
+    (no operator outside parentheses)."""
+    depth = 0
+    for position, ch in enumerate(text):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif depth == 0 and (ch in " +*/·^−" or (ch == "-" and position > 0)):
+            return False
+    return True
 
 
 def expressions(program: ad.Program, labels: dict[int, str | None]) -> list[tuple[str, str]]:
@@ -92,7 +106,7 @@ def local_derivative(program: ad.Program, node_id: int, position: int,
     def name(match: re.Match[str]) -> str:
         ref = refer[node.args[int(match.group(1))]]
         before, after = text[match.start() - 1:match.start()], text[match.end():match.end() + 1]
-        bare = re.fullmatch(r"[\w.]+", ref) or (before == "(" and after in (")", ","))
+        bare = atomic(ref) or (before == "(" and after in (")", ","))
         return ref if bare else f"({ref})"
 
     return typeset(re.sub(r"\ba(\d+)\b", name, text))

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import autodiff_core as ad
-from app.mathtext import expressions, local_derivative, typeset
+from app.mathtext import atomic, expressions, local_derivative, typeset
 from autodiff_core.program import CONST, INPUT, format_number
 
 MODES = ("value", "forward", "reverse")
@@ -269,7 +269,7 @@ def _forward_quiz(program: ad.Program, at: Mapping[str, float], wrt: str | None)
         edges = [Edge(p.edge, p.arg, step.node, p.arg, names.local(program, p.edge, p.formula),
                       float(p.local), float(p.tangent), step.op) for p in step.partials]
         rule = f"{symbol} = " + (" + ".join(
-            _term(e.local_text, dotted(e.source)) for e in edges) or "0")
+            _term(e.local_text, dotted(e.source)) for e in edges) or "0").replace(" + −", " − ")
         expression = names.expression(step.node)
         q = Question(f"tangent-{step.node}", step.node, step.label, expression, "tangent",
                      f"Seed {seed} (its tangent 1, every other input's 0). What is "
@@ -312,7 +312,8 @@ def _reverse_quiz(program: ad.Program, at: Mapping[str, float], wrt: str | None)
         symbol = barred(step.node)
         edges = into.get(step.node, [])
         rule = f"{symbol} = " + (" + ".join(
-            _term(e.local_text, barred(e.source), first=False) for e in edges) or "0")
+            _term(e.local_text, barred(e.source), first=False) for e in edges) or "0"
+        ).replace(" + −", " − ")
         expression = names.expression(step.node)
         q = Question(f"adjoint-{step.node}", step.node, step.label, expression, "adjoint",
                      f"Start from {BAR} = 1 at {output}. What is {symbol}, the adjoint of "
@@ -481,7 +482,6 @@ def _term(local: str, carried: str, first: bool = True) -> str:
         return carried
     if local == "−1":
         return f"−{carried}"
-    wrapped = f"({local})" if any(c in local for c in " +−") and not local.startswith("(") \
-        else local
+    wrapped = local if atomic(local) else f"({local})"
     return f"{wrapped} · {carried}" if first else f"{carried} · {wrapped}"
 
