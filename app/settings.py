@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     # memory; a worker is replaced after jobs_per_worker jobs (memory a job leaves behind)
     max_concurrent_jobs: int = 3
     compute_timeout_seconds: float = 10.0
-    max_job_memory_mb: int = 192
+    max_job_memory_mb: int = 128
     jobs_per_worker: int = 500
     # a job whose source is this short and whose counted work (nodes x points x passes, or
     # its trace size, weighed as app/limits.py says) is this small runs on the event loop: it
