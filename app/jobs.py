@@ -101,6 +101,12 @@ class JobPool:
             self._pool.join(timeout=10)
             self._pool = None
 
+    def _schedule(self, work: Callable[..., Any], args: tuple[Any, ...],
+                  program: ad.Program | None) -> Future[Any]:
+        return self.pool().schedule(_execute, (work, args, self.settings.max_response_bytes,
+                                               program),
+                                    timeout=self.settings.compute_timeout_seconds)
+
     async def run(self, work: Callable[..., T], args: tuple[Any, ...],
                   program: ad.Program | None = None) -> T:
         """`work(*args)` in a worker process, holding a slot until the work has ended."""
@@ -109,13 +115,16 @@ class JobPool:
             with anyio.fail_after(settings.compute_timeout_seconds):
                 await self.slots.acquire()
         except TimeoutError:
-            raise HTTPException(503, f"the server is busy: no computation slot came free "
-                                f"within {settings.compute_timeout_seconds} s; try again",
-                                headers={"Retry-After": "5"}) from None
+            busy = {"loc": ["server"], "type": "busy", "ctx": {"limit": "max_concurrent_jobs"},
+                    "msg": f"the server is busy: no computation slot came free within "
+                           f"{settings.compute_timeout_seconds} s (max_concurrent_jobs); "
+                           "try again"}
+            raise HTTPException(503, [busy], headers={"Retry-After": "5"}) from None
         try:
-            future: Future[Any] = self.pool().schedule(
-                _execute, (work, args, settings.max_response_bytes, program),
-                timeout=settings.compute_timeout_seconds)
+            # From a thread: while the workers start (the first job, or the server's start),
+            # pebble holds a lock that would stall the event loop.
+            future: Future[Any] = await anyio.to_thread.run_sync(
+                self._schedule, work, args, program)
             # Shielded: a client that goes away does not free the slot while its job runs on
             # (the job ends by itself or at its timeout, killed).
             with anyio.CancelScope(shield=True):
