@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     inline_source_chars: int = 400
     inline_max_work: int = 2_000
 
+    # connections (app/connections.py): a client must send a whole request within this time of
+    # connecting or of its last answer; a worker keeps at most this many connections open; an
+    # idle keep-alive connection is closed after timeout_keep_alive_seconds
+    request_timeout_seconds: float = 20.0
+    max_connections: int = 800
+    timeout_keep_alive_seconds: int = 5
+
     def limits(self) -> ad.Limits:
         """The engine's parse limits as this server configures them."""
         return ad.Limits(max_source_chars=self.max_source_chars,
