@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import quote
 
-import anyio
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
@@ -19,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from app.jobs import JobPool, lifespan
 from app.middleware import SECURITY_HEADERS, BodySizeLimit, SecurityHeaders, StrictJSON
 from app.responses import json_response
 from app.routes import (
@@ -52,9 +52,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # redirect_slashes is off: Starlette builds that redirect from the Host header, so a forged
     # Host would send the learner elsewhere. `_slash_redirect` below redirects by path only.
     app = FastAPI(title="Autodiff Lab", version="1.0", description=DESCRIPTION,
-                  docs_url=None, redoc_url=None, redirect_slashes=False)
+                  docs_url=None, redoc_url=None, redirect_slashes=False, lifespan=lifespan)
     app.state.settings = settings
-    app.state.jobs = anyio.CapacityLimiter(settings.max_concurrent_jobs)
+    app.state.jobs = JobPool(settings)
 
     # The last added is outermost: headers go on every answer, the 413 included; the size
     # limit runs before anything reads the body, the strict JSON check before FastAPI parses it.
