@@ -18,6 +18,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
+from tests.app.conftest import stop_server
+
 ROOT = Path(__file__).resolve().parents[2]
 # Every run writes its screenshots here (git-ignored), to be looked at after the run.
 SCREENSHOTS = ROOT / "build" / "screenshots"
@@ -46,10 +48,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {**os.environ, "AUTODIFF_HOST": "127.0.0.1", "AUTODIFF_PORT": str(port),
            "AUTODIFF_WORKERS": "1"}
     log = (tmp_path_factory.mktemp("server") / "uvicorn.log").open("w")
+    # Its own process group: stopped as a whole, workers and job processes included.
     process = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60  # each worker starts its job processes first
     while True:
         try:
             if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
@@ -57,15 +60,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except httpx.HTTPError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
+            stop_server(process)
             pytest.fail(f"the server did not start; see {log.name}")
         time.sleep(0.1)
     yield url
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stop_server(process)
     log.close()
 
 
