@@ -67,6 +67,11 @@ def test_body_beyond_nginx_limit_is_413(proxied: Proxied) -> None:
                    content=b'{"source": "' + b"1" * 2_000_000 + b'"}',
                    headers={"content-type": "application/json"})
     assert r.status_code == 413
+    [entry] = r.json()["detail"]  # the app's error shape, from nginx itself
+    assert entry["type"] == "proxy_error" and "1 MB" in entry["msg"]
+    assert entry["ctx"] == {"status": 413}
+    assert "default-src 'none'" in r.headers["content-security-policy"]
+    assert r.headers["x-content-type-options"] == "nosniff"
 
 
 def test_redirect_through_nginx_stays_on_the_server(proxied: Proxied) -> None:
