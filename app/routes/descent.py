@@ -109,7 +109,8 @@ def _descend(body: DescentRequest, settings: Settings) -> bytes:
         if name not in program.inputs:
             raise problem(f"{name!r} is not an input of the program; its inputs are: "
                           f"{', '.join(program.inputs)}", ("body", "params", k), "input_error")
-    check_point(program, body.at, settings, passes=body.steps + 1)
+    # each step evaluates the gradient program: about twice the program's nodes
+    check_point(program, body.at, settings, passes=body.steps + 1, cost=2)
     output = next(iter(program.outputs))
     point = dict(body.at)
     path: list[dict[str, object]] = []
