@@ -21,7 +21,14 @@ from functools import lru_cache
 import autodiff_core as ad
 from autodiff_core.ops import OPS
 from autodiff_core.program import CONST, INPUT, format_number
-from autodiff_core.symbolic import ATOM, _operands  # the engine's own parenthesising
+
+try:  # the engine's own parenthesising, so expressions read as the symbolic ones do
+    from autodiff_core.symbolic import ATOM, _operands
+except ImportError:  # the engine was reorganised: parenthesise every compound operand
+    ATOM = 100
+
+    def _operands(op: str, parts: list[tuple[str, int]], latex: bool) -> list[str]:
+        return [text if q >= ATOM else f"({text})" for text, q in parts]
 
 SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 _POWER = re.compile(r"(\b[A-Za-z_]\w*|\)|\b\d+(?:\.\d+)?) \*\* (-?\d+)\b(?!\.)")
