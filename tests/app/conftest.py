@@ -53,7 +53,7 @@ def start_server(env: dict[str, str] | None = None) -> tuple[subprocess.Popen[by
     url = f"http://127.0.0.1:{port}"
     # Generous: each worker starts its pool of job processes before it answers, and a loaded
     # machine (other test workers, a browser) can take many seconds over that.
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:
             log.seek(0)
@@ -64,7 +64,7 @@ def start_server(env: dict[str, str] | None = None) -> tuple[subprocess.Popen[by
         except httpx.TransportError:
             time.sleep(0.1)
     stop_server(process)
-    raise RuntimeError("the server did not answer /healthz within 60 s")
+    raise RuntimeError("the server did not answer /healthz within 90 s")
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:

@@ -52,7 +52,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     process = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env,
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60  # each worker starts its job processes first
+    deadline = time.monotonic() + 90  # each worker starts its job processes first
     while True:
         try:
             if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
