@@ -142,6 +142,18 @@ class Program:
 
         return program_latex(self)
 
+    def to_torch(self) -> str:
+        """PyTorch source of `def program(**inputs)` whose autograd gives our derivatives."""
+        from .export import to_torch
+
+        return to_torch(self)
+
+    def to_jax(self) -> str:
+        """JAX source of `def program(**inputs)` whose autograd gives our derivatives."""
+        from .export import to_jax
+
+        return to_jax(self)
+
     def _repr_svg_(self) -> str | None:  # Jupyter draws the graph (needs graphviz's `dot`)
         from .display import program_svg
 
