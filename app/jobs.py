@@ -27,8 +27,9 @@ import anyio
 from fastapi import Request
 
 import autodiff_core as ad
-from app.problems import engine_errors, problem
-from app.settings import Settings
+
+from .problems import engine_errors, problem
+from .settings import Settings
 
 T = TypeVar("T")
 

@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import autodiff_core as ad
-from app.problems import engine_problem, problem
-from app.settings import Settings
+
+from .problems import engine_problem, problem
+from .settings import Settings
 
 
 def parse_program(source: str, outputs: list[str] | None, settings: Settings) -> ad.Program:

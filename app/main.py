@@ -6,9 +6,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import anyio
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
@@ -16,8 +13,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.middleware import BodySizeLimit, SecurityHeaders
-from app.routes import (
+from .assets import static_dir, vendor_libraries
+from .middleware import BodySizeLimit, SecurityHeaders
+from .routes import (
     derivative,
     differentiate,
     health,
@@ -30,11 +28,7 @@ from app.routes import (
     render,
     symbolic,
 )
-from app.settings import Settings, get_settings
-
-ROOT = Path(__file__).resolve().parent.parent
-STATIC_DIR = ROOT / "static"
-NODE_MODULES = ROOT / "node_modules"
+from .settings import Settings, get_settings
 
 DESCRIPTION = """Differentiate small programs forward and backward, step by step, and draw
 their computation graphs. Every limit is a server setting; bad input gets a 422 that says
@@ -70,8 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    "msg": "The server failed on this request; please report it."}]
         return JSONResponse({"detail": detail}, status_code=500)
 
-    STATIC_DIR.mkdir(exist_ok=True)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", StaticFiles(directory=static_dir()), name="static")
     _mount_vendor(app)
     _add_docs(app)
 
@@ -86,11 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _mount_vendor(app: FastAPI) -> None:
     """Serve each browser library pinned in package.json at /vendor/<name>/ (no CDN)."""
-    package = json.loads((ROOT / "package.json").read_text())
-    for name in package.get("dependencies", {}):
-        folder = NODE_MODULES / name
-        if folder.is_dir():
-            app.mount(f"/vendor/{name}", StaticFiles(directory=folder), name=f"vendor-{name}")
+    for name, folder in vendor_libraries().items():
+        app.mount(f"/vendor/{name}", StaticFiles(directory=folder), name=f"vendor-{name}")
 
 
 DOCS_PAGE = """<!doctype html>

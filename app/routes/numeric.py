@@ -9,13 +9,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 import autodiff_core as ad
-from app.jobs import run_job, settings_of
-from app.limits import check_point, parse_program
-from app.problems import ERROR_RESPONSES
-from app.responses import json_response
-from app.routes.choices import input_named, one_output
-from app.schemas import FiniteFloat, Source, Strict
 from autodiff_core.numeric import default_steps
+
+from ..jobs import run_job, settings_of
+from ..limits import check_point, parse_program
+from ..problems import ERROR_RESPONSES
+from ..responses import json_response
+from ..schemas import FiniteFloat, Source, Strict
+from .choices import input_named, one_output
 
 router = APIRouter(prefix="/api/v1", tags=["analysis"], responses=ERROR_RESPONSES)
 

@@ -16,12 +16,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 import autodiff_core as ad
-from app import quiz
-from app.jobs import run_job, settings_of
-from app.limits import check_point, parse_program
-from app.problems import ERROR_RESPONSES
-from app.responses import json_response
-from app.schemas import FiniteFloat, Outputs, Source, Strict
+
+from .. import quiz
+from ..jobs import run_job, settings_of
+from ..limits import check_point, parse_program
+from ..problems import ERROR_RESPONSES
+from ..responses import json_response
+from ..schemas import FiniteFloat, Outputs, Source, Strict
 
 router = APIRouter()
 

@@ -10,13 +10,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 import autodiff_core as ad
-from app.jobs import run_job, settings_of
-from app.limits import parse_program
-from app.problems import ERROR_RESPONSES
-from app.responses import json_response
-from app.routes.choices import input_named, one_output
-from app.schemas import Source, Strict
 from autodiff_core.symbolic import FAMILIES, family_source
+
+from ..jobs import run_job, settings_of
+from ..limits import parse_program
+from ..problems import ERROR_RESPONSES
+from ..responses import json_response
+from ..schemas import Source, Strict
+from .choices import input_named, one_output
 
 router = APIRouter(prefix="/api/v1", tags=["analysis"], responses=ERROR_RESPONSES)
 
