@@ -18,6 +18,7 @@ from .middleware import BodySizeLimit, SecurityHeaders
 from .routes import (
     derivative,
     differentiate,
+    export,
     health,
     hessian,
     jacobian,
@@ -70,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health.router)
     for resource in (differentiate, hessian, jacobian, derivative, symbolic, numeric, render,
-                     quiz):
+                     quiz, export):
         app.include_router(resource.router)
     app.include_router(lessons.router)  # before pages: it serves / (the lesson index)
     app.include_router(pages.router)
