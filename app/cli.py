@@ -27,9 +27,16 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
     settings = get_settings()
     host, port = host or settings.host, port or settings.port
     print(f"Autodiff Lab: http://{host}:{port}", flush=True)
-    # by import string, so that several workers can each import the app
+    # by import string, so that several workers can each import the app (as `app` in a
+    # checkout, `autodiff_lab` when installed)
     uvicorn.run(f"{__package__}.main:app", host=host, port=port,
-                workers=workers or settings.workers, proxy_headers=False, server_header=False)
+                workers=workers or settings.workers, proxy_headers=False, server_header=False,
+                # uvicorn's h11 protocol with a request deadline and a connection cap
+                http=f"{__package__}.connections:GuardedH11Protocol",
+                timeout_keep_alive=settings.timeout_keep_alive_seconds,
+                # a request head (line and headers) may be at most 16 KiB (h11's default, said
+                # out loud: a longer one is a 400)
+                h11_max_incomplete_event_size=16_384)
 
 
 def parse_point(texts: Sequence[str]) -> dict[str, float]:

@@ -9,14 +9,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-import autodiff_core as ad
 from autodiff_core.export import to_jax, to_torch
 
 from ..jobs import run_job, settings_of
 from ..limits import parse_program
 from ..problems import ERROR_RESPONSES, problem
-from ..responses import json_response
+from ..responses import json_response, to_json
 from ..schemas import Outputs, Source, Strict
+from ..settings import Settings
 
 router = APIRouter(prefix="/api/v1", tags=["analysis"], responses=ERROR_RESPONSES)
 
@@ -39,14 +39,14 @@ class ExportResponse(BaseModel):
 @router.post("/export", response_model=ExportResponse)
 async def export(body: ExportRequest, request: Request) -> JSONResponse:
     """The program as PyTorch or JAX source whose autograd gives our derivatives."""
-    settings = settings_of(request)
-    program = await run_job(request, parse_program, body.source, body.outputs, settings)
-    code = await run_job(request, _export, body.framework, program, program=program)
-    return json_response({"framework": body.framework, "code": code})
+    return json_response(await run_job(request, _export, body, settings_of(request),
+                                       inline=True))
 
 
-def _export(framework: str, program: ad.Program) -> str:
+def _export(body: ExportRequest, settings: Settings) -> bytes:
+    program = parse_program(body.source, body.outputs, settings)
     try:
-        return EXPORTERS[framework](program)
+        code = EXPORTERS[body.framework](program)
     except NotImplementedError as exc:  # an operation the framework's code lacks
         raise problem(str(exc), ("body", "source"), "not_exportable") from None
+    return to_json({"framework": body.framework, "code": code})

@@ -14,9 +14,10 @@ from autodiff_core.symbolic import FAMILIES, family_source
 
 from ..jobs import run_job, settings_of
 from ..limits import parse_program
-from ..problems import ERROR_RESPONSES
-from ..responses import json_response
+from ..problems import ERROR_RESPONSES, engine_errors
+from ..responses import json_response, to_json
 from ..schemas import Source, Strict
+from ..settings import Settings
 from .choices import input_named, one_output
 
 router = APIRouter(prefix="/api/v1", tags=["analysis"], responses=ERROR_RESPONSES)
@@ -75,13 +76,16 @@ class SwellingResponse(BaseModel):
 @router.post("/symbolic", response_model=SymbolicResponse)
 async def symbolic(body: SymbolicRequest, request: Request) -> JSONResponse:
     """The derivative written as one expression (text, LaTeX), its size beside AD's."""
-    settings = settings_of(request)
-    program = await run_job(request, parse_program, body.source, None, settings)
+    return json_response(await run_job(request, _symbolic, body, settings_of(request)))
+
+
+def _symbolic(body: SymbolicRequest, settings: Settings) -> bytes:
+    program = parse_program(body.source, None, settings)
     output = one_output(program, body.output)
     wrt = input_named(program, body.wrt)
-    result = await run_job(request, ad.symbolic_derivative, program, wrt, output, body.order,
-                           settings.max_nodes, program=program)
-    return json_response(result.to_dict())
+    with engine_errors(program):
+        return to_json(ad.symbolic_derivative(program, wrt, output, body.order,
+                                              settings.max_nodes).to_dict())
 
 
 @router.post("/symbolic/swelling", response_model=SwellingResponse)

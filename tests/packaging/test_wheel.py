@@ -25,6 +25,8 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import pytest
 
+from app.vendor import VENDOR_FILES
+
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
@@ -151,8 +153,9 @@ def test_the_wheel_installs_no_generic_top_level_name(installed: Path) -> None:
     assert not ours & {"app", "static", "templates", "tests", "vendor"}
     package = site / "autodiff_lab"
     assert (package / "templates" / "playground.html").is_file()
-    assert (package / "vendor" / "svg-pan-zoom").is_dir()
-    assert not list((package / "vendor").rglob("*.map")), "source maps are left out"
+    vendored = {p.relative_to(package / "vendor").as_posix()
+                for p in (package / "vendor").rglob("*") if p.is_file()}
+    assert vendored == VENDOR_FILES, "the wheel carries the files /vendor/ serves, no more"
 
 
 def test_every_page_and_every_asset_is_served(wheel_server: str) -> None:
@@ -164,8 +167,7 @@ def test_every_page_and_every_asset_is_served(wheel_server: str) -> None:
     paths = {urlsplit(url).path for url in seen}
     lessons = [p for p in paths if p.startswith("/lessons/")]
     assert len(lessons) >= 8, sorted(paths)
-    for library in ("svg-pan-zoom", "uplot", "swagger-ui-dist"):
-        assert any(p.startswith(f"/vendor/{library}/") for p in paths), library
+    assert {p.removeprefix("/vendor/") for p in paths if p.startswith("/vendor/")} == VENDOR_FILES
     assert any(p.startswith("/static/js/") for p in paths)
     assert any(p.startswith("/static/css/") for p in paths)
 
