@@ -1,6 +1,7 @@
 """A Program as PyTorch or JAX source, to check our derivatives with someone else's autograd.
 
-`to_torch(program)` and `to_jax(program)` return Python source that defines
+`to_torch(program)` and `to_jax(program)` (and `to_micrograd`, for programs of + - * /,
+constant powers and relu, all that micrograd has) return Python source that defines
 `def program(**inputs)`: inputs by name (numbers, or tensors/arrays that autograd tracks), the
 outputs returned as a dict by name. The code follows the evaluation trace line by line (`v3 =
 v1 * v0`, the user's name as a comment), so it reads beside the graph. A node that depends on
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -40,6 +41,7 @@ class Backend:
     input: str  # over the input's name as a string literal
     constant: str  # a literal that a function of two arguments accepts beside a tensor
     ops: dict[str, str]  # op name -> format string over the argument texts
+    constant_args: dict[str, tuple[int, ...]] = field(default_factory=dict)  # must not vary
 
 
 _OPERATORS = {"add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}", "div": "{0} / {1}",
@@ -72,6 +74,19 @@ JAX = Backend(
          "abs": "jnp.sign({0}) * {0}",
          "max": "jnp.maximum({0}, {1})", "min": "jnp.minimum({0}, {1})",
          "step": "jnp.where({0} > 0, 1.0, 0.0)"},
+)
+
+
+# micrograd (Karpathy's teaching engine) has + - * /, powers by a constant, and relu: a program
+# with anything else is not exported to it.
+MICROGRAD = Backend(
+    name="micrograd",
+    header=("from micrograd.engine import Value\n\n\n"
+            "def _value(x):\n    return x if isinstance(x, Value) else Value(float(x))\n"),
+    input="_value(inputs[{0}])",
+    constant="{0}",
+    ops={**_OPERATORS, "relu": "{0}.relu()"},
+    constant_args={"pow": (1,)},  # micrograd's ** takes a number, not a Value
 )
 
 
@@ -114,6 +129,11 @@ def export(program: Program, backend: Backend) -> str:
             if node.op not in backend.ops:
                 raise NotImplementedError(f"export to {backend.name}: no translation of the "
                                           f"{node.op!r} operation yet")
+            for position in backend.constant_args.get(node.op, ()):
+                if node.args[position] not in constant:
+                    raise NotImplementedError(
+                        f"export to {backend.name}: {node.op!r} needs a constant argument "
+                        f"{position + 1} (line {node.line})")
             args = [texts[a] for a in node.args]
             args = [f"({t})" if t.startswith("-") else t for t in args]
             if node.op in ("max", "min"):
@@ -139,9 +159,16 @@ def to_torch(program: Program) -> str:
     return export(program, TORCH)
 
 
+def to_micrograd(program: Program) -> str:
+    """micrograd source of `def program(**inputs)` (+ - * /, constant powers, relu only);
+    `.backward()` on an output gives our derivatives in each input Value's `.grad`."""
+    return export(program, MICROGRAD)
+
+
 def to_jax(program: Program) -> str:
     """JAX source of `def program(**inputs)`; `jax.jacrev` gives our derivatives."""
     return export(program, JAX)
 
 
-__all__ = ["JAX", "TORCH", "Backend", "export", "to_jax", "to_torch"]
+__all__ = ["JAX", "MICROGRAD", "TORCH", "Backend", "export", "to_jax", "to_micrograd",
+           "to_torch"]

@@ -15,8 +15,10 @@ import pytest
 import torch
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from micrograd.engine import Value
 
 import autodiff_core as ad
+from autodiff_core.export import to_micrograd
 
 INPUTS = ("a", "b", "c")
 UNARY = ["sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "sign",
@@ -69,27 +71,34 @@ def assert_same(found: dict, expected: dict, text: str) -> None:
 
 
 @st.composite
-def expressions(draw: st.DrawFn, names: list[str], depth: int) -> str:
+def expressions(draw: st.DrawFn, names: list[str], depth: int, unary: list[str],
+                binary: list[str]) -> str:
     if depth == 0 or draw(st.integers(0, 3)) == 0:
         if draw(st.integers(0, 4)) == 0:
             return str(draw(st.sampled_from([0.5, 2, 3, -1.5])))
         return draw(st.sampled_from(names))
     if draw(st.booleans()):
-        fn = draw(st.sampled_from(UNARY))
-        arg = draw(expressions(names, depth - 1))
+        fn = draw(st.sampled_from(unary))
+        arg = draw(expressions(names, depth - 1, unary, binary))
         return f"-({arg})" if fn == "-" else f"{fn}({arg})"
-    op = draw(st.sampled_from(BINARY))
-    left, right = draw(expressions(names, depth - 1)), draw(expressions(names, depth - 1))
+    op = draw(st.sampled_from(binary))
+    left = draw(expressions(names, depth - 1, unary, binary))
+    right = draw(st.sampled_from(["2", "3", "-1"])) if op == "^const" \
+        else draw(expressions(names, depth - 1, unary, binary))
+    if op == "^const":
+        return f"({left}) ^ {right}"
     return f"{op}({left}, {right})" if op in ("max", "min") else f"({left}) {op} ({right})"
 
 
 @st.composite
-def programs(draw: st.DrawFn) -> tuple[str, list[str], dict[str, float]]:
+def programs(draw: st.DrawFn, unary: list[str] = UNARY, binary: list[str] = BINARY
+             ) -> tuple[str, list[str], dict[str, float]]:
     """Program text (shared names, reassignment), chosen outputs, and a point."""
     names, assigned, lines = list(INPUTS), [], []
     for _ in range(draw(st.integers(1, 4))):
         target = draw(st.sampled_from(assigned + ["p", "q"])) if assigned else "p"
-        lines.append(f"{target} = {draw(expressions(names, draw(st.integers(1, 3))))}")
+        depth = draw(st.integers(1, 3))
+        lines.append(f"{target} = {draw(expressions(names, depth, unary, binary))}")
         if target not in assigned:
             assigned.append(target)
             names.append(target)
@@ -123,6 +132,33 @@ def test_torch_autograd_gives_our_derivatives(case: tuple) -> None:
 def test_jax_autograd_gives_our_derivatives(case: tuple) -> None:
     program, at, expected = differentiable_case(case)
     assert_same(jax_jacobian(program.to_jax(), at), expected, program.source or "")
+
+
+def micrograd_jacobian(code: str, at: dict[str, float]) -> dict[str, dict[str, float]]:
+    """micrograd's backward() for each output (a fresh graph each: it accumulates .grad)."""
+    program = load(code)
+    jacobian: dict[str, dict[str, float]] = {}
+    for out in program(**at):
+        leaves = {n: Value(v) for n, v in at.items()}
+        value = program(**leaves)[out]
+        if isinstance(value, Value):
+            value.backward()
+        jacobian[out] = {n: float(leaf.grad) for n, leaf in leaves.items()}
+    return jacobian
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(programs(unary=["relu", "-"], binary=["+", "-", "*", "/", "^const"]))
+def test_micrograd_autograd_gives_our_derivatives(case: tuple) -> None:
+    program, at, expected = differentiable_case(case)
+    assert_same(micrograd_jacobian(to_micrograd(program), at), expected, program.source or "")
+
+
+def test_micrograd_export_refuses_what_micrograd_lacks() -> None:
+    with pytest.raises(NotImplementedError, match="'sin'"):
+        to_micrograd(ad.parse("y = sin(x)"))
+    with pytest.raises(NotImplementedError, match="'pow' needs a constant argument 2"):
+        to_micrograd(ad.parse("y = 2 ^ x"))
 
 
 # The conventions at kinks, where the frameworks' own defaults could differ from ours.
