@@ -55,7 +55,8 @@ WORKER_NICENESS = 10
 # (`app.` in a checkout, `autodiff_lab.` when installed from the wheel)
 PRELOAD = [f"{__package__}.{name}" for name in (
     "jobs", "routes.differentiate", "routes.derivative", "routes.hessian", "routes.jacobian",
-    "routes.numeric", "routes.quiz", "routes.render", "routes.symbolic", "routes.export")]
+    "routes.numeric", "routes.quiz", "routes.render", "routes.symbolic", "routes.descent",
+    "routes.export")]
 
 
 def settings_of(request: Request) -> Settings:

@@ -23,6 +23,7 @@ from .middleware import SECURITY_HEADERS, BodySizeLimit, SecurityHeaders, Strict
 from .responses import json_response
 from .routes import (
     derivative,
+    descent,
     differentiate,
     export,
     health,
@@ -96,7 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health.router)
     for resource in (differentiate, hessian, jacobian, derivative, symbolic, numeric, render,
-                     quiz, export):
+                     quiz, descent, export):
         app.include_router(resource.router)
     app.include_router(lessons.router)  # before pages: it serves / (the lesson index)
     app.include_router(pages.router)
