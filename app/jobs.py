@@ -28,6 +28,7 @@ the event loop, which answers the small requests, keeps its core.
 from __future__ import annotations
 
 import asyncio
+import gc
 import multiprocessing
 import os
 import resource
@@ -147,6 +148,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     running, when it stops."""
     jobs: JobPool = app.state.jobs
     jobs.start()
+    # Everything loaded so far lives as long as the server: out of the garbage collector's
+    # sight, a request that allocates much (a large grid's JSON and validation) no longer
+    # makes it walk the whole app again and again (a 178 kB body: 135 -> 45 ms measured).
+    gc.collect()
+    gc.freeze()
     try:
         yield
     finally:
