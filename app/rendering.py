@@ -344,6 +344,7 @@ class DotPool:
             svg = worker.draw(dot, timeout)
         except BaseException:
             worker.close()  # killed mid-drawing or broken: never reused
+            self.warm()  # a fresh one starts now, ready before the next drawing comes
             raise
         with self._lock:
             if worker.drawn < DotProcess.MAX_GRAPHS and len(self._free) < self.idle:
