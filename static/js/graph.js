@@ -2,15 +2,18 @@
  * graph.js — the computation graph: the server's SVG, inserted safely, decorated once, then
  * updated by toggling classes and texts on the elements graphviz drew (never re-rendered).
  *
- *   const view = new GraphView(container, {onNodeClick: (id) => ...})
+ *   const view = new GraphView(container, {onNodeClick: (id) => ..., overview: false})
+ *                               // overview: true adds the overview beside the container
+ *                               // (in its parent, which must be positioned)
  *   view.show(svgText, graph)   // sanitize, insert, add one value, one derivative label per
  *                               // node and one label per edge; graph: the API's graph JSON
  *   view.apply(state)           // state from timeline.stateAt: writes only what changed
  *   view.markError(nodeId)      // outline the node where evaluation failed (null clears)
  *   view.setStale(flag)         // dim the drawing while the program text has an error
  *   view.showMessage(text)      // no drawing (e.g. above the render limit): say why
- *   view.zoomIn(), view.zoomOut(), view.fit() (the whole drawing), view.resize() (refit;
- *                               // readable size in a phone-width box)
+ *   view.zoomIn(), view.zoomOut(), view.fit() (the whole drawing), view.resize() (refit at
+ *                               // a readable size, at the region in play)
+ *   view.follow(id)             // pan so that this node is in view (done on every step)
  *   view.svg                    // the inserted <svg> (replaced only by show/showMessage)
  *   sanitizeSvg(text)           // -> an <svg> element for this document, with no script,
  *                               //    event handler, foreignObject or external reference
@@ -18,14 +21,19 @@
  * Graphviz gives node groups the node ids ("v3") and edge groups the edge ids ("v0_v2_1");
  * they move to data-id so that two graphs on one page never share an element id.
  * Pan and zoom use svg-pan-zoom (loaded as a classic script) when it is present.
+ *
+ * Readable at any size: a drawing that would have to shrink below MIN_READABLE_SCALE to fit
+ * its box opens at that scale instead, on the region in play (the current node, else the
+ * inputs), on every screen size; each step pans so that the current node stays in view, and
+ * an overview in the corner shows the whole drawing with the part in view outlined (click
+ * it to go there).
  */
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const MAX_FIT_SCALE = 1.6; // drawing units (graphviz points) per CSS pixel, at most, when fitting
-// In a phone-width box a wide graph fitted whole has unreadable labels: below this scale the
-// drawing opens at a readable size, from its left (the inputs), and is panned by dragging.
-const MIN_PHONE_SCALE = 0.75;
-const PHONE_WIDTH = 500; // px of graph box
+// A graph fitted whole below this scale has unreadable labels (graphviz's 12 pt node text is
+// then under 11 CSS px tall): it opens at this scale instead, at the region in play.
+const MIN_READABLE_SCALE = 1;
 const FORBIDDEN = new Set(["script", "foreignobject", "iframe", "object", "embed", "style",
   "link", "meta", "audio", "video", "image", "animate", "set", "animatetransform",
   "animatemotion", "handler", "listener"]);
@@ -87,16 +95,18 @@ function write(cache, key, value, apply) {
 }
 
 export class GraphView {
-  constructor(container, { onNodeClick = null } = {}) {
+  constructor(container, { onNodeClick = null, overview = false } = {}) {
     this.container = container;
+    this.wantsOverview = overview;
     this.onNodeClick = onNodeClick;
     this.svg = null;
     this.nodes = new Map(); // id -> {g, value, deriv, cache}
     this.edges = new Map(); // id -> {g, label, cache}
     this.panZoom = null;
     this.errorNode = null;
-    this.narrow = false; // a phone-width box: the view follows the current node
+    this.zoomed = false; // the drawing is larger than its box: the view follows the current node
     this.current = null;
+    this.overview = null; // {box, svg, frame, nodes: Map id -> g}
     container.addEventListener("click", (event) => {
       const g = event.target.closest && event.target.closest("g.node");
       if (g && this.onNodeClick && g.dataset.id) this.onNodeClick(g.dataset.id);
@@ -121,7 +131,68 @@ export class GraphView {
     this.errorNode = null;
     this.decorate(svg);
     padViewBox(svg);
+    this.buildOverview(svg);
     this.startPanZoom();
+  }
+
+  /** A small copy of the drawing (no labels) with the part in view outlined. */
+  buildOverview(svg) {
+    if (this.overview) this.overview.box.remove();
+    this.overview = null;
+    if (!this.wantsOverview || !this.container.parentElement) return;
+    const copy = svg.cloneNode(true);
+    for (const el of copy.querySelectorAll(".labels, title")) el.remove();
+    copy.removeAttribute("role");
+    copy.removeAttribute("aria-label");
+    copy.setAttribute("aria-hidden", "true");
+    copy.setAttribute("focusable", "false");
+    copy.setAttribute("class", "overview-svg");
+    copy.setAttribute("preserveAspectRatio", "xMidYMid meet");
+    const frame = document.createElementNS(SVG_NS, "rect");
+    frame.setAttribute("class", "overview-frame");
+    copy.append(frame);
+    const box = document.createElement("div");
+    box.className = "graph-overview";
+    box.hidden = true;
+    box.title = "Overview: click to go there";
+    box.append(copy);
+    box.addEventListener("click", (event) => this.panToOverviewPoint(event));
+    const nodes = new Map([...copy.querySelectorAll("g.node")].map((g) => [g.dataset.id, g]));
+    box.addEventListener("click", (event) => {
+      const g = event.target.closest && event.target.closest("g.node");
+      if (g && this.onNodeClick && g.dataset.id) this.onNodeClick(g.dataset.id);
+    });
+    this.container.parentElement.append(box);
+    this.overview = { box, svg: copy, frame, nodes, current: null };
+  }
+
+  /** Outline the part of the drawing in view (in the drawing's own units). */
+  updateOverview() {
+    const o = this.overview;
+    if (!o || !this.panZoom) return;
+    o.box.hidden = !this.zoomed;
+    if (!this.zoomed) return;
+    const sizes = this.panZoom.getSizes();
+    const pan = this.panZoom.getPan();
+    const z = sizes.realZoom;
+    const frame = { x: -pan.x / z, y: -pan.y / z, width: sizes.width / z, height: sizes.height / z };
+    for (const [key, value] of Object.entries(frame)) o.frame.setAttribute(key, value.toFixed(1));
+  }
+
+  panToOverviewPoint(event) {
+    const o = this.overview;
+    if (!o || !this.panZoom) return;
+    const matrix = o.svg.getScreenCTM();
+    if (!matrix) return;
+    const point = new DOMPoint(event.clientX, event.clientY).matrixTransform(matrix.inverse());
+    this.centerOn(point.x, point.y);
+  }
+
+  /** Pan so that this point of the drawing (its own units) is in the middle of the box. */
+  centerOn(x, y) {
+    const sizes = this.panZoom.getSizes();
+    const z = sizes.realZoom;
+    this.panZoom.pan({ x: sizes.width / 2 - x * z, y: sizes.height / 2 - y * z });
   }
 
   decorate(svg) {
@@ -192,19 +263,36 @@ export class GraphView {
     }
     if (current !== this.current) {
       this.current = current;
-      if (current && this.narrow) this.follow(current);
+      if (current && this.zoomed) this.follow(current);
+      this.markOverview(current);
     }
   }
 
-  /** Pan (never zoom) so that the node is in view: a phone shows only part of a wide graph. */
+  markOverview(id) {
+    const o = this.overview;
+    if (!o) return;
+    if (o.current) o.current.classList.remove("is-current");
+    o.current = id ? o.nodes.get(id) || null : null;
+    if (o.current) o.current.classList.add("is-current");
+  }
+
+  /** Pan (never zoom) so that the node and its labels are in view, with a margin. */
   follow(id) {
     const item = this.nodes.get(id);
     if (!this.panZoom || !item) return;
     const node = item.g.getBoundingClientRect();
     const box = this.container.getBoundingClientRect();
+    const z = this.panZoom.getSizes().realZoom;
     const x = (node.left + node.right) / 2 - box.left;
-    const margin = Math.min(80, box.width / 4);
-    if (x < margin || x > box.width - margin) this.panZoom.panBy({ x: box.width / 2 - x, y: 0 });
+    const top = node.top - box.top - 18 * z; // the value label above the node
+    const bottom = node.bottom - box.top + 18 * z; // the derivative label below it
+    const marginX = Math.min(110, box.width / 4);
+    const marginY = Math.min(30, box.height / 8);
+    let dx = 0;
+    let dy = 0;
+    if (x < marginX || x > box.width - marginX) dx = box.width / 2 - x;
+    if (top < marginY || bottom > box.height - marginY) dy = box.height / 2 - (top + bottom) / 2;
+    if (dx || dy) this.panZoom.panBy({ x: dx, y: dy });
   }
 
   markError(id) {
@@ -221,6 +309,8 @@ export class GraphView {
 
   showMessage(text) {
     this.destroyPanZoom();
+    if (this.overview) this.overview.box.remove();
+    this.overview = null;
     const p = document.createElement("p");
     p.className = "graph-message";
     p.textContent = text;
@@ -237,6 +327,7 @@ export class GraphView {
       zoomEnabled: true, panEnabled: true, controlIconsEnabled: false,
       dblClickZoomEnabled: false, fit: true, center: true, minZoom: 0.2, maxZoom: 20,
       zoomScaleSensitivity: 0.25,
+      onPan: () => this.updateOverview(), onZoom: () => this.updateOverview(),
     });
     this.fit({ whole: false });
   }
@@ -248,11 +339,22 @@ export class GraphView {
     }
   }
 
-  zoomIn() { if (this.panZoom) this.panZoom.zoomIn(); }
+  zoomIn() {
+    if (!this.panZoom) return;
+    this.panZoom.zoomIn();
+    this.zoomed = true; // closer in: keep following the current node
+    this.updateOverview();
+  }
 
-  zoomOut() { if (this.panZoom) this.panZoom.zoomOut(); }
+  zoomOut() {
+    if (!this.panZoom) return;
+    this.panZoom.zoomOut();
+    this.zoomed = true; // the overview stays: the learner may want to find their place
+    this.updateOverview();
+  }
 
-  /** Fit the drawing to its box; `whole: false` keeps it readable in a phone-width box. */
+  /** Fit the drawing to its box; `whole: false` keeps it readable: a drawing too large for
+   * its box opens at MIN_READABLE_SCALE, at the current node (else at the inputs). */
   fit({ whole = true } = {}) {
     if (!this.panZoom) return;
     this.panZoom.resize();
@@ -260,14 +362,14 @@ export class GraphView {
     // a tiny graph would be blown up to fill the box: keep it at a readable size instead
     const real = this.panZoom.getSizes().realZoom;
     if (real > MAX_FIT_SCALE) this.panZoom.zoom(this.panZoom.getZoom() * MAX_FIT_SCALE / real);
-    this.narrow = this.container.clientWidth < PHONE_WIDTH;
-    if (!whole && this.narrow && real < MIN_PHONE_SCALE) {
-      this.panZoom.zoom(this.panZoom.getZoom() * MIN_PHONE_SCALE / real);
-    }
+    this.zoomed = !whole && real < MIN_READABLE_SCALE;
+    if (this.zoomed) this.panZoom.zoom(this.panZoom.getZoom() * MIN_READABLE_SCALE / real);
     this.panZoom.center();
     const sizes = this.panZoom.getSizes();
     const left = sizes.viewBox.x * sizes.realZoom + this.panZoom.getPan().x;
     if (left < 0) this.panZoom.panBy({ x: -left, y: 0 }); // wider than the box: start at the inputs
+    if (this.zoomed && this.current) this.follow(this.current);
+    this.updateOverview();
   }
 
   resize() { this.fit({ whole: false }); }

@@ -14,21 +14,23 @@
 import { ApiError, differentiate, renderSvg } from "./api.js";
 import { Player } from "./animation.js";
 import { GraphView } from "./graph.js";
-import { buildTimeline, describe, formatNumber, frameOfNode, passCaption, stateAt } from "./timeline.js";
+import { buildTimeline, describe, formatNumber, frameOfNode, nextStop, passCaption, stateAt } from "./timeline.js";
 import { TraceTable } from "./trace-table.js";
 import { quizHref, readState, writeState } from "./url-state.js";
 
 const $ = (id) => document.getElementById(id);
 const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
 const SOURCE_DELAY = 350; // ms after the last keystroke before the program is sent
-const POINT_DELAY = 200;
+const URL_DELAY = 300; // ms: a dragged slider rewrites the URL at most this often
+const RANDOM_RANGE = 2; // "Randomise" draws each input from [-2, 2], to one decimal
 
 const els = {
   source: $("source"), sourceError: $("source-error"), pointFields: $("point-fields"),
   seed: $("seed"), output: $("output"), seedField: $("seed-field"), outputField: $("output-field"),
   summary: $("summary"), problem: $("problem"), caption: $("step-caption"), passCaption: $("pass-caption"),
   play: $("play"), scrubber: $("scrubber"), stepCount: $("step-count"),
-  speed: $("speed"), outputs: $("outputs"), quizLink: $("quiz-link"),
+  speed: $("speed"), stepBy: $("step-by"), outputs: $("outputs"), quizLink: $("quiz-link"),
+  randomise: $("randomise"), constants: $("constants"),
 };
 
 const state = readState();
@@ -39,10 +41,19 @@ let outputChoices = []; // the program's named quantities, offered as outputs
 let controller = null;
 let runs = 0;
 let timer = null;
+let frameRequest = 0; // a run asked for at the next animation frame (a slider is moving)
+let urlTimer = null;
 
-const graph = new GraphView($("graph"), { onNodeClick: jumpTo });
+const graph = new GraphView($("graph"), { onNodeClick: jumpTo, overview: true });
 const table = new TraceTable($("trace"), { onRowClick: jumpTo });
-const player = new Player({ onFrame: drawFrame, onChange: updateControls });
+const player = new Player({ onFrame: drawFrame, onChange: updateControls,
+  stride: (index, delta) => (timeline ? nextStop(timeline, index, delta, strideKind()) : index + delta) });
+
+/** How far a step (and a tick while playing) goes: a node, a statement or a whole pass. */
+function strideKind() {
+  if (els.speed.value === "pass") return "pass";
+  return els.stepBy.value === "statement" ? "statement" : "node";
+}
 
 // --- drawing one frame -------------------------------------------------------------------
 
@@ -86,13 +97,31 @@ function sliderRange(value) {
   return [low, high];
 }
 
+/** A new value for one input, from its number field, its slider or "Randomise". */
+function setInput(name, value, { live = false } = {}) {
+  state.at[name] = value;
+  const number = document.getElementById(`in-${name}`);
+  const slider = document.getElementById(`in-${name}-slider`);
+  if (number && number.valueAsNumber !== value) number.value = String(value);
+  if (slider) {
+    const [low, high] = sliderRange(value);
+    if (value < Number(slider.min)) slider.min = String(low);
+    if (value > Number(slider.max)) slider.max = String(high);
+    slider.value = String(value);
+  }
+  if (live) runNextFrame();
+  else schedule(0);
+}
+
 function buildPointFields(names) {
   inputNames = names;
+  els.randomise.hidden = !names.length;
   if (!names.length) {
     els.pointFields.replaceChildren(Object.assign(document.createElement("p"),
       { className: "help", textContent: "This program has no inputs." }));
     return;
   }
+  els.pointFields.classList.toggle("many", names.length > 6);
   const rows = names.map((name) => {
     const value = state.at[name];
     const row = document.createElement("div");
@@ -111,23 +140,35 @@ function buildPointFields(names) {
     slider.dataset.input = name;
     number.addEventListener("input", () => {
       const v = number.valueAsNumber;
-      if (!Number.isFinite(v)) return;
-      const [low, high] = sliderRange(v);
-      if (v < Number(slider.min)) slider.min = String(low);
-      if (v > Number(slider.max)) slider.max = String(high);
-      slider.value = String(v);
-      state.at[name] = v;
-      schedule(POINT_DELAY);
+      if (Number.isFinite(v)) setInput(name, v, { live: true });
     });
-    slider.addEventListener("input", () => {
-      number.value = slider.value;
-      state.at[name] = Number(slider.value);
-      schedule(POINT_DELAY);
-    });
+    // Live: every movement asks for a run at the next animation frame (one at most).
+    slider.addEventListener("input", () => setInput(name, Number(slider.value), { live: true }));
+    releaseAfterDrag(slider);
     row.append(label, number, slider);
     return row;
   });
   els.pointFields.replaceChildren(...rows);
+}
+
+/** A slider dragged with the pointer gives its focus back when released, so that ←/→ then
+ * step the animation; one reached with Tab keeps its keys (they move the slider). */
+function releaseAfterDrag(slider) {
+  let dragging = false;
+  slider.addEventListener("pointerdown", () => { dragging = true; });
+  const release = () => {
+    if (dragging && document.activeElement === slider) slider.blur();
+    dragging = false;
+  };
+  slider.addEventListener("pointerup", release);
+  slider.addEventListener("pointercancel", release);
+}
+
+function randomise() {
+  for (const name of inputNames) {
+    state.at[name] = Math.round((Math.random() * 2 - 1) * RANDOM_RANGE * 10) / 10;
+    setInput(name, state.at[name], { live: true });
+  }
 }
 
 /** Make the point, seed and output fit the program's inputs and outputs. */
@@ -232,6 +273,51 @@ function placeCursor(line, column) {
   els.source.setSelectionRange(offset, offset + 1);
 }
 
+/** Lines `a = -4.0`: names bound to a bare number (constants, so no derivative for them). */
+function numberNames(source) {
+  const found = [];
+  for (const line of source.split(/\n|;/)) {
+    const m = /^\s*([A-Za-z]\w*)\s*=\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(?:#.*)?$/.exec(line);
+    if (m && !found.some((f) => f.name === m[1])) found.push({ name: m[1], value: Number(m[2]) });
+  }
+  return found;
+}
+
+/** Explain why a name written as a number has no derivative, and offer to make it an input. */
+function showConstants(result) {
+  const inputs = result ? Object.keys(result.graph.inputs) : [];
+  const found = result ? numberNames(state.source).filter((f) => !inputs.includes(f.name)) : [];
+  if (!found.length) {
+    els.constants.hidden = true;
+    els.constants.replaceChildren();
+    return;
+  }
+  const names = found.map((f) => f.name);
+  const list = names.length === 1 ? names[0] : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+  const why = document.createElement("p");
+  why.textContent = inputs.length
+    ? `${list} ${names.length === 1 ? "is a number" : "are numbers"} in the program, so there is no derivative with respect to ${names.length === 1 ? "it" : "them"}. Inputs are the names nothing assigns.`
+    : `No derivatives: ${list} ${names.length === 1 ? "is" : "are"} given a number in the program, so nothing here is an input. Inputs are the names nothing assigns.`;
+  const button = Object.assign(document.createElement("button"), { type: "button", className: "small-button",
+    textContent: `Make ${list} ${names.length === 1 ? "an input" : "inputs"}` });
+  button.addEventListener("click", () => makeInputs(found));
+  els.constants.replaceChildren(why, button);
+  els.constants.hidden = false;
+}
+
+/** Delete the lines that give these names a number, and put the numbers in the point. */
+function makeInputs(found) {
+  const names = new Set(found.map((f) => f.name));
+  const kept = state.source.split("\n").map((line) => line.split(";").filter((part) => {
+    const m = /^\s*([A-Za-z]\w*)\s*=\s*[-+]?[\d.]/.exec(part);
+    return !(m && names.has(m[1]) && numberNames(part).length);
+  }).join(";")).filter((line) => line.trim());
+  state.source = kept.join("\n");
+  els.source.value = state.source;
+  for (const f of found) state.at[f.name] = f.value;
+  schedule(0);
+}
+
 function showProblem(text) {
   els.problem.hidden = !text;
   els.problem.textContent = text || "";
@@ -276,7 +362,7 @@ function showSummary(result) {
   const p = document.createElement("p");
   p.className = "summary-value";
   p.textContent = outputs.map((out) => `${out} = ${formatNumber(result.values[out])}`).join(" · ");
-  if (point) p.append(Object.assign(document.createElement("span"), { className: "at", textContent: ` at ${point}` }));
+  if (point && inputs.length <= 4) p.append(Object.assign(document.createElement("span"), { className: "at", textContent: ` at ${point}` }));
   lines.push(p);
   const rows = Object.entries(result.derivatives);
   if (rows.length > 1) {
@@ -311,6 +397,18 @@ function schedule(delay) {
   clearTimeout(timer);
   saveState();
   timer = setTimeout(run, delay);
+}
+
+/** Live updates (a moving slider): one run per animation frame at most, the previous one
+ * aborted by `run`; the URL is rewritten a little later (browsers limit replaceState). */
+function runNextFrame() {
+  clearTimeout(timer);
+  if (!urlTimer) urlTimer = setTimeout(() => { urlTimer = null; saveState(); }, URL_DELAY);
+  if (frameRequest) return;
+  frameRequest = requestAnimationFrame(() => {
+    frameRequest = 0;
+    run();
+  });
 }
 
 function request() {
@@ -349,6 +447,12 @@ async function differentiateFitting(signal) {
   }
 }
 
+/** Whether two timelines step through the same nodes in the same order. */
+function sameSteps(a, b) {
+  return a.frames.length === b.frames.length
+    && a.frames.every((f, i) => f.node === b.frames[i].node && f.phase === b.frames[i].phase);
+}
+
 function setStatus(status) {
   document.body.dataset.status = status;
   document.body.dataset.run = String(runs);
@@ -384,6 +488,11 @@ async function run() {
   graph.setStale(programError);
   if (programError) {
     showProblem("");
+    if (!timeline) { // nothing to keep: say where the answer is instead of "Working…"
+      els.summary.replaceChildren(Object.assign(document.createElement("p"), { className: "help",
+        textContent: "No result yet: the program has a mistake, shown under it." }));
+    }
+    showConstants(null);
     setStatus("error");
     return; // keep the last good drawing and trace, dimmed, while the learner types
   }
@@ -402,8 +511,11 @@ async function run() {
   if (failure) {
     player.load(0);
     timeline = null;
-    const where = failure.node ? ` (at node ${failure.node}${failure.line ? `, line ${failure.line}` : ""})` : "";
+    // the engine's message names the node already; add it only when it does not
+    const named = failure.node && failure.message.includes(failure.node);
+    const where = failure.node && !named ? ` (at node ${failure.node}${failure.line ? `, line ${failure.line}` : ""})` : "";
     showProblem(`${failure.message}${where}. Try another point or program.`);
+    showConstants(null);
     graph.markError(failure.node);
     table.clear("No trace: the program cannot be differentiated at this point.");
     els.summary.replaceChildren();
@@ -422,10 +534,17 @@ async function run() {
   showOutputChoices(result);
   saveState();
   showSummary(result);
+  showConstants(result);
+  const previous = timeline;
+  const wasPlaying = player.playing;
   timeline = buildTimeline(result);
   table.build(timeline);
   const last = timeline.frames.length - 1;
-  if (reducedMotion.matches) {
+  if (previous && !drawn && sameSteps(previous, timeline)) {
+    // a new point on the same program: the same step, with the new numbers
+    player.load(timeline.frames.length, player.index);
+    if (wasPlaying) player.play();
+  } else if (reducedMotion.matches) {
     player.load(timeline.frames.length, last); // stepped display: the finished picture
   } else {
     player.load(timeline.frames.length, 0);
@@ -449,7 +568,8 @@ for (const radio of document.querySelectorAll('input[name="mode"]')) {
 }
 els.seed.addEventListener("change", () => { state.seed = els.seed.value; schedule(0); });
 els.output.addEventListener("change", () => { state.output = els.output.value; schedule(0); });
-els.speed.addEventListener("change", () => player.setSpeed(Number(els.speed.value)));
+els.speed.addEventListener("change", () => player.setSpeed(els.speed.value === "pass" ? 1 : Number(els.speed.value)));
+els.randomise.addEventListener("click", randomise);
 els.scrubber.addEventListener("input", () => {
   const index = Number(els.scrubber.value); // read first: pausing redraws the controls
   player.pause();
@@ -474,6 +594,7 @@ new ResizeObserver(() => {
 document.addEventListener("keydown", (event) => {
   if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
   const target = event.target;
+  // a focused control keeps its keys (a slider's arrows move the slider, not the animation)
   if (target.closest && target.closest("textarea, input, select, [contenteditable='true']")) return;
   const native = target.closest && target.closest("button, a, summary");
   const actions = {
