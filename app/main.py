@@ -17,7 +17,19 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.middleware import BodySizeLimit, SecurityHeaders
-from app.routes import analysis, api, health, lessons, pages, render
+from app.routes import (
+    derivative,
+    differentiate,
+    health,
+    hessian,
+    jacobian,
+    lessons,
+    numeric,
+    pages,
+    quiz,
+    render,
+    symbolic,
+)
 from app.settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,9 +76,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_docs(app)
 
     app.include_router(health.router)
-    app.include_router(api.router)
-    app.include_router(analysis.router)
-    app.include_router(render.router)
+    for resource in (differentiate, hessian, jacobian, derivative, symbolic, numeric, render,
+                     quiz):
+        app.include_router(resource.router)
     app.include_router(lessons.router)  # before pages: it serves / (the lesson index)
     app.include_router(pages.router)
     return app

@@ -1,4 +1,5 @@
-"""Request and response models of the REST API: what /docs and /openapi.json describe.
+"""The models every endpoint shares: values, strict requests, the trace, the graph, errors.
+Each endpoint's own request and response models live beside it in app/routes/.
 
 A value is a number at a point, or a (nested) list of numbers over a grid; `null` stands for a
 value that is undefined there (a grid point outside the domain). JSON never holds NaN.
@@ -32,45 +33,6 @@ class Strict(BaseModel):
     """Requests: unknown keys and lax conversions ("1" for 1, 0 for false) are refused."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
-
-
-# --- requests --------------------------------------------------------------------------------
-
-
-class DifferentiateRequest(Strict):
-    source: Source
-    at: Point = Field(default_factory=dict)
-    mode: Literal["reverse", "forward"] = "reverse"
-    seed: str | dict[str, FiniteFloat] | None = Field(
-        None, description="Forward mode: an input name (unit tangent) or a direction "
-                          "{input: number}. By default one pass per input.")
-    cotangent: str | dict[str, FiniteFloat] | None = Field(
-        None, description="Reverse mode: an output name (unit adjoint) or a weighting "
-                          "{output: number}. By default one pass per output.")
-    outputs: Outputs = None
-    trace: bool = Field(True, description="Include the step-by-step passes and primal trace.")
-
-
-class HessianRequest(Strict):
-    source: Source
-    at: Point = Field(default_factory=dict)
-    output: str | None = Field(None, description="The output to differentiate twice; by "
-                                                 "default the program's (only) output.")
-
-
-class RenderRequest(Strict):
-    source: Source
-    format: Literal["svg", "dot", "png"] = "svg"
-    outputs: Outputs = None
-    values: bool = Field(False, description="Show each node's value at `at` in its label.")
-    at: Point | None = None
-    mode: Literal["reverse", "forward"] | None = Field(
-        None, description="With `values`: also show each node's tangent (forward, first "
-                          "input) or adjoint (reverse, first output).")
-    labels: bool = Field(False, description="Keep room for a label on every edge: each edge "
-                         "gets an invisible placeholder label (a `<text>` in the edge's SVG "
-                         "group, where graphviz kept space free) for a page to replace with "
-                         "its own text. The drawing gets wider.")
 
 
 # --- the trace -------------------------------------------------------------------------------
@@ -173,31 +135,7 @@ class Graph(BaseModel):
     outputs: dict[str, str]
 
 
-# --- responses -------------------------------------------------------------------------------
-
-
-class DifferentiateResponse(BaseModel):
-    mode: Literal["reverse", "forward"]
-    values: dict[str, Value] = Field(description="Every named quantity and output.")
-    derivatives: dict[str, dict[str, Value]] = Field(
-        description="`derivatives[output][input]`: the Jacobian entries the passes computed.")
-    passes: list[Pass]
-    primal: list[PrimalStep]
-    graph: Graph
-    directional: dict[str, Value] | None = Field(
-        description="A Jacobian-vector (forward) or vector-Jacobian (reverse) product, when "
-                    "a general seed or cotangent was given.")
-    invalid_points: int = Field(description="Grid points where something is undefined.")
-    operations: dict[str, int] = Field(description="Cost counts of the computation.")
-
-
-class HessianResponse(BaseModel):
-    output: str
-    value: Value
-    gradient: dict[str, Value]
-    hessian: dict[str, dict[str, Value]] = Field(
-        description="`hessian[a][b]` = second derivative with respect to inputs a and b.")
-    invalid_points: int = Field(0, description="Grid points where something is undefined.")
+# --- errors ----------------------------------------------------------------------------------
 
 
 class Problem(BaseModel):

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
+from pydantic import Field
 
 import autodiff_core as ad
 from app.cache import app_cache
-from app.engine import (
-    ERROR_RESPONSES,
-    check_point,
-    engine_problem,
-    parse_program,
-    problem,
-    run_job,
-    settings_of,
-)
+from app.jobs import run_job, settings_of
+from app.limits import check_point, parse_program
+from app.problems import ERROR_RESPONSES, engine_problem, problem
 from app.rendering import (
     FORMATS,
     Annotations,
@@ -27,10 +22,25 @@ from app.rendering import (
     run_dot,
     to_dot,
 )
-from app.schemas import RenderRequest
+from app.schemas import Outputs, Point, Source, Strict
 from app.settings import Settings
 
 router = APIRouter(prefix="/api/v1", tags=["rendering"], responses=ERROR_RESPONSES)
+
+class RenderRequest(Strict):
+    source: Source
+    format: Literal["svg", "dot", "png"] = "svg"
+    outputs: Outputs = None
+    values: bool = Field(False, description="Show each node's value at `at` in its label.")
+    at: Point | None = None
+    mode: Literal["reverse", "forward"] | None = Field(
+        None, description="With `values`: also show each node's tangent (forward, first "
+                          "input) or adjoint (reverse, first output).")
+    labels: bool = Field(False, description="Keep room for a label on every edge: each edge "
+                         "gets an invisible placeholder label (a `<text>` in the edge's SVG "
+                         "group, where graphviz kept space free) for a page to replace with "
+                         "its own text. The drawing gets wider.")
+
 
 DRAWING: dict[int | str, dict[str, Any]] = {
     200: {"description": "The drawing: SVG (element ids = node and edge ids), DOT source, "

@@ -1,0 +1,50 @@
+"""POST /api/v1/hessian: value, gradient and Hessian of one output (forward over reverse)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
+
+import autodiff_core as ad
+from app.jobs import run_job, settings_of
+from app.limits import check_point, parse_program
+from app.problems import ERROR_RESPONSES, engine_errors, problem
+from app.responses import json_response, to_json
+from app.schemas import Point, Source, Strict, Value
+from app.settings import Settings
+
+router = APIRouter(prefix="/api/v1", tags=["differentiation"], responses=ERROR_RESPONSES)
+
+
+class HessianRequest(Strict):
+    source: Source
+    at: Point = Field(default_factory=dict)
+    output: str | None = Field(None, description="The output to differentiate twice; by "
+                                                 "default the program's (only) output.")
+
+
+class HessianResponse(BaseModel):
+    output: str
+    value: Value
+    gradient: dict[str, Value]
+    hessian: dict[str, dict[str, Value]] = Field(
+        description="`hessian[a][b]` = second derivative with respect to inputs a and b.")
+    invalid_points: int = Field(0, description="Grid points where something is undefined.")
+
+
+@router.post("/hessian", response_model=HessianResponse)
+async def hessian(body: HessianRequest, request: Request) -> Response:
+    """Value, gradient and Hessian of one output (forward-over-reverse), at a point or grid."""
+    return json_response(await run_job(request, _hessian, body, settings_of(request)))
+
+
+def _hessian(body: HessianRequest, settings: Settings) -> bytes:
+    outputs = [body.output] if body.output is not None else None
+    program = parse_program(body.source, outputs, settings)
+    if len(program.outputs) != 1:
+        raise problem(f"the program has {len(program.outputs)} outputs; name one in `output`",
+                      ("body", "output"), "input_error")
+    # Forward-over-reverse: one batched sweep carries a column per input.
+    check_point(program, body.at, settings, passes=2 * len(program.inputs) + 2)
+    with engine_errors(program):
+        return to_json(ad.hessian(program, body.at))

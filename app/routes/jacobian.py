@@ -1,0 +1,59 @@
+"""POST /api/v1/jacobian: the full Jacobian in one mode, with the cost of each mode."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+import autodiff_core as ad
+from app.jobs import run_job, settings_of
+from app.limits import check_point, parse_program
+from app.problems import ERROR_RESPONSES
+from app.responses import json_response
+from app.schemas import Outputs, Point, Source, Strict, Value
+
+router = APIRouter(prefix="/api/v1", tags=["analysis"], responses=ERROR_RESPONSES)
+
+
+class JacobianRequest(Strict):
+    source: Source
+    at: Point = Field(default_factory=dict)
+    mode: Literal["reverse", "forward"] = "reverse"
+    outputs: Outputs = None
+
+
+class Cost(BaseModel):
+    """What one mode needs for the whole Jacobian, in primitive operations."""
+
+    passes: int = Field(description="Forward: one per input. Reverse: one per output.")
+    primal: int = Field(description="Operations of the function itself (once).")
+    partials: int = Field(description="Operations of the local partial derivatives (once, "
+                                      "shared by all passes).")
+    sweeps: int = Field(description="Multiply-adds of all tangent or adjoint passes.")
+    operations: int = Field(description="The total.")
+
+
+class JacobianResponse(BaseModel):
+    mode: Literal["reverse", "forward"]
+    matrix: dict[str, dict[str, Value]] = Field(description="`matrix[output][input]`.")
+    values: dict[str, Value]
+    passes: int
+    operations: int
+    cost: dict[str, Cost] = Field(description="Both modes, `forward` and `reverse`, counted "
+                                              "on this program.")
+    cheaper: Literal["reverse", "forward"]
+    invalid_points: int
+
+
+@router.post("/jacobian", response_model=JacobianResponse)
+async def jacobian(body: JacobianRequest, request: Request) -> JSONResponse:
+    """The full Jacobian in one mode, with the passes and operations each mode needs."""
+    settings = settings_of(request)
+    program = await run_job(request, parse_program, body.source, body.outputs, settings)
+    passes = len(program.inputs) if body.mode == "forward" else len(program.outputs)
+    check_point(program, body.at, settings, passes)
+    result = await run_job(request, ad.jacobian, program, body.at, body.mode, program=program)
+    return json_response(result.to_dict())
