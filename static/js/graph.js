@@ -2,7 +2,8 @@
  * graph.js — the computation graph: the server's SVG, inserted safely, decorated once, then
  * updated by toggling classes and texts on the elements graphviz drew (never re-rendered).
  *
- *   const view = new GraphView(container, {onNodeClick: (id) => ..., overview: false})
+ *   const view = new GraphView(container, {onNodeClick: (id) => ..., overview: false,
+ *                                          onClusterClick: (namedNodeId) => ...})
  *                               // overview: true adds the overview beside the container
  *                               // (in its parent, which must be positioned)
  *   view.show(svgText, graph)   // sanitize, insert, add one value, one derivative label per
@@ -18,8 +19,10 @@
  *   sanitizeSvg(text)           // -> an <svg> element for this document, with no script,
  *                               //    event handler, foreignObject or external reference
  *
- * Graphviz gives node groups the node ids ("v3") and edge groups the edge ids ("v0_v2_1");
- * they move to data-id so that two graphs on one page never share an element id.
+ * Graphviz gives node groups the node ids ("v3") and edge groups the edge ids ("v0_v2_1"),
+ * statement frames "cluster_v8"; they move to data-id so that two graphs on one page never
+ * share an element id. A statement drawn collapsed (one box) stands for its hidden nodes:
+ * it is the current node while any of them is.
  * Pan and zoom use svg-pan-zoom (loaded as a classic script) when it is present.
  *
  * Readable at any size: a drawing that would have to shrink below MIN_READABLE_SCALE to fit
@@ -28,6 +31,8 @@
  * an overview in the corner shows the whole drawing with the part in view outlined (click
  * it to go there).
  */
+
+import { statements } from "./timeline.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const MAX_FIT_SCALE = 1.6; // drawing units (graphviz points) per CSS pixel, at most, when fitting
@@ -95,9 +100,10 @@ function write(cache, key, value, apply) {
 }
 
 export class GraphView {
-  constructor(container, { onNodeClick = null, overview = false } = {}) {
+  constructor(container, { onNodeClick = null, onClusterClick = null, overview = false } = {}) {
     this.container = container;
     this.wantsOverview = overview;
+    this.alias = new Map(); // a hidden node (inside a collapsed statement) -> the drawn one
     this.onNodeClick = onNodeClick;
     this.svg = null;
     this.nodes = new Map(); // id -> {g, value, deriv, cache}
@@ -109,7 +115,12 @@ export class GraphView {
     this.overview = null; // {box, svg, frame, nodes: Map id -> g}
     container.addEventListener("click", (event) => {
       const g = event.target.closest && event.target.closest("g.node");
-      if (g && this.onNodeClick && g.dataset.id) this.onNodeClick(g.dataset.id);
+      if (g && this.onNodeClick && g.dataset.id) {
+        this.onNodeClick(g.dataset.id);
+        return;
+      }
+      const frame = event.target.closest && event.target.closest("g.cluster");
+      if (frame && onClusterClick && frame.dataset.id) onClusterClick(frame.dataset.id.replace("cluster_", ""));
     });
   }
 
@@ -130,6 +141,12 @@ export class GraphView {
     this.svg = svg;
     this.errorNode = null;
     this.decorate(svg);
+    this.alias = new Map();
+    if (graph) {
+      for (const [id, named] of statements(graph)) {
+        if (!this.nodes.has(id) && this.nodes.has(named)) this.alias.set(id, named);
+      }
+    }
     padViewBox(svg);
     this.buildOverview(svg);
     this.startPanZoom();
@@ -199,7 +216,7 @@ export class GraphView {
     this.nodes = new Map();
     this.edges = new Map();
     const root = svg.querySelector("g.graph") || svg;
-    for (const g of svg.querySelectorAll("g.node[id], g.edge[id]")) {
+    for (const g of svg.querySelectorAll("g.node[id], g.edge[id], g.cluster[id]")) {
       g.dataset.id = g.id;
       g.removeAttribute("id");
     }
@@ -239,8 +256,15 @@ export class GraphView {
 
   apply(state) {
     let current = null;
+    let hiddenCurrent = null; // a node inside a collapsed statement: its box is current
+    for (const [id, s] of state.nodes) {
+      if (this.alias.has(id) && s.cls.includes("is-current")) hiddenCurrent = this.alias.get(id);
+    }
     for (const [id, item] of this.nodes) {
-      const s = state.nodes.get(id);
+      let s = state.nodes.get(id);
+      if (id === hiddenCurrent) {
+        s = s ? { ...s, cls: `${s.cls} is-current` } : { cls: "is-current", value: "", deriv: "", derivKind: "" };
+      }
       const c = item.cache;
       let cls = s ? `node ${s.cls}` : "node";
       if (s && s.cls.includes("is-current")) current = id;

@@ -41,10 +41,13 @@ let outputChoices = []; // the program's named quantities, offered as outputs
 let controller = null;
 let runs = 0;
 let timer = null;
+let timelineSource = null; // the program text and outputs of the current timeline
 let frameRequest = 0; // a run asked for at the next animation frame (a slider is moving)
 let urlTimer = null;
 
-const graph = new GraphView($("graph"), { onNodeClick: jumpTo, overview: true });
+const graph = new GraphView($("graph"), { onNodeClick: clickNode, onClusterClick: collapse, overview: true });
+let collapsed = new Set(); // statements drawn as one node, by their named node's id
+let collapsedFor = null; // the program text `collapsed` belongs to
 const table = new TraceTable($("trace"), { onRowClick: jumpTo });
 const player = new Player({ onFrame: drawFrame, onChange: updateControls,
   stride: (index, delta) => (timeline ? nextStop(timeline, index, delta, strideKind()) : index + delta) });
@@ -78,6 +81,40 @@ function updateControls() {
   els.scrubber.setAttribute("aria-valuetext", count ? `Step ${player.index + 1} of ${count}` : "No steps");
   els.play.setAttribute("aria-label", player.playing ? "Pause" : "Play");
   document.body.classList.toggle("is-playing", player.playing);
+}
+
+/** A collapsed statement opens again when clicked; any node jumps to its step. */
+function clickNode(id) {
+  if (collapsed.has(id)) {
+    collapsed.delete(id);
+    schedule(0);
+  }
+  jumpTo(id);
+}
+
+function collapse(id) {
+  collapsed.add(id);
+  schedule(0);
+}
+
+/** Collapse every statement of two or more nodes, or open them all again. */
+function toggleCollapseAll() {
+  if (collapsed.size) {
+    collapsed = new Set();
+  } else if (timeline) {
+    const sizes = new Map();
+    for (const named of timeline.statementOf.values()) sizes.set(named, (sizes.get(named) || 0) + 1);
+    for (const [named, size] of sizes) {
+      if (size > 1 && timeline.labels.get(named)) collapsed.add(named);
+    }
+  }
+  schedule(0);
+}
+
+function showCollapseButton() {
+  const button = $("collapse-all");
+  button.textContent = collapsed.size ? "Expand statements" : "Collapse statements";
+  button.setAttribute("aria-pressed", collapsed.size ? "true" : "false");
 }
 
 function jumpTo(id) {
@@ -419,7 +456,7 @@ function request() {
   return body;
 }
 
-const drawingKey = () => `${state.outputs.join(",")}\n${state.source}`;
+const drawingKey = () => `${[...collapsed].sort().join(",")}\n${state.outputs.join(",")}\n${state.source}`;
 
 /** Differentiate. If the point does not match the program's inputs, fit it and ask again;
  * a chosen output the program does not name is dropped (the others stay); if the outputs
@@ -464,7 +501,12 @@ async function run() {
   controller = new AbortController();
   const { signal } = controller;
   setStatus("busy");
-  const draw = () => renderSvg({ source: state.source, outputs: state.outputs }, { signal })
+  if (collapsedFor !== state.source) { // node ids belong to one program text
+    collapsed = new Set();
+    collapsedFor = state.source;
+  }
+  showCollapseButton();
+  const draw = () => renderSvg({ source: state.source, outputs: state.outputs, collapse: [...collapsed] }, { signal })
     .then((svg) => ({ svg }), (error) => ({ error }));
   let key = drawingKey();
   let drawing = key !== drawnKey ? draw() : null;
@@ -536,11 +578,13 @@ async function run() {
   showSummary(result);
   showConstants(result);
   const previous = timeline;
+  const previousSource = timelineSource;
   const wasPlaying = player.playing;
   timeline = buildTimeline(result);
+  timelineSource = `${state.outputs.join(",")}\n${state.source}`;
   table.build(timeline);
   const last = timeline.frames.length - 1;
-  if (previous && !drawn && sameSteps(previous, timeline)) {
+  if (previous && previousSource === timelineSource && sameSteps(previous, timeline)) {
     // a new point on the same program: the same step, with the new numbers
     player.load(timeline.frames.length, player.index);
     if (wasPlaying) player.play();
@@ -583,6 +627,7 @@ $("end").addEventListener("click", () => player.end());
 $("zoom-in").addEventListener("click", () => graph.zoomIn());
 $("zoom-out").addEventListener("click", () => graph.zoomOut());
 $("zoom-fit").addEventListener("click", () => graph.fit());
+$("collapse-all").addEventListener("click", toggleCollapseAll);
 // Refit the drawing whenever its box changes size (window, layout, a longer result).
 let resizeTimer = null;
 new ResizeObserver(() => {
