@@ -232,7 +232,9 @@ export class GraphView {
       const value = svgText("value-label", x, box.y - 4);
       const deriv = svgText("deriv-label", x, box.y + box.height + 11);
       layer.append(value, deriv);
-      this.nodes.set(g.dataset.id, { g, value, deriv, cache: { cls: g.getAttribute("class") } });
+      // graphviz's classes (input, op, collapsed...) stay; the states are added to them
+      const base = g.getAttribute("class") || "node";
+      this.nodes.set(g.dataset.id, { g, value, deriv, base, cache: { cls: base } });
     }
     for (const g of svg.querySelectorAll("g.edge")) {
       const path = g.querySelector("path");
@@ -266,7 +268,7 @@ export class GraphView {
         s = s ? { ...s, cls: `${s.cls} is-current` } : { cls: "is-current", value: "", deriv: "", derivKind: "" };
       }
       const c = item.cache;
-      let cls = s ? `node ${s.cls}` : "node";
+      let cls = s ? `${item.base} ${s.cls}` : item.base;
       if (s && s.cls.includes("is-current")) current = id;
       if (id === this.errorNode) cls += " is-error";
       write(c, "cls", cls, (v) => item.g.setAttribute("class", v));
@@ -311,7 +313,7 @@ export class GraphView {
     const top = node.top - box.top - 18 * z; // the value label above the node
     const bottom = node.bottom - box.top + 18 * z; // the derivative label below it
     const marginX = Math.min(110, box.width / 4);
-    const marginY = Math.min(30, box.height / 8);
+    const marginY = Math.min(24, box.height / 8);
     let dx = 0;
     let dy = 0;
     if (x < marginX || x > box.width - marginX) dx = box.width / 2 - x;
