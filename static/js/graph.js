@@ -82,6 +82,20 @@ function svgText(className, x, y) {
   return el;
 }
 
+// Estimated widths (drawing units) of the page's labels, to keep edge labels off node texts:
+// "v12 = -0.1234" at 12.5 px and "×-0.3984 → -0.1234" at 11 px, monospace.
+const NODE_LABEL_WIDTH = 100;
+const EDGE_LABEL_WIDTH = 112;
+
+/** The box of a text centred on x with its baseline at y. */
+function around(x, y, width, size) {
+  return { x: x - width / 2, y: y - size * 0.85, width, height: size * 1.1 };
+}
+
+function overlaps(a, b) {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+}
+
 /** Widen the drawing's viewBox so labels beside the outermost nodes are not cut off. */
 function padViewBox(svg) {
   const box = svg.viewBox && svg.viewBox.baseVal;
@@ -236,21 +250,54 @@ export class GraphView {
       const base = g.getAttribute("class") || "node";
       this.nodes.set(g.dataset.id, { g, value, deriv, base, cache: { cls: base } });
     }
+    // Where node texts are or will be: each node's shape and its value and derivative labels.
+    const taken = [];
+    for (const { g } of this.nodes.values()) {
+      const box = g.getBBox();
+      const x = box.x + box.width / 2;
+      taken.push(box, around(x, box.y - 4, NODE_LABEL_WIDTH, 12.5),
+        around(x, box.y + box.height + 11, NODE_LABEL_WIDTH, 12.5));
+    }
     for (const g of svg.querySelectorAll("g.edge")) {
       const path = g.querySelector("path");
       // A drawing made with `labels: true` has a placeholder <text> where graphviz kept room
-      // for this edge's label: ours goes there. Otherwise: above the middle of the edge.
+      // for this edge's label: ours goes there unless a node's text is (or will be) there;
+      // then the first free spot along the edge. Without a placeholder: above its middle.
       const spot = g.querySelector("text");
-      let label = null;
+      const places = [];
       if (spot) {
-        label = svgText("edge-label", Number(spot.getAttribute("x")), Number(spot.getAttribute("y")));
+        places.push([Number(spot.getAttribute("x")), Number(spot.getAttribute("y"))]);
         spot.remove();
-      } else if (path) {
-        const length = path.getTotalLength();
-        const middle = path.getPointAtLength(length / 2);
-        label = svgText("edge-label", middle.x, middle.y - 4);
       }
-      if (label) edgeLayer.append(label);
+      if (path) {
+        const length = path.getTotalLength();
+        for (const offset of [-4, 15, -17]) { // on the edge, then beside it
+          for (const t of [0.5, 0.38, 0.62, 0.26, 0.74, 0.15, 0.85]) {
+            const p = path.getPointAtLength(length * t);
+            places.push([p.x, p.y + offset]);
+          }
+        }
+      }
+      let label = null;
+      if (places.length) {
+        const score = ([x, y]) => {
+          const box = around(x, y, EDGE_LABEL_WIDTH, 11);
+          return taken.filter((t) => overlaps(box, t)).length;
+        };
+        let best = places[0];
+        let bestScore = score(best);
+        for (const place of places.slice(1)) {
+          if (bestScore === 0) break;
+          const s = score(place);
+          if (s < bestScore) [best, bestScore] = [place, s];
+        }
+        taken.push(around(best[0], best[1], EDGE_LABEL_WIDTH, 11));
+        label = svgText("edge-label", best[0], best[1]);
+        // no free spot: shown only while its edge is active, so it never hides a node's text
+        // for long (the caption and the table say the same)
+        if (bestScore > 0) label.dataset.crowded = "true";
+        edgeLayer.append(label);
+      }
       this.edges.set(g.dataset.id, { g, label, cache: { cls: g.getAttribute("class") } });
     }
     root.append(layer);
@@ -283,7 +330,8 @@ export class GraphView {
       write(c, "cls", s ? `edge ${s.cls}` : "edge", (v) => item.g.setAttribute("class", v));
       if (item.label) {
         write(c, "label", s ? s.label : "", (v) => { item.label.textContent = v; });
-        const cls = `edge-label ${s ? s.cls : ""}`.trim();
+        const crowded = item.label.dataset.crowded && !(s && s.cls.includes("is-active"));
+        const cls = `edge-label ${s ? s.cls : ""}${crowded ? " is-crowded" : ""}`.trim();
         write(c, "labelCls", cls, (v) => item.label.setAttribute("class", v));
       }
     }
