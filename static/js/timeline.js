@@ -254,7 +254,7 @@ export function passTexts(t, p) {
     // The server joins one formula per contribution with "; "; show each with its number.
     const pieces = step.formula.split("; ");
     const formulas = pieces.length === step.contributions.length
-      ? pieces.map((text, i) => `${text}  (${signed(step.contributions[i].contribution)})`)
+      ? pieces.map((text, i) => `${text}  (${signed(step.contributions[i].contribution, formatShort)})`)
       : [step.formula];
     texts.set(step.node, { formulas, value: sumText(parts.get(step.node) || [], step.adjoint),
       raw: step.adjoint });
