@@ -86,6 +86,7 @@ function svgText(className, x, y) {
 // "v12 = -0.1234" at 12.5 px and "×-0.3984 → -0.1234" at 11 px, monospace.
 const NODE_LABEL_WIDTH = 100;
 const EDGE_LABEL_WIDTH = 112;
+const SUM_TERM_WIDTH = 66; // "0.1234 + " at 12.5 px
 
 /** The box of a text centred on x with its baseline at y. */
 function around(x, y, width, size) {
@@ -154,7 +155,7 @@ export class GraphView {
     this.container.classList.remove("has-message");
     this.svg = svg;
     this.errorNode = null;
-    this.decorate(svg);
+    this.decorate(svg, graph);
     this.alias = new Map();
     if (graph) {
       for (const [id, named] of statements(graph)) {
@@ -226,7 +227,7 @@ export class GraphView {
     this.panZoom.pan({ x: sizes.width / 2 - x * z, y: sizes.height / 2 - y * z });
   }
 
-  decorate(svg) {
+  decorate(svg, graph = null) {
     this.nodes = new Map();
     this.edges = new Map();
     const root = svg.querySelector("g.graph") || svg;
@@ -250,13 +251,18 @@ export class GraphView {
       const base = g.getAttribute("class") || "node";
       this.nodes.set(g.dataset.id, { g, value, deriv, base, cache: { cls: base } });
     }
-    // Where node texts are or will be: each node's shape and its value and derivative labels.
+    // Where node texts are or will be: each node's shape and its value and derivative labels
+    // (an adjoint collected from several uses is written as a sum: wider).
+    const uses = new Map();
+    for (const edge of graph ? graph.edges : []) uses.set(edge.source, (uses.get(edge.source) || 0) + 1);
     const taken = [];
-    for (const { g } of this.nodes.values()) {
+    for (const [id, { g }] of this.nodes) {
       const box = g.getBBox();
       const x = box.x + box.width / 2;
+      const terms = uses.get(id) || 1;
+      const derivWidth = terms > 1 ? NODE_LABEL_WIDTH + terms * SUM_TERM_WIDTH : NODE_LABEL_WIDTH;
       taken.push(box, around(x, box.y - 4, NODE_LABEL_WIDTH, 12.5),
-        around(x, box.y + box.height + 11, NODE_LABEL_WIDTH, 12.5));
+        around(x, box.y + box.height + 11, derivWidth, 12.5));
     }
     for (const g of svg.querySelectorAll("g.edge")) {
       const path = g.querySelector("path");
