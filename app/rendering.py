@@ -137,8 +137,8 @@ def to_dot(program: ad.Program, annotations: Annotations | None = None,
     dot lays the graph out around it; the page writes its own edge label at that spot. Dot
     gives labelled edges a rank of their own, so the ranks can then sit closer together.
 
-    `clusters`: each statement of two or more nodes is drawn in a frame (SVG group id
-    `cluster_v{named node}`, class `cluster`). `collapsed`: named node ids of statements drawn
+    `clusters`: each statement of two or more nodes is drawn in an untitled frame (SVG group
+    id `cluster_v{named node}`, class `cluster`). `collapsed`: named node ids of statements drawn
     as that one node (class `collapsed`); the edges from outside into the statement then end
     at it, keeping their ids, and the statement's inner edges are not drawn.
     """
@@ -171,11 +171,11 @@ def to_dot(program: ad.Program, annotations: Annotations | None = None,
         else:
             out.append(f"  {line}")
     for named, lines in frames.items():
-        name = program.label(named)
+        # no title: the statement's named node shows its name, and a title would sit where the
+        # page writes value labels
         out.append(f"  subgraph {quote(f'cluster_v{named}')} {{")
-        out.append(f'    id={quote(f"cluster_v{named}")}; label={quote(name)}; '
-                   'labeljust="l"; fontsize=10; style="rounded,dashed"; color="#b8c0cf"; '
-                   'fontcolor="#667085"; margin=6;')
+        out.append(f'    id={quote(f"cluster_v{named}")}; label=""; style="rounded,dashed"; '
+                   'color="#b8c0cf"; margin=6;')
         out += [f"    {line}" for line in lines]
         out.append("  }")
     for src, dst, position in program.edges():

@@ -37,8 +37,11 @@ import { statements } from "./timeline.js";
 const SVG_NS = "http://www.w3.org/2000/svg";
 const MAX_FIT_SCALE = 1.6; // drawing units (graphviz points) per CSS pixel, at most, when fitting
 // A graph fitted whole below this scale has unreadable labels (graphviz's 12 pt node text is
-// then under 11 CSS px tall): it opens at this scale instead, at the region in play.
-const MIN_READABLE_SCALE = 1;
+// 14 CSS px tall at scale 1, so about 12.5 px at this scale): it opens at this scale instead, at
+// the region in play.
+const MIN_READABLE_SCALE = 0.9;
+// The overview is shown when the drawing is this much larger than its box (in either way).
+const OVERVIEW_FROM = 1.25;
 const FORBIDDEN = new Set(["script", "foreignobject", "iframe", "object", "embed", "style",
   "link", "meta", "audio", "video", "image", "animate", "set", "animatetransform",
   "animatemotion", "handler", "listener"]);
@@ -202,9 +205,11 @@ export class GraphView {
   updateOverview() {
     const o = this.overview;
     if (!o || !this.panZoom) return;
-    o.box.hidden = !this.zoomed;
-    if (!this.zoomed) return;
     const sizes = this.panZoom.getSizes();
+    const big = sizes.viewBox.width * sizes.realZoom > OVERVIEW_FROM * sizes.width
+      || sizes.viewBox.height * sizes.realZoom > OVERVIEW_FROM * sizes.height;
+    o.box.hidden = !(this.zoomed && big);
+    if (o.box.hidden) return;
     const pan = this.panZoom.getPan();
     const z = sizes.realZoom;
     const frame = { x: -pan.x / z, y: -pan.y / z, width: sizes.width / z, height: sizes.height / z };

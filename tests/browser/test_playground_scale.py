@@ -6,6 +6,7 @@ common mistake is answered with its fix."""
 
 from __future__ import annotations
 
+import os
 import statistics
 from pathlib import Path
 from urllib.parse import quote
@@ -17,7 +18,8 @@ from tests.browser.conftest import Watch
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(__file__).resolve().parents[2] / "build" / "test-shots"
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "build" / "test-shots"
 
 # A 2-3-1 tanh network written out by hand, with a squared error and a regulariser's value:
 # 45 nodes, 17 inputs.
@@ -123,16 +125,28 @@ def test_network_is_readable_and_the_current_node_stays_in_view(sized_page: Page
     page.locator("#play").click()
     for _ in range(8):
         page.wait_for_timeout(250)
-        inside = page.evaluate("""() => {
-          const box = document.getElementById('graph').getBoundingClientRect();
-          const r = document.querySelector('#graph svg.graph-svg g.node.is-current')
-            .getBoundingClientRect();
-          return r.left >= box.left && r.right <= box.right
-            && r.top >= box.top && r.bottom <= box.bottom;
+        # measured once the pan is drawn (svg-pan-zoom draws it at the next animation frame)
+        inside = page.evaluate("""async () => {
+          const drawn = () => new Promise((r) =>
+            requestAnimationFrame(() => requestAnimationFrame(r)));
+          const inside = () => {
+            const box = document.getElementById('graph').getBoundingClientRect();
+            const r = document.querySelector('#graph svg.graph-svg g.node.is-current')
+              .getBoundingClientRect();
+            return r.left >= box.left && r.right <= box.right
+              && r.top >= box.top && r.bottom <= box.bottom;
+          };
+          await drawn();
+          if (inside()) return true;
+          await drawn();  // a step landed between the two frames: its pan is drawn now
+          return inside();
         }""")
         assert inside
-    SHOTS.mkdir(parents=True, exist_ok=True)  # looked at by hand; never tracked
-    page.screenshot(path=str(SHOTS / f"network-{width}.png"), full_page=width < 500)
+    # looked at by hand; written to docs/images only on purpose (AUTODIFF_DOCS_SHOTS=1)
+    docs = os.environ.get("AUTODIFF_DOCS_SHOTS") == "1"
+    folder = ROOT / "docs" / "images" if docs else SHOTS
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"playground-network-{width}.png"))
     assert watch.console_errors == []
 
 
