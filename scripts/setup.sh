@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything Autodiff Lab needs on a Debian machine, installing only what is missing.
 #   scripts/setup.sh          the app: graphviz, a virtual environment, the Python packages
-#   scripts/setup.sh --dev    also the test tools: chromium for the browser tests, dev packages
+#   scripts/setup.sh --dev    also the test tools: chromium for the browser tests, nginx for the
+#                             proxy tests (deploy/nginx), dev packages
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,8 @@ command -v npm >/dev/null || need_apt+=(nodejs npm)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 if (( dev )); then
     command -v chromium >/dev/null || need_apt+=(chromium fonts-dejavu-core)
+    # nginx-light: the nginx the proxy tests run in front of uvicorn (it is not started here)
+    [[ -x /usr/sbin/nginx ]] || need_apt+=(nginx-light)
 fi
 if (( ${#need_apt[@]} )); then
     echo "setup: installing ${need_apt[*]} with apt-get"
