@@ -361,22 +361,32 @@ export class GraphView {
     if (o.current) o.current.classList.add("is-current");
   }
 
-  /** Pan (never zoom) so that the node and its labels are in view, with a margin. */
+  /** Pan (never zoom) so that the node and its labels are in view, with a margin.
+   *
+   * Worked out from the pan and zoom svg-pan-zoom holds, not from the screen: it draws a
+   * pan at the next animation frame, and on a busy machine several steps can come first. */
   follow(id) {
     const item = this.nodes.get(id);
-    if (!this.panZoom || !item) return;
-    const node = item.g.getBoundingClientRect();
-    const box = this.container.getBoundingClientRect();
-    const z = this.panZoom.getSizes().realZoom;
-    const x = (node.left + node.right) / 2 - box.left;
-    const top = node.top - box.top - 18 * z; // the value label above the node
-    const bottom = node.bottom - box.top + 18 * z; // the derivative label below it
-    const marginX = Math.min(110, box.width / 4);
-    const marginY = Math.min(24, box.height / 8);
+    const viewport = this.svg && this.svg.querySelector(".svg-pan-zoom_viewport");
+    if (!this.panZoom || !item || !viewport) return;
+    // the node's box in the drawing's own units: both matrices carry the same (possibly not
+    // yet updated) pan and zoom, which cancel out
+    const inner = viewport.getCTM().inverse().multiply(item.g.getCTM());
+    const box = item.g.getBBox();
+    const a = new DOMPoint(box.x, box.y).matrixTransform(inner);
+    const b = new DOMPoint(box.x + box.width, box.y + box.height).matrixTransform(inner);
+    const sizes = this.panZoom.getSizes();
+    const pan = this.panZoom.getPan();
+    const z = sizes.realZoom;
+    const x = ((a.x + b.x) / 2) * z + pan.x;
+    const top = (Math.min(a.y, b.y) - 18) * z + pan.y; // the value label above the node
+    const bottom = (Math.max(a.y, b.y) + 18) * z + pan.y; // the derivative label below it
+    const marginX = Math.min(110, sizes.width / 4);
+    const marginY = Math.min(24, sizes.height / 8);
     let dx = 0;
     let dy = 0;
-    if (x < marginX || x > box.width - marginX) dx = box.width / 2 - x;
-    if (top < marginY || bottom > box.height - marginY) dy = box.height / 2 - (top + bottom) / 2;
+    if (x < marginX || x > sizes.width - marginX) dx = sizes.width / 2 - x;
+    if (top < marginY || bottom > sizes.height - marginY) dy = sizes.height / 2 - (top + bottom) / 2;
     if (dx || dy) this.panZoom.panBy({ x: dx, y: dy });
   }
 
