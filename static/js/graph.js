@@ -85,11 +85,13 @@ function svgText(className, x, y) {
   return el;
 }
 
-// Estimated widths (drawing units) of the page's labels, to keep edge labels off node texts:
-// "v12 = -0.1234" at 12.5 px and "×-0.3984 → -0.1234" at 11 px, monospace.
-const NODE_LABEL_WIDTH = 100;
-const EDGE_LABEL_WIDTH = 112;
-const SUM_TERM_WIDTH = 66; // "0.1234 + " at 12.5 px
+// Estimated widths (drawing units) of the page's labels, to keep edge labels off node texts.
+// A little under the widest ("×-0.7439 → -0.3719" measures 136): estimated at full width,
+// so many labels find no free spot on a dense graph that the 45-node network shows 20
+// overlaps (labels shown while active) instead of 7.
+const NODE_LABEL_WIDTH = 104;
+const EDGE_LABEL_WIDTH = 126;
+const SUM_TERM_WIDTH = 70; // "0.1234 + " at 12.5 px
 
 /** The box of a text centred on x with its baseline at y. */
 function around(x, y, width, size) {
