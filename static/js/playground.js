@@ -46,8 +46,9 @@ let frameRequest = 0; // a run asked for at the next animation frame (a slider i
 let urlTimer = null;
 
 const graph = new GraphView($("graph"), { onNodeClick: clickNode, onClusterClick: collapse, overview: true });
-let collapsed = new Set(); // statements drawn as one node, by their named node's id
-let collapsedFor = null; // the program text `collapsed` belongs to
+// statements drawn as one node, by their named node's id (in the URL as `collapse`)
+let collapsed = new Set(state.collapse);
+let collapsedFor = state.source; // the program text `collapsed` belongs to
 const table = new TraceTable($("trace"), { onRowClick: jumpTo });
 const player = new Player({ onFrame: drawFrame, onChange: updateControls,
   stride: (index, delta) => (timeline ? nextStop(timeline, index, delta, strideKind()) : index + delta) });
@@ -87,28 +88,33 @@ function updateControls() {
 function clickNode(id) {
   if (collapsed.has(id)) {
     collapsed.delete(id);
-    schedule(0);
+    setCollapsed(collapsed);
   }
   jumpTo(id);
 }
 
 function collapse(id) {
   collapsed.add(id);
+  setCollapsed(collapsed);
+}
+
+function setCollapsed(ids) {
+  collapsed = new Set(ids);
+  state.collapse = [...collapsed].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
   schedule(0);
 }
 
 /** Collapse every statement of two or more nodes, or open them all again. */
 function toggleCollapseAll() {
-  if (collapsed.size) {
-    collapsed = new Set();
-  } else if (timeline) {
+  const all = new Set();
+  if (!collapsed.size && timeline) {
     const sizes = new Map();
     for (const named of timeline.statementOf.values()) sizes.set(named, (sizes.get(named) || 0) + 1);
     for (const [named, size] of sizes) {
-      if (size > 1 && timeline.labels.get(named)) collapsed.add(named);
+      if (size > 1 && timeline.labels.get(named)) all.add(named);
     }
   }
-  schedule(0);
+  setCollapsed(all);
 }
 
 function showCollapseButton() {
@@ -503,6 +509,7 @@ async function run() {
   setStatus("busy");
   if (collapsedFor !== state.source) { // node ids belong to one program text
     collapsed = new Set();
+    state.collapse = [];
     collapsedFor = state.source;
   }
   showCollapseButton();
@@ -542,6 +549,10 @@ async function run() {
   if (drawn) {
     if (drawn.error) {
       if (drawn.error.name === "AbortError") return;
+      if (drawn.error.field === "collapse") { // a hand-edited link: draw every statement open
+        setCollapsed([]);
+        return;
+      }
       graph.showMessage(`The graph is not drawn: ${drawn.error.message}`);
     } else {
       graph.show(drawn.svg, result ? result.graph : null);

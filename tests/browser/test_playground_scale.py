@@ -225,10 +225,19 @@ def test_statements_collapse_and_expand(page: Page) -> None:
     # an inner node's step lights its statement's box
     page.locator('#trace button[data-node="v17"]').click()
     expect(page.locator('#graph svg.graph-svg g.node.collapsed.is-current')).to_have_count(1)
+    # the link keeps them collapsed
+    link = page.url
+    assert "collapse=v21%2Cv26%2Cv31%2Cv38%2Cv44" in link
     before = runs(page)
     page.locator('#graph svg.graph-svg g.node.collapsed').first.click()
     wait_rerun(page, before)
     expect(page.locator("#graph svg.graph-svg g.node.collapsed")).to_have_count(4)
+    open_ready(page, link)
+    expect(page.locator("#graph svg.graph-svg g.node.collapsed")).to_have_count(5)
+    # a hand-edited id that names no statement: every statement drawn open
+    page.goto(link.replace("collapse=v21", "collapse=v3"))
+    expect(page.locator("#graph svg.graph-svg g.node")).to_have_count(45)
+    assert "collapse" not in page.url
 
 
 @pytest.mark.parametrize(("source", "fix"), [
