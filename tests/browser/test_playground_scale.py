@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import Watch
@@ -188,10 +189,21 @@ def test_dragged_slider_is_live_and_the_animation_keeps_its_step(page: Page) -> 
     expect(page.locator("#step-count")).to_have_text(f"{done + 1} / {total}")
     value = float(page.locator("#in-w11").input_value())
     assert value > 0.5
+    # Randomise: every input gets a new value in [-2, 2], the step stays
+    step = page.locator("#step-count").inner_text()
+    before = [page.locator(f"#in-{n}").input_value() for n in ("w11", "x1", "b1", "c", "t")]
+    page.locator("#randomise").click()
+    page.wait_for_function("() => document.body.dataset.status === 'ready'")
+    after = [page.locator(f"#in-{n}").input_value() for n in ("w11", "x1", "b1", "c", "t")]
+    assert before != after and all(-2 <= float(v) <= 2 for v in after)
+    expect(page.locator("#step-count")).to_have_text(step)
 
 
 def test_long_passes_step_by_statement_and_whole_pass(page: Page) -> None:
     open_ready(page, network_url())
+    # the new controls (Randomise, Step by, Collapse, the overview) keep the page accessible
+    violations = Axe().run(page).response["violations"]
+    assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
     total = int(page.locator("#scrubber").get_attribute("max") or 0) + 1
     page.locator("#speed").select_option("pass")
     page.locator("#restart").click()
