@@ -593,9 +593,11 @@ async function run() {
   const wasPlaying = player.playing;
   timeline = buildTimeline(result);
   timelineSource = `${state.outputs.join(",")}\n${state.source}`;
-  table.build(timeline);
+  const sameProgram = previous && previousSource === timelineSource && sameSteps(previous, timeline);
+  if (sameProgram) table.update(timeline);
+  else table.build(timeline);
   const last = timeline.frames.length - 1;
-  if (previous && previousSource === timelineSource && sameSteps(previous, timeline)) {
+  if (sameProgram) {
     // a new point on the same program: the same step, with the new numbers
     player.load(timeline.frames.length, player.index);
     if (wasPlaying) player.play();

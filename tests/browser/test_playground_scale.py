@@ -189,6 +189,9 @@ def test_dragged_slider_is_live_and_the_animation_keeps_its_step(page: Page) -> 
     expect(page.locator("#step-count")).to_have_text(f"{done + 1} / {total}")
     value = float(page.locator("#in-w11").input_value())
     assert value > 0.5
+    # the trace table was updated in place with the new numbers (w11 is v0)
+    cell = page.locator('#trace tr[data-node="v0"] td.primal-value')
+    assert float(cell.get_attribute("data-value") or "nan") == value
     # Randomise: every input gets a new value in [-2, 2], the step stays
     step = page.locator("#step-count").inner_text()
     before = [page.locator(f"#in-{n}").input_value() for n in ("w11", "x1", "b1", "c", "t")]
