@@ -23,6 +23,7 @@ from app.middleware import SECURITY_HEADERS, BodySizeLimit, SecurityHeaders, Str
 from app.responses import json_response
 from app.routes import (
     derivative,
+    descent,
     differentiate,
     health,
     hessian,
@@ -100,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health.router)
     for resource in (differentiate, hessian, jacobian, derivative, symbolic, numeric, render,
-                     quiz):
+                     quiz, descent):
         app.include_router(resource.router)
     app.include_router(lessons.router)  # before pages: it serves / (the lesson index)
     app.include_router(pages.router)
@@ -113,7 +114,7 @@ ERROR_HEADERS = {name.decode(): value.decode() for name, value in SECURITY_HEADE
 def _slash_redirect(app: FastAPI, request: Request) -> RedirectResponse | None:
     """`/playground/` -> `/playground` when that is a page: a Location of path and query only,
     never a host (so neither a forged Host header nor `//host/` can point it elsewhere)."""
-    path = request.url.path
+    path: str = request.scope["path"]  # as sent (request.url is rebuilt with the Host header)
     if request.method not in ("GET", "HEAD") or path == "/" or not path.endswith("/"):
         return None
     target = "/" + path.strip("/")
@@ -121,8 +122,9 @@ def _slash_redirect(app: FastAPI, request: Request) -> RedirectResponse | None:
     if not any(route.matches(scope)[0] == Match.FULL for route in app.router.routes):
         return None
     location = quote(target)
-    if request.url.query:
-        location += "?" + request.url.query
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    if query:
+        location += "?" + query
     return RedirectResponse(location, status_code=307)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,8 @@ from urllib.parse import parse_qs, quote, urlparse
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import photograph
 
 pytestmark = pytest.mark.browser
 
@@ -140,11 +141,7 @@ def test_seed_example_plays_reverse_to_the_end(page: Page) -> None:
         "primal-shown deriv-shown is-current")
     page.evaluate("() => document.activeElement.blur()")
     page.wait_for_timeout(400)  # let the colour transitions finish
-    # the docs picture is regenerated on purpose only (AUTODIFF_DOCS_SHOTS=1); else build/
-    docs = os.environ.get("AUTODIFF_DOCS_SHOTS") == "1"
-    shot = ROOT / ("docs/images" if docs else "build/test-shots") / "playground.png"
-    shot.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(shot))
+    photograph(page, "playground.png")
 
 
 def test_forward_mode_one_pass_per_input(page: Page) -> None:

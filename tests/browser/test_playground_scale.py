@@ -6,21 +6,17 @@ common mistake is answered with its fix."""
 
 from __future__ import annotations
 
-import os
 import statistics
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import Watch
+from tests.browser.conftest import Watch, photograph
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "build" / "test-shots"
 
 # A 2-3-1 tanh network written out by hand, with a squared error and a regulariser's value:
 # 45 nodes, 17 inputs.
@@ -143,11 +139,8 @@ def test_network_is_readable_and_the_current_node_stays_in_view(sized_page: Page
           return inside();
         }""")
         assert inside
-    # looked at by hand; written to docs/images only on purpose (AUTODIFF_DOCS_SHOTS=1)
-    docs = os.environ.get("AUTODIFF_DOCS_SHOTS") == "1"
-    folder = ROOT / "docs" / "images" if docs else SHOTS
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"playground-network-{width}.png"))
+    # looked at by hand (build/screenshots); docs/images only with AUTODIFF_UPDATE_DOCS_IMAGES=1
+    photograph(page, f"playground-network-{width}.png")
     assert watch.console_errors == []
 
 
