@@ -31,8 +31,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import autodiff_core as ad
-from app.mathtext import atomic, expressions, local_derivative, typeset
 from autodiff_core.program import CONST, INPUT, format_number
+
+from .mathtext import atomic, expressions, local_derivative, typeset
 
 MODES = ("value", "forward", "reverse")
 MISTAKES = ("fork", "incoming", "sign", "seed", "value", "local")  # checked in this order

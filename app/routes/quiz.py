@@ -17,13 +17,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 import autodiff_core as ad
-from app import quiz
-from app.jobs import run_job, settings_of
-from app.limits import QUIZ, check_point, parse_program
-from app.problems import ERROR_RESPONSES, engine_errors
-from app.responses import json_response, to_json
-from app.schemas import FiniteFloat, Outputs, Source, Strict
-from app.settings import Settings
+
+from .. import quiz
+from ..jobs import run_job, settings_of
+from ..limits import QUIZ, check_point, parse_program
+from ..problems import ERROR_RESPONSES, engine_errors
+from ..responses import json_response, to_json
+from ..schemas import FiniteFloat, Outputs, Source, Strict
+from ..settings import Settings
 
 router = APIRouter()
 
