@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
@@ -16,8 +18,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app import classroom
+from app.db import Database, database_url
 from app.middleware import BodySizeLimit, SecurityHeaders
 from app.routes import (
+    classes,
+    classroom_pages,
     derivative,
     differentiate,
     health,
@@ -44,9 +50,21 @@ what and where (line and column, or the graph node)."""
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A new app with the given settings (the environment's by default)."""
     settings = settings or get_settings()
+    database = Database(database_url(settings))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # the classroom's schema is migrated when the server starts (once: a lock serializes
+        # workers and replicas), and classes past their retention period are deleted
+        await anyio.to_thread.run_sync(database.migrate)
+        await anyio.to_thread.run_sync(classroom.purge, database)
+        yield
+        database.dispose()
+
     app = FastAPI(title="Autodiff Lab", version="1.0", description=DESCRIPTION,
-                  docs_url=None, redoc_url=None)
+                  docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.settings = settings
+    app.state.database = database
     app.state.jobs = anyio.CapacityLimiter(settings.max_concurrent_jobs)
 
     # The last added is outermost: headers go on every answer, the 413 included; the size
@@ -77,8 +95,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health.router)
     for resource in (differentiate, hessian, jacobian, derivative, symbolic, numeric, render,
-                     quiz):
+                     quiz, classes):
         app.include_router(resource.router)
+    app.include_router(classroom_pages.router)
     app.include_router(lessons.router)  # before pages: it serves / (the lesson index)
     app.include_router(pages.router)
     return app
