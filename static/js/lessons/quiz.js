@@ -11,6 +11,7 @@
  * The playground can mount one on its own graph, or link to /quiz?source=...&at=...&mode=...
  */
 
+import { recordForClass } from "../classroom/record.js";
 import { formatNumber, postJson } from "./client.js";
 
 const ASKS = { value: "value", tangent: "tangent", adjoint: "adjoint" };
@@ -129,6 +130,7 @@ export function mountQuiz(container) {
       const verdict = await postJson("/api/v1/quiz/check", {
         ...request, question: q.id, answer: Number.isFinite(answer) && text !== "" ? answer : 0,
         reveal: revealing });
+      if (!revealing) recordForClass(container, { ...request, question: q.id, answer });
       const kind = verdict.correct ? "correct" : (verdict.mistake || "unknown");
       feedback.dataset.verdict = revealing && !verdict.correct ? "revealed" : kind;
       feedback.className = `quiz-feedback ${verdict.correct ? "is-correct" : "is-wrong"}`;
