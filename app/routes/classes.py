@@ -58,8 +58,9 @@ async def _call(work: Any, *args: Any, **kwargs: Any) -> Any:
 
 def same_origin(request: Request) -> None:
     """Refuse a state-changing request sent from another site (CSRF): its Origin must be this
-    server (or one of `allowed_origins`), and a request without Origin must carry its key in
-    the Authorization header (a script on another site cannot set it)."""
+    server (or one of `allowed_origins`). A request without Origin may change state only with
+    its key in the Authorization header, which a page on another site cannot set (see
+    `_key`)."""
     if request.method in SAFE_METHODS:
         return
     if request.headers.get("sec-fetch-site") == "cross-site":
@@ -67,10 +68,7 @@ def same_origin(request: Request) -> None:
                       "cross_origin")
     origin = request.headers.get("origin")
     if origin is None:
-        if "authorization" not in request.headers and COOKIE in request.cookies:
-            raise _refuse(403, "a request authenticated by cookie must say its Origin",
-                          ("header", "origin"), "cross_origin")
-        return
+        return  # a script's request; one that only a cookie authenticates is refused in _key
     allowed = {o.strip().rstrip("/") for o in settings_of(request).allowed_origins.split(",")
                if o.strip()}
     host = request.headers.get("host", "")
@@ -101,7 +99,11 @@ def _key(request: Request, cookie: bool) -> str | None:
     scheme, _, key = header.partition(" ")
     if scheme.lower() == "bearer" and key.strip():
         return key.strip()
-    return request.cookies.get(COOKIE) if cookie else None
+    key = request.cookies.get(COOKIE) if cookie else None
+    if key and request.method not in SAFE_METHODS and "origin" not in request.headers:
+        raise _refuse(403, "a request authenticated by cookie must say its Origin",
+                      ("header", "origin"), "cross_origin")
+    return key
 
 
 async def _identity(request: Request, code: str, kind: str) -> Identity:

@@ -1,5 +1,5 @@
 /**
- * dashboard.js — /teach/<code>: the teacher's live view. Every 1.5 s it reads the class's
+ * dashboard.js — /teach/<code>: the teacher's live view. Every second it reads the class's
  * progress from the server (which reads the database, so it is the same whichever worker or
  * replica answers) and redraws: the class's mistakes per exercise ("2 of 3 forgot to add at
  * a fork"), a students × exercises grid (right; wrong with the mistake; not tried) and where
@@ -8,7 +8,7 @@
 
 import { callClass, el, rememberTeacherKey, teacherKey } from "./class-api.js";
 
-const EVERY_MS = 1500;
+const EVERY_MS = 1000;
 const $ = (id) => document.getElementById(id);
 const code = $("dashboard").dataset.code;
 
