@@ -99,11 +99,11 @@ def _key(request: Request, cookie: bool) -> str | None:
     scheme, _, key = header.partition(" ")
     if scheme.lower() == "bearer" and key.strip():
         return key.strip()
-    key = request.cookies.get(COOKIE) if cookie else None
-    if key and request.method not in SAFE_METHODS and "origin" not in request.headers:
+    cookie_key = request.cookies.get(COOKIE) if cookie else None
+    if cookie_key and request.method not in SAFE_METHODS and "origin" not in request.headers:
         raise _refuse(403, "a request authenticated by cookie must say its Origin",
                       ("header", "origin"), "cross_origin")
-    return key
+    return cookie_key
 
 
 async def _identity(request: Request, code: str, kind: str) -> Identity:
