@@ -20,7 +20,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.db import Database
@@ -262,13 +262,14 @@ def join(db: Database, code: str, nickname: str, client: str,
     """A new student of the class with this code: their key and the class. Failed attempts
     are counted per client; past `max_join_failures_per_minute` every attempt is a 429."""
     now = time.time()
-    with db.write() as s:
+    with db.read() as s:
         failures = s.scalar(select(func.count()).select_from(JoinFailure).where(
             JoinFailure.client == client, JoinFailure.at > now - 60)) or 0
-        if failures >= settings.max_join_failures_per_minute:
-            raise ClassroomError(429, "too many wrong join codes from this address; wait a "
-                                      "minute (max_join_failures_per_minute)", ("path", "code"),
-                                 "too_many_requests")
+    if failures >= settings.max_join_failures_per_minute:
+        raise ClassroomError(429, "too many wrong join codes from this address; wait a "
+                                  "minute (max_join_failures_per_minute)", ("path", "code"),
+                             "too_many_requests")
+    with db.write() as s:
         c = s.scalars(select(Classroom).where(Classroom.code == normalize_code(code))
                       .with_for_update()).first()
         if c is None or c.ended_at is not None:
@@ -328,19 +329,20 @@ def record_answer(db: Database, who: Identity, settings: Settings, *, exercise: 
                   correct: bool, mistake: str | None) -> None:
     """Store one judged answer; refuse past `max_answers_per_minute` or in an ended class."""
     now = time.time()
-    with db.write() as s:
-        c = s.get_one(Classroom, who.class_id)
-        if c.ended_at is not None:
+    # the checks read (SQLite readers never wait); the write lock is held for two statements
+    with db.read() as s:
+        if s.scalar(select(Classroom.ended_at).where(Classroom.id == who.class_id)):
             raise ClassroomError(409, "this class has ended", ("path", "code"), "class_ended")
         recent = s.scalar(select(func.count()).select_from(Answer).where(
             Answer.student_id == who.student_id, Answer.created_at > now - 60)) or 0
-        if recent >= settings.max_answers_per_minute:
-            raise ClassroomError(429, f"more than {settings.max_answers_per_minute} answers "
-                                      "in a minute (max_answers_per_minute); wait a moment",
-                                 ("body",), "too_many_requests")
-        s.add(Answer(class_id=who.class_id, student_id=who.student_id, exercise=exercise,
-                     question=question, mode=mode, source=source,
-                     at=json.dumps(at, sort_keys=True), answer=answer, correct=correct,
-                     mistake=mistake, created_at=now))
-        me = s.get_one(Student, who.student_id)
-        me.seen_at, me.place = now, exercise
+    if recent >= settings.max_answers_per_minute:
+        raise ClassroomError(429, f"more than {settings.max_answers_per_minute} answers "
+                                  "in a minute (max_answers_per_minute); wait a moment",
+                             ("body",), "too_many_requests")
+    with db.write() as s:
+        s.execute(insert(Answer).values(
+            class_id=who.class_id, student_id=who.student_id, exercise=exercise,
+            question=question, mode=mode, source=source, at=json.dumps(at, sort_keys=True),
+            answer=answer, correct=correct, mistake=mistake, created_at=now))
+        s.execute(update(Student).where(Student.id == who.student_id)
+                  .values(seen_at=now, place=exercise))

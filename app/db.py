@@ -10,6 +10,7 @@ server starts, once, under a lock, whichever worker or replica gets there first.
 from __future__ import annotations
 
 import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,6 +52,11 @@ class Database:
             self.engine = create_engine(url, pool_size=8, max_overflow=16, pool_pre_ping=True)
         self._ready = False
         self._lock = threading.Lock()
+        # SQLite has one writer at a time; a writer that finds the file locked polls it with
+        # sleeps of up to 100 ms. Queueing writers on a lock instead (a thread lock in this
+        # process, flock across worker processes) hands the turn over the moment it is free.
+        self._writer = threading.Lock()
+        self._writer_file: int | None = None
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration (a no-op when it is there already)."""
@@ -92,11 +98,30 @@ class Database:
         failing when both try to upgrade a read lock."""
         self.migrate()
         bind = self.engine.execution_options(classroom_write=True)
-        with Session(bind, expire_on_commit=False) as session, session.begin():
+        with self._one_writer(), Session(bind, expire_on_commit=False) as session, \
+                session.begin():
             yield session
+
+    @contextmanager
+    def _one_writer(self) -> Iterator[None]:
+        path = self.engine.url.database
+        if not self.sqlite or not path or path == ":memory:":
+            yield
+            return
+        with self._writer:
+            if self._writer_file is None:
+                self._writer_file = os.open(f"{path}.write-lock", os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._writer_file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._writer_file, fcntl.LOCK_UN)
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._writer_file is not None:
+            os.close(self._writer_file)
+            self._writer_file = None
 
 
 def _tune_sqlite(engine: Engine) -> None:

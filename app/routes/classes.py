@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+import autodiff_core as ad
 from app import classroom, quiz
 from app.classroom import STUDENT, TEACHER, ClassroomError, Identity
 from app.db import Database
@@ -383,10 +384,7 @@ async def record_answer(body: AnswerRequest, who: Student, request: Request) -> 
     program = await run_job(request, parse_program, body.source, body.outputs, settings)
     check_point(program, body.at, settings,
                 passes=1 + len(program.inputs) + len(program.outputs))
-    built = await run_job(request, quiz.make_quiz, program, body.at, body.mode, body.wrt,
-                          program=program)
-    verdict = await run_job(request, quiz.check, built, body.question, body.answer,
-                            program=program)
+    verdict = await run_job(request, _judge, program, body, program=program)
     exercise = _clean(body.exercise or _default_exercise(body), 200, ("body", "exercise"),
                       "exercise")
     await _call(classroom.record_answer, database(request), who, settings, exercise=exercise,
@@ -395,6 +393,12 @@ async def record_answer(body: AnswerRequest, who: Student, request: Request) -> 
     return json_response({"correct": verdict.correct, "mistake": verdict.mistake,
                           "feedback": verdict.feedback, "answer": verdict.answer,
                           "exercise": exercise})
+
+
+def _judge(program: ad.Program, body: AnswerRequest) -> quiz.Verdict:
+    """The quiz checker's verdict on this answer (one job: the quiz, then the check)."""
+    built = quiz.make_quiz(program, body.at, body.mode, body.wrt)
+    return quiz.check(built, body.question, body.answer)
 
 
 def _default_exercise(body: AnswerRequest) -> str:
