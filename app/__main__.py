@@ -17,7 +17,13 @@ def main() -> None:
     database.dispose()
     print(f"Autodiff Lab: http://{settings.host}:{settings.port}", flush=True)
     uvicorn.run("app.main:app", host=settings.host, port=settings.port,
-                workers=settings.workers, proxy_headers=False, server_header=False)
+                workers=settings.workers, proxy_headers=False, server_header=False,
+                # uvicorn's h11 protocol with a request deadline and a connection cap
+                http="app.connections:GuardedH11Protocol",
+                timeout_keep_alive=settings.timeout_keep_alive_seconds,
+                # a request head (line and headers) may be at most 16 KiB (h11's default, said
+                # out loud: a longer one is a 400)
+                h11_max_incomplete_event_size=16_384)
 
 
 if __name__ == "__main__":

@@ -1,36 +1,58 @@
-"""How a route runs the engine: a thread off the event loop, a bounded number at once, a time
-limit, and the engine's errors turned into 422s.
+"""How a route runs the engine: a small job on the event loop, anything bigger in a pool of
+worker processes where it can be stopped, and the engine's errors turned into 422s.
 
 Adding an endpoint (see app/routes/differentiate.py for a complete example):
   1. Write the request/response models beside the route, in its router module under
      app/routes/ (`Strict` requests from app/schemas.py reject unknown keys).
   2. Declare `response_model=...` and `responses=ERROR_RESPONSES` (app/problems.py) so /docs
      shows the error shape.
-  3. `settings = settings_of(request)`; `program = parse_program(body.source, body.outputs,
-     settings)` (app/limits.py) parses with the server's limits (422 with line/column).
-  4. `check_point(program, body.at, settings)` bounds grid size and total work.
-  5. Do the CPU work in a plain function and `await run_job(request, work, args...)`: it runs
-     in a thread, at most `max_concurrent_jobs` at once, within `compute_timeout_seconds`,
-     and turns any engine error (ad.AutodiffError) into a 422 that names the node
-     (`small=is_small(...)` runs a short single-point job inline, cheaper than a thread).
-  6. Return `json_response(data)` (app/responses.py: orjson, NaN and Infinity as null);
-     `to_json` in the worker thread keeps even that off the event loop.
-  7. Include the router in app/main.py; tests/app/test_openapi_fuzz.py then fuzzes it.
+  3. Write the whole job as one plain top-level function of the request body and the settings
+     (it is pickled by reference into a worker process): `program = parse_program(body.source,
+     body.outputs, settings)` (app/limits.py) parses with the server's limits, `check_point(
+     program, body.at, settings, passes)` bounds the grid and the work before any is done,
+     and the answer is returned as bytes by `to_json` (app/responses.py).
+  4. `return json_response(await run_job(request, job, body, settings, inline=True))`.
+     `inline=True` first tries the job on the event loop: it goes on there only while the
+     source is short and `check_point` counts little work; otherwise it moves to a worker.
+  5. Include the router in app/main.py; tests/app/test_openapi_fuzz.py then fuzzes it.
+
+Why processes: a thread cannot be stopped. A job past `compute_timeout_seconds` is answered
+with a 422 and its worker process is killed (pebble stops it and starts another), so its CPU
+and memory end with the answer; its concurrency slot is free only then. Each worker may grow
+by at most `max_job_memory_mb` (an address-space limit), and runs at a lower CPU priority so
+the event loop, which answers the small requests, keeps its core.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import asyncio
+import multiprocessing
+import os
+import resource
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import anyio
-from fastapi import Request
+import pebble
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 
 import autodiff_core as ad
-from app.problems import engine_errors, problem
+from app import limits, rendering
+from app.problems import engine_problem, problem
 from app.settings import Settings
 
 T = TypeVar("T")
+
+# Workers yield the CPU to the server process (nice 0): a heavy job may take longer under
+# load, the small requests answered on the event loop do not.
+WORKER_NICENESS = 10
+# Modules a new worker has loaded before its first job (the forkserver imports them once).
+PRELOAD = ["app.jobs", "app.routes.differentiate", "app.routes.derivative",
+           "app.routes.hessian", "app.routes.jacobian", "app.routes.numeric",
+           "app.routes.quiz", "app.routes.render", "app.routes.symbolic"]
 
 
 def settings_of(request: Request) -> Settings:
@@ -38,36 +60,152 @@ def settings_of(request: Request) -> Settings:
     return settings
 
 
-async def run_job(request: Request, work: Callable[..., T], *args: Any,
-                  program: ad.Program | None = None, small: bool = False) -> T:
-    """Run CPU-heavy `work(*args)` in a worker thread, so the event loop keeps serving.
+class JobPool:
+    """The app's worker processes (started on first use) and its concurrency slots."""
 
-    At most `max_concurrent_jobs` run at once (one student cannot take every thread); a job
-    that runs past `compute_timeout_seconds` is answered with a 422 (the thread finishes on
-    its own: the limits above bound how long that can be). A `small` job (the caller knows
-    it takes well under a millisecond, see `is_small`) runs right here: handing it to a
-    thread would cost more than the work.
-    """
-    if small:
-        return _guarded(work, args, program)
-    settings = settings_of(request)
-    limiter = request.app.state.jobs
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.slots = anyio.CapacityLimiter(settings.max_concurrent_jobs)
+        self._pool: pebble.ProcessPool | None = None
+        self._drawing_slots: Any = None
+
+    def pool(self) -> pebble.ProcessPool:
+        if self._pool is None or not self._pool.active:
+            # forkserver: a new worker is a fork of a clean process that imported the app
+            # once (quick, and nothing of the server's threads or sockets comes along).
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(PRELOAD)
+            self._drawing_slots = context.BoundedSemaphore(self.settings.max_concurrent_drawings)
+            self._pool = pebble.ProcessPool(
+                max_workers=self.settings.max_concurrent_jobs,
+                max_tasks=self.settings.jobs_per_worker,
+                initializer=_start_worker,
+                initargs=(self.settings.max_job_memory_mb, self._drawing_slots),
+                context=context)
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.stop()
+            self._pool.join(timeout=10)
+            self._pool = None
+
+    async def run(self, work: Callable[..., T], args: tuple[Any, ...],
+                  program: ad.Program | None = None) -> T:
+        """`work(*args)` in a worker process, holding a slot until the work has ended."""
+        settings = self.settings
+        try:
+            with anyio.fail_after(settings.compute_timeout_seconds):
+                await self.slots.acquire()
+        except TimeoutError:
+            raise HTTPException(503, f"the server is busy: no computation slot came free "
+                                f"within {settings.compute_timeout_seconds} s; try again",
+                                headers={"Retry-After": "5"}) from None
+        try:
+            future: Future[Any] = self.pool().schedule(
+                _execute, (work, args, settings.max_response_bytes, program),
+                timeout=settings.compute_timeout_seconds)
+            # Shielded: a client that goes away does not free the slot while its job runs on
+            # (the job ends by itself or at its timeout, killed).
+            with anyio.CancelScope(shield=True):
+                outcome = await asyncio.wrap_future(future)
+        except TimeoutError:
+            raise problem(f"the computation took longer than {settings.compute_timeout_seconds}"
+                          " s and was stopped (compute_timeout_seconds)", ("body",),
+                          "limit_exceeded", {"limit": "compute_timeout_seconds"}) from None
+        except pebble.ProcessExpired:
+            raise problem(f"the computation's process ended before it finished: it needed more"
+                          f" than {settings.max_job_memory_mb} MB (max_job_memory_mb) or failed",
+                          ("body",), "limit_exceeded", {"limit": "max_job_memory_mb"}) from None
+        finally:
+            self.slots.release()
+        return _unwrap(outcome)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start the workers with the server (the first heavy request need not wait for them);
+    stop them, and any job still running, when it stops."""
+    jobs: JobPool = app.state.jobs
+    if jobs.settings.max_concurrent_jobs > 0:
+        await anyio.to_thread.run_sync(_warm_up, jobs)
     try:
-        with anyio.fail_after(settings.compute_timeout_seconds):
-            return await anyio.to_thread.run_sync(_guarded, work, args, program,
-                                                  limiter=limiter, abandon_on_cancel=True)
-    except TimeoutError:
-        raise problem(f"the computation took longer than {settings.compute_timeout_seconds} s "
-                      "(compute_timeout_seconds)", ("body",), "limit_exceeded",
-                      {"limit": "compute_timeout_seconds"}) from None
+        yield
+    finally:
+        await anyio.to_thread.run_sync(jobs.close)
 
 
-def is_small(source: str, at: Mapping[str, Any] | None, settings: Settings) -> bool:
-    """A short program at a single point: its whole job is bounded to about a millisecond."""
-    return len(source) <= settings.inline_source_chars and not any(
-        isinstance(v, list) for v in (at or {}).values())
+def _warm_up(jobs: JobPool) -> None:
+    futures = [jobs.pool().schedule(os.getpid) for _ in range(jobs.settings.max_concurrent_jobs)]
+    for future in futures:
+        future.result(timeout=60)
 
 
-def _guarded(work: Callable[..., T], args: tuple[Any, ...], program: ad.Program | None) -> T:
-    with engine_errors(program):
-        return work(*args)
+async def run_job(request: Request, work: Callable[..., T], *args: Any,
+                  program: ad.Program | None = None, inline: bool = False) -> T:
+    """Run CPU-heavy `work(*args)` so that the event loop keeps serving and it can be stopped.
+
+    With `inline`, the job is first tried right here, under the inline budget: a short
+    source (`inline_source_chars`) whose `check_point` counts at most `inline_max_work`
+    node evaluations finishes here (cheaper than any hand-off); a bigger one is stopped at
+    that check, before any evaluation, and runs in a worker process instead.
+    """
+    jobs: JobPool = request.app.state.jobs
+    if inline:
+        with limits.inline_budget(jobs.settings):
+            try:
+                return _unwrap(_execute(work, args, jobs.settings.max_response_bytes, program))
+            except limits.TooBigForInline:
+                pass
+    return await jobs.run(work, args, program)
+
+
+# --- in the worker (or inline) ---------------------------------------------------------------
+
+Outcome = tuple[str, Any]  # ("done", value) or ("refused", FastAPI error entries)
+
+
+def _execute(work: Callable[..., Any], args: tuple[Any, ...], max_response_bytes: int,
+             program: ad.Program | None = None) -> Outcome:
+    """Run the job and turn what it raised on purpose into the entries of a 422 (plain data:
+    they cross the process boundary as they are)."""
+    try:
+        value = work(*args)
+    except limits.TooBigForInline:
+        raise
+    except ad.AutodiffError as exc:
+        return "refused", engine_problem(exc, program).errors()
+    except MemoryError:
+        return "refused", problem("the computation needed more memory than one job may use "
+                                  "(max_job_memory_mb)", ("body",), "limit_exceeded",
+                                  {"limit": "max_job_memory_mb"}).errors()
+    except RequestValidationError as exc:
+        return "refused", list(exc.errors())
+    if isinstance(value, bytes) and len(value) > max_response_bytes:
+        return "refused", problem(
+            f"the answer would be {len(value):,} bytes; the limit is {max_response_bytes:,}"
+            " (max_response_bytes); ask for less (no trace, fewer points or outputs)",
+            ("body",), "limit_exceeded", {"limit": "max_response_bytes"}).errors()
+    return "done", value
+
+
+def _unwrap(outcome: Outcome) -> Any:
+    kind, value = outcome
+    if kind == "refused":
+        raise RequestValidationError(value)
+    return value
+
+
+def _start_worker(max_job_memory_mb: int, drawing_slots: Any) -> None:
+    """A new worker: lower priority, an address-space limit above what it uses now, and the
+    drawing slots it shares with the other workers."""
+    os.nice(WORKER_NICENESS)
+    if max_job_memory_mb > 0:
+        with open("/proc/self/statm") as statm:  # Linux: the first field is the size in pages
+            used = int(statm.read().split()[0]) * resource.getpagesize()
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = used + max_job_memory_mb * 2**20
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    rendering.share_drawing_slots(drawing_slots)

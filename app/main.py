@@ -6,21 +6,26 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 import anyio
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
-from app import classroom
+from app import classroom, jobs
 from app.db import Database, database_url
-from app.middleware import BodySizeLimit, SecurityHeaders
+from app.jobs import JobPool
+from app.middleware import SECURITY_HEADERS, BodySizeLimit, SecurityHeaders, StrictJSON
+from app.responses import json_response
 from app.routes import (
     classes,
     classroom_pages,
@@ -37,6 +42,7 @@ from app.routes import (
     symbolic,
 )
 from app.settings import Settings, get_settings
+from app.vendor import VendorFiles
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC_DIR = ROOT / "static"
@@ -53,22 +59,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     database = Database(database_url(settings))
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # the classroom's schema is migrated when the server starts (once: a lock serializes
         # workers and replicas), and classes past their retention period are deleted
         await anyio.to_thread.run_sync(database.migrate)
         await anyio.to_thread.run_sync(classroom.purge, database)
-        yield
-        database.dispose()
+        try:
+            async with jobs.lifespan(app):
+                yield
+        finally:
+            database.dispose()
 
+    # redirect_slashes is off: Starlette builds that redirect from the Host header, so a forged
+    # Host would send the learner elsewhere. `_slash_redirect` below redirects by path only.
     app = FastAPI(title="Autodiff Lab", version="1.0", description=DESCRIPTION,
-                  docs_url=None, redoc_url=None, lifespan=lifespan)
+                  docs_url=None, redoc_url=None, redirect_slashes=False, lifespan=lifespan)
     app.state.settings = settings
     app.state.database = database
-    app.state.jobs = anyio.CapacityLimiter(settings.max_concurrent_jobs)
+    app.state.jobs = JobPool(settings)
 
     # The last added is outermost: headers go on every answer, the 413 included; the size
-    # limit runs before anything reads the body.
+    # limit runs before anything reads the body, the strict JSON check before FastAPI parses it.
+    app.add_middleware(StrictJSON)
     app.add_middleware(BodySizeLimit, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
 
@@ -79,14 +91,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             detail = [{"loc": ["body"], "type": "json_invalid",
                        "msg": "The request body is not valid JSON text (UTF-8)."}]
             return JSONResponse({"detail": detail}, status_code=422)
+        if exc.status_code == 404:
+            redirect = _slash_redirect(app, request)
+            if redirect is not None:
+                return redirect
         return await http_exception_handler(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        # FastAPI's own shape. A body that is not UTF-8 text (sent as text/plain, say) is echoed
+        # with replacement characters, where FastAPI's handler would fail with a 500; orjson
+        # writes a non-finite number as null.
+        detail = jsonable_encoder(exc.errors(), custom_encoder={
+            bytes: lambda raw: raw.decode("utf-8", "replace")})
+        return json_response({"detail": detail}, status_code=422)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         # A safety net only: every expected failure is a 422 raised on purpose.
         detail = [{"loc": ["server"], "type": "internal_error",
                    "msg": "The server failed on this request; please report it."}]
-        return JSONResponse({"detail": detail}, status_code=500)
+        # Starlette answers this from its outermost layer, outside SecurityHeaders: the headers
+        # are added here so that a 500 carries them too.
+        return JSONResponse({"detail": detail}, status_code=500, headers=ERROR_HEADERS)
 
     STATIC_DIR.mkdir(exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -103,13 +130,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+ERROR_HEADERS = {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
+
+
+def _slash_redirect(app: FastAPI, request: Request) -> RedirectResponse | None:
+    """`/playground/` -> `/playground` when that is a page: a Location of path and query only,
+    never a host (so neither a forged Host header nor `//host/` can point it elsewhere)."""
+    path = request.url.path
+    if request.method not in ("GET", "HEAD") or path == "/" or not path.endswith("/"):
+        return None
+    target = "/" + path.strip("/")
+    scope = {**request.scope, "path": target}
+    if not any(route.matches(scope)[0] == Match.FULL for route in app.router.routes):
+        return None
+    location = quote(target)
+    if request.url.query:
+        location += "?" + request.url.query
+    return RedirectResponse(location, status_code=307)
+
+
 def _mount_vendor(app: FastAPI) -> None:
-    """Serve each browser library pinned in package.json at /vendor/<name>/ (no CDN)."""
-    package = json.loads((ROOT / "package.json").read_text())
-    for name in package.get("dependencies", {}):
-        folder = NODE_MODULES / name
-        if folder.is_dir():
-            app.mount(f"/vendor/{name}", StaticFiles(directory=folder), name=f"vendor-{name}")
+    """Serve the browser libraries' files the pages use at /vendor/ (no CDN; app/vendor.py)."""
+    if NODE_MODULES.is_dir():
+        app.mount("/vendor", VendorFiles(directory=NODE_MODULES), name="vendor")
 
 
 DOCS_PAGE = """<!doctype html>

@@ -1,6 +1,7 @@
-"""Pure-ASGI middleware: security headers on every response, and a request body size limit.
+"""Pure-ASGI middleware: security headers on every response, a request body size limit, and
+strict JSON bodies.
 
-Both are plain ASGI (not BaseHTTPMiddleware) so they add almost nothing per request and work
+All are plain ASGI (not BaseHTTPMiddleware) so they add almost nothing per request and work
 for streamed bodies: the size limit counts bytes as they arrive and never trusts the client.
 """
 
@@ -9,6 +10,8 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+
+import orjson
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -92,17 +95,7 @@ class BodySizeLimit:
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
-        body = b"".join(chunks)
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, _replay(b"".join(chunks), receive), send)
 
     async def _refuse(self, send: Send) -> None:
         detail = [{"loc": ["body"], "type": "body_too_large",
@@ -115,3 +108,78 @@ class BodySizeLimit:
                                 (b"content-length", str(len(body)).encode()),
                                 (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})
+
+
+class StrictJSON:
+    """Answers 422 (FastAPI's error shape) to a JSON body that is not strict JSON.
+
+    Python's json module, which FastAPI parses bodies with, accepts NaN and Infinity, turns 1e999
+    into infinity and keeps unpaired surrogates in strings; each then fails deep inside a route
+    or while the error is being written. orjson refuses all of these, so a body that orjson
+    reads is one every later step can handle. Bodies without a JSON content type are left to
+    FastAPI (which reads a body with no content type as JSON, so those are checked too).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS") \
+                or not _declares_json(scope):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        if body:
+            try:
+                orjson.loads(body)
+            except orjson.JSONDecodeError as error:
+                await _send_json(send, 422, {"detail": [_json_error(error)]})
+                return
+        await self.app(scope, _replay(body, receive), send)
+
+
+def _declares_json(scope: Scope) -> bool:
+    for name, value in scope.get("headers", []):
+        if name.lower() == b"content-type":
+            kind = value.split(b";")[0].strip().lower()
+            return kind == b"application/json" or kind.endswith(b"+json")
+    return True  # FastAPI parses a body without a content type as JSON
+
+
+def _json_error(error: orjson.JSONDecodeError) -> dict[str, Any]:
+    reason = error.msg
+    return {"type": "json_invalid", "loc": ["body", error.pos],
+            "msg": f"The request body is not strict JSON at line {error.lineno}, column "
+                   f"{error.colno}: {reason}. NaN, Infinity, numbers beyond float64 (such as "
+                   f"1e999) and unpaired surrogates in strings are refused.",
+            "input": {}, "ctx": {"error": reason}}
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives the app the whole body once, then whatever the client sends next."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _send_json(send: Send, status: int, payload: object) -> None:
+    body = json.dumps(payload).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

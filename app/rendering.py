@@ -109,6 +109,11 @@ def drawing_problem(program: ad.Program, max_nodes: int, max_layout: int) -> str
     return None
 
 
+def drawing_limit(problem: str) -> str:
+    """The setting a `drawing_problem` names."""
+    return "max_render_nodes" if "(max_render_nodes)" in problem else "max_render_layout"
+
+
 def to_dot(program: ad.Program, annotations: Annotations | None = None,
            room_for_labels: bool = False) -> str:
     """DOT source: inputs on the left, outputs on the right, one element id per node/edge.
@@ -211,17 +216,46 @@ def clean_svg(svg: str) -> str:
     return "\n".join(line for line in svg.splitlines() if line.strip()) + "\n"
 
 
-def run_dot(dot: str, fmt: str, timeout: float) -> bytes:
+# At most this many `dot` runs at once: a semaphore shared by the app's worker processes (set
+# by `share_drawing_slots` when a worker starts), or this process's own.
+_drawing_slots: Any = threading.BoundedSemaphore(2)
+PNG_DPI = 96
+
+
+def share_drawing_slots(slots: Any) -> None:
+    """Use `slots` (a multiprocessing semaphore) to bound the `dot` runs of all workers."""
+    global _drawing_slots
+    _drawing_slots = slots
+
+
+def run_dot(dot: str, fmt: str, timeout: float, max_png_pixels: int = 2_400) -> bytes:
     """Lay out and draw with the `dot` binary; killed (RenderError) past `timeout` seconds.
 
-    SVG goes to a long-lived `dot` (see `DotProcess`): most of a one-shot `dot`'s time is
-    its start-up, not the drawing. PNG runs a one-shot `dot`.
+    Waits for a drawing slot first (at most `timeout`). SVG goes to a long-lived `dot` (see
+    `DotProcess`): most of a one-shot `dot`'s time is its start-up, not the drawing. PNG runs
+    a one-shot `dot` on a capped canvas: graphviz scales a drawing whose longer side would
+    pass `max_png_pixels` down to it, so the bitmap's size is bounded whatever the graph.
     """
-    if fmt == "svg":
-        return clean_svg(_POOL.draw(dot, timeout).decode()).encode()
+    deadline = time.monotonic() + timeout
+    if not _drawing_slots.acquire(timeout=timeout):
+        raise RenderError(f"no drawing slot came free within {timeout} s: the server is "
+                          "drawing other graphs (max_concurrent_drawings); try again",
+                          "max_concurrent_drawings")
     try:
-        done = subprocess.run(["dot", f"-T{fmt}"], input=dot.encode(), capture_output=True,
-                              timeout=timeout, check=False)
+        left = max(deadline - time.monotonic(), 0.1)
+        if fmt == "svg":
+            return clean_svg(_POOL.draw(dot, left).decode()).encode()
+        inches = max_png_pixels / PNG_DPI
+        return _dot_once(dot, [f"-T{fmt}", f"-Gdpi={PNG_DPI}", f"-Gsize={inches:.2f},{inches:.2f}"],
+                         left, timeout)
+    finally:
+        _drawing_slots.release()
+
+
+def _dot_once(dot: str, options: list[str], left: float, timeout: float) -> bytes:
+    try:
+        done = subprocess.run(["dot", *options], input=dot.encode(), capture_output=True,
+                              timeout=left, check=False)
     except subprocess.TimeoutExpired:
         raise _too_slow(timeout) from None
     except OSError as exc:

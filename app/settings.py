@@ -30,25 +30,44 @@ class Settings(BaseSettings):
     max_depth: int = 100
     max_number: float = 1e100
 
-    # a grid of points (an input bound to a list) may have at most this many points, and one
-    # request may evaluate at most max_work nodes (nodes x grid points x passes)
+    # a grid of points (inputs bound to lists) may have at most this many points, counted as
+    # the size of the inputs' broadcast shape; one request may evaluate at most max_work nodes
+    # (nodes x grid points x passes), and its trace may hold at most max_trace_size steps and
+    # contributions (passes x (nodes + edges) x points); an answer is at most max_response_bytes
     max_grid_points: int = 10_000
     max_work: int = 2_000_000
+    max_trace_size: int = 200_000
+    max_response_bytes: int = 8_000_000
 
     # rendering: graphs beyond this many nodes are refused; `dot` is killed after this time
     max_render_nodes: int = 500
     max_render_layout: int = 1_200  # nodes + ranks crossed by edges: what dot really pays for
     dot_timeout_seconds: float = 5.0
+    max_concurrent_drawings: int = 2  # `dot` runs at once per server process
+    max_png_pixels: int = 2_400  # a PNG's longer side: graphviz scales a larger drawing down
     render_cache_entries: int = 256
     # answers of /api/v1/differentiate kept for identical requests (0 turns it off)
     answer_cache_entries: int = 256
 
-    # CPU-heavy work runs in threads: at most this many at once, each for at most this long
-    max_concurrent_jobs: int = 4
+    # CPU-heavy work runs in worker processes: at most this many at once per server process,
+    # each for at most this long (then its process is killed) and growing by at most this much
+    # memory; a worker is replaced after jobs_per_worker jobs (memory a job leaves behind)
+    max_concurrent_jobs: int = 2
     compute_timeout_seconds: float = 10.0
-    # a program this short, at a single point, is computed on the event loop (it takes less
-    # than a millisecond: a thread hand-off would cost more than the work)
-    inline_source_chars: int = 200
+    max_job_memory_mb: int = 384
+    jobs_per_worker: int = 500
+    # a job whose source is this short and whose counted work (nodes x points x passes, or
+    # its trace size) is this small runs on the event loop: it takes well under a millisecond,
+    # less than a hand-off to a worker process
+    inline_source_chars: int = 400
+    inline_max_work: int = 3_000
+
+    # connections (app/connections.py): a client must send a whole request within this time of
+    # connecting or of its last answer; a worker keeps at most this many connections open; an
+    # idle keep-alive connection is closed after timeout_keep_alive_seconds
+    request_timeout_seconds: float = 20.0
+    max_connections: int = 800
+    timeout_keep_alive_seconds: int = 5
 
     # the classroom's storage: an SQLite file in data_dir unless database_url names another
     # database (postgresql+psycopg://user:password@host/db for several replicas)

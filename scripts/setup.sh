@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything Autodiff Lab needs on a Debian machine, installing only what is missing.
 #   scripts/setup.sh          the app: graphviz, a virtual environment, the Python packages
-#   scripts/setup.sh --dev    also the test tools: chromium for the browser tests, dev packages
+#   scripts/setup.sh --dev    also the test tools: chromium for the browser tests, nginx for the
+#                             proxy tests (deploy/nginx), dev packages
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,8 @@ if (( dev )); then
     command -v chromium >/dev/null || need_apt+=(chromium fonts-dejavu-core)
     # the classroom tests start a throwaway PostgreSQL cluster (initdb, pg_ctl)
     compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
+    # nginx-light: the nginx the proxy tests run in front of uvicorn (it is not started here)
+    [[ -x /usr/sbin/nginx ]] || need_apt+=(nginx-light)
 fi
 if (( ${#need_apt[@]} )); then
     echo "setup: installing ${need_apt[*]} with apt-get"

@@ -18,15 +18,15 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-import autodiff_core as ad
 from app import classroom, quiz
 from app.classroom import STUDENT, TEACHER, ClassroomError, Identity
 from app.db import Database
 from app.jobs import run_job, settings_of
 from app.limits import check_point, parse_program
-from app.problems import ERROR_RESPONSES
+from app.problems import ERROR_RESPONSES, engine_errors
 from app.responses import json_response
 from app.schemas import ErrorResponse, FiniteFloat, Outputs, Source, Strict
+from app.settings import Settings
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 COOKIE = "autodiff_student"
@@ -381,10 +381,7 @@ async def record_answer(body: AnswerRequest, who: Student, request: Request) -> 
     """Judge an answer to an exercise (as /api/v1/quiz/check does) and record it for the
     class (student key)."""
     settings = settings_of(request)
-    program = await run_job(request, parse_program, body.source, body.outputs, settings)
-    check_point(program, body.at, settings,
-                passes=1 + len(program.inputs) + len(program.outputs))
-    verdict = await run_job(request, _judge, program, body, program=program)
+    verdict = await run_job(request, _judge, body, settings, inline=True)
     exercise = _clean(body.exercise or _default_exercise(body), 200, ("body", "exercise"),
                       "exercise")
     await _call(classroom.record_answer, database(request), who, settings, exercise=exercise,
@@ -395,10 +392,15 @@ async def record_answer(body: AnswerRequest, who: Student, request: Request) -> 
                           "exercise": exercise})
 
 
-def _judge(program: ad.Program, body: AnswerRequest) -> quiz.Verdict:
-    """The quiz checker's verdict on this answer (one job: the quiz, then the check)."""
-    built = quiz.make_quiz(program, body.at, body.mode, body.wrt)
-    return quiz.check(built, body.question, body.answer)
+def _judge(body: AnswerRequest, settings: Settings) -> quiz.Verdict:
+    """The quiz checker's verdict on this answer, as /api/v1/quiz/check judges it (one job:
+    parse within the limits, make the quiz, check)."""
+    program = parse_program(body.source, body.outputs, settings)
+    check_point(program, body.at, settings,
+                passes=1 + len(program.inputs) + len(program.outputs))
+    with engine_errors(program):
+        built = quiz.make_quiz(program, body.at, body.mode, body.wrt)
+        return quiz.check(built, body.question, body.answer)
 
 
 def _default_exercise(body: AnswerRequest) -> str:

@@ -11,9 +11,9 @@ from pydantic import BaseModel, Field
 import autodiff_core as ad
 from app.jobs import run_job, settings_of
 from app.limits import check_point, parse_program
-from app.problems import ERROR_RESPONSES, problem
-from app.rendering import RenderError, run_dot, to_dot
-from app.responses import json_response
+from app.problems import ERROR_RESPONSES, engine_errors, problem
+from app.rendering import RenderError, drawing_limit, drawing_problem, run_dot, to_dot
+from app.responses import json_response, to_json
 from app.routes.choices import input_named, one_output
 from app.schemas import Graph, Outputs, Point, Source, Strict, Value
 from app.settings import Settings
@@ -64,21 +64,25 @@ class DerivativeResponse(BaseModel):
 @router.post("/derivative", response_model=DerivativeResponse)
 async def derivative(body: DerivativeRequest, request: Request) -> JSONResponse:
     """A derivative as a program: its text, LaTeX, graph (and SVG), and values at `at`."""
-    settings = settings_of(request)
-    program = await run_job(request, parse_program, body.source, body.outputs, settings)
+    return json_response(await run_job(request, _derivative, body, settings_of(request)))
+
+
+def _derivative(body: DerivativeRequest, settings: Settings) -> bytes:
+    program = parse_program(body.source, body.outputs, settings)
     # jvp and vjp can keep every output (one tangent or cotangent input each); the others
     # differentiate one output.
     output = body.output
     if output is not None or body.transform not in ("jvp", "vjp"):
         output = one_output(program, output)
     wrt = input_named(program, body.wrt) if body.transform == "derivative" else None
-    built = await run_job(request, _transform, program, body.transform, wrt, body.order,
-                          output, settings.max_nodes, program=program)
+    with engine_errors(program):
+        built = _transform(program, body.transform, wrt, body.order, output, settings.max_nodes)
     if body.at is not None:
         check_point(built, body.at, settings)
-    data = await run_job(request, _describe, built, body, settings, program=built)
+    with engine_errors(built):
+        data = _describe(built, body, settings)
     data["original_operations"] = _operations(program)
-    return json_response(data)
+    return to_json(data)
 
 
 def _transform(program: ad.Program, transform: str, wrt: str | None, order: int,
@@ -108,10 +112,11 @@ def _operations(program: ad.Program) -> int:
 def _describe(built: ad.Program, body: DerivativeRequest, settings: Settings) -> dict[str, Any]:
     svg = None
     if body.svg:
-        if len(built.nodes) > settings.max_render_nodes:
-            raise problem(f"the derivative program has {len(built.nodes)} nodes; graphs of up "
-                          f"to {settings.max_render_nodes} nodes are drawn (max_render_nodes)",
-                          ("body", "svg"), "limit_exceeded", {"limit": "max_render_nodes"})
+        # the same layout check as every drawing: what dot would pay for, not only the nodes
+        too_big = drawing_problem(built, settings.max_render_nodes, settings.max_render_layout)
+        if too_big:
+            raise problem(f"the derivative program cannot be drawn: {too_big}",
+                          ("body", "svg"), "limit_exceeded", {"limit": drawing_limit(too_big)})
         try:
             svg = run_dot(to_dot(built), "svg", settings.dot_timeout_seconds).decode()
         except RenderError as exc:

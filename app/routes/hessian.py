@@ -35,7 +35,8 @@ class HessianResponse(BaseModel):
 @router.post("/hessian", response_model=HessianResponse)
 async def hessian(body: HessianRequest, request: Request) -> Response:
     """Value, gradient and Hessian of one output (forward-over-reverse), at a point or grid."""
-    return json_response(await run_job(request, _hessian, body, settings_of(request)))
+    return json_response(await run_job(request, _hessian, body, settings_of(request),
+                                       inline=True))
 
 
 def _hessian(body: HessianRequest, settings: Settings) -> bytes:

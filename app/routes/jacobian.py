@@ -11,9 +11,10 @@ from pydantic import BaseModel, Field
 import autodiff_core as ad
 from app.jobs import run_job, settings_of
 from app.limits import check_point, parse_program
-from app.problems import ERROR_RESPONSES
-from app.responses import json_response
+from app.problems import ERROR_RESPONSES, engine_errors
+from app.responses import json_response, to_json
 from app.schemas import Outputs, Point, Source, Strict, Value
+from app.settings import Settings
 
 router = APIRouter(prefix="/api/v1", tags=["analysis"], responses=ERROR_RESPONSES)
 
@@ -51,9 +52,13 @@ class JacobianResponse(BaseModel):
 @router.post("/jacobian", response_model=JacobianResponse)
 async def jacobian(body: JacobianRequest, request: Request) -> JSONResponse:
     """The full Jacobian in one mode, with the passes and operations each mode needs."""
-    settings = settings_of(request)
-    program = await run_job(request, parse_program, body.source, body.outputs, settings)
+    return json_response(await run_job(request, _jacobian, body, settings_of(request),
+                                       inline=True))
+
+
+def _jacobian(body: JacobianRequest, settings: Settings) -> bytes:
+    program = parse_program(body.source, body.outputs, settings)
     passes = len(program.inputs) if body.mode == "forward" else len(program.outputs)
     check_point(program, body.at, settings, passes)
-    result = await run_job(request, ad.jacobian, program, body.at, body.mode, program=program)
-    return json_response(result.to_dict())
+    with engine_errors(program):
+        return to_json(ad.jacobian(program, body.at, body.mode).to_dict())

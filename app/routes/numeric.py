@@ -11,10 +11,11 @@ from pydantic import BaseModel, Field
 import autodiff_core as ad
 from app.jobs import run_job, settings_of
 from app.limits import check_point, parse_program
-from app.problems import ERROR_RESPONSES
-from app.responses import json_response
+from app.problems import ERROR_RESPONSES, engine_errors
+from app.responses import json_response, to_json
 from app.routes.choices import input_named, one_output
 from app.schemas import FiniteFloat, Source, Strict
+from app.settings import Settings
 from autodiff_core.numeric import default_steps
 
 router = APIRouter(prefix="/api/v1", tags=["analysis"], responses=ERROR_RESPONSES)
@@ -64,12 +65,15 @@ class NumericResponse(BaseModel):
 @router.post("/numeric", response_model=NumericResponse)
 async def numeric(body: NumericRequest, request: Request) -> JSONResponse:
     """Forward and central differences for h from 1e-1 to 1e-15, with their error against AD."""
-    settings = settings_of(request)
-    program = await run_job(request, parse_program, body.source, None, settings)
+    return json_response(await run_job(request, _numeric, body, settings_of(request),
+                                       inline=True))
+
+
+def _numeric(body: NumericRequest, settings: Settings) -> bytes:
+    program = parse_program(body.source, None, settings)
     output = one_output(program, body.output)
     wrt = input_named(program, body.wrt)
     check_point(program, body.at, settings, passes=3 * (14 * body.per_decade + 1))
     steps = default_steps(body.per_decade)
-    result = await run_job(request, ad.finite_differences, program, body.at, wrt, output, steps,
-                           program=program)
-    return json_response(result.to_dict())
+    with engine_errors(program):
+        return to_json(ad.finite_differences(program, body.at, wrt, output, steps).to_dict())

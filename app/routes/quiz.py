@@ -19,9 +19,10 @@ import autodiff_core as ad
 from app import quiz
 from app.jobs import run_job, settings_of
 from app.limits import check_point, parse_program
-from app.problems import ERROR_RESPONSES
-from app.responses import json_response
+from app.problems import ERROR_RESPONSES, engine_errors
+from app.responses import json_response, to_json
 from app.schemas import FiniteFloat, Outputs, Source, Strict
+from app.settings import Settings
 
 router = APIRouter()
 
@@ -86,33 +87,38 @@ class CheckResponse(BaseModel):
     answer: float | None
 
 
-def _quiz(program: ad.Program, body: QuizRequest) -> quiz.Quiz:
-    return quiz.make_quiz(program, body.at, body.mode, body.wrt)
-
-
-async def _build(body: QuizRequest, request: Request) -> tuple[ad.Program, quiz.Quiz]:
-    settings = settings_of(request)
-    program = await run_job(request, parse_program, body.source, body.outputs, settings)
+def _build(body: QuizRequest, settings: Settings) -> tuple[ad.Program, quiz.Quiz]:
+    program = parse_program(body.source, body.outputs, settings)
     # one pass for the quiz and one per other input or output for the seed mistakes
     check_point(program, body.at, settings, passes=1 + len(program.inputs) +
                 len(program.outputs))
-    return program, await run_job(request, _quiz, program, body, program=program)
+    with engine_errors(program):
+        return program, quiz.make_quiz(program, body.at, body.mode, body.wrt)
+
+
+def _public(body: QuizRequest, settings: Settings) -> bytes:
+    return to_json(_build(body, settings)[1].public())
+
+
+def _verdict(body: CheckRequest, settings: Settings) -> bytes:
+    program, built = _build(body, settings)
+    with engine_errors(program):
+        verdict = quiz.check(built, body.question, body.answer, body.reveal)
+    return to_json({"correct": verdict.correct, "mistake": verdict.mistake,
+                    "feedback": verdict.feedback, "answer": verdict.answer})
 
 
 @router.post("/api/v1/quiz", response_model=QuizResponse, tags=["exercises"],
              responses=ERROR_RESPONSES)
 async def make_quiz(body: QuizRequest, request: Request) -> JSONResponse:
     """Exercises from any program: predict each value, tangent or adjoint in trace order."""
-    _, built = await _build(body, request)
-    return json_response(built.public())
+    return json_response(await run_job(request, _public, body, settings_of(request),
+                                       inline=True))
 
 
 @router.post("/api/v1/quiz/check", response_model=CheckResponse, tags=["exercises"],
              responses=ERROR_RESPONSES)
 async def check_answer(body: CheckRequest, request: Request) -> JSONResponse:
     """Right, or which known mistake the answer looks like, with feedback for each."""
-    program, built = await _build(body, request)
-    verdict = await run_job(request, quiz.check, built, body.question, body.answer,
-                            body.reveal, program=program)
-    return json_response({"correct": verdict.correct, "mistake": verdict.mistake,
-                          "feedback": verdict.feedback, "answer": verdict.answer})
+    return json_response(await run_job(request, _verdict, body, settings_of(request),
+                                       inline=True))

@@ -18,6 +18,7 @@ from app.rendering import (
     Annotations,
     RenderError,
     annotations_at,
+    drawing_limit,
     drawing_problem,
     run_dot,
     to_dot,
@@ -74,8 +75,8 @@ def _draw(body: RenderRequest, settings: Settings) -> bytes:
     program = parse_program(body.source, body.outputs, settings)
     too_big = drawing_problem(program, settings.max_render_nodes, settings.max_render_layout)
     if too_big:
-        limit = "max_render_nodes" if "max_render_nodes" in too_big else "max_render_layout"
-        raise problem(too_big, ("body", "source"), "limit_exceeded", {"limit": limit})
+        raise problem(too_big, ("body", "source"), "limit_exceeded",
+                      {"limit": drawing_limit(too_big)})
     annotations: Annotations | None = None
     if body.values:
         if body.at is None:
@@ -93,7 +94,7 @@ def _draw(body: RenderRequest, settings: Settings) -> bytes:
     if body.format == "dot":
         return dot.encode()
     try:
-        return run_dot(dot, body.format, settings.dot_timeout_seconds)
+        return run_dot(dot, body.format, settings.dot_timeout_seconds, settings.max_png_pixels)
     except RenderError as exc:
         raise problem(exc.message, ("body", "source"), "render_error",
                       {"limit": exc.limit}) from None

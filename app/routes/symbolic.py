@@ -12,10 +12,11 @@ from pydantic import BaseModel, Field
 import autodiff_core as ad
 from app.jobs import run_job, settings_of
 from app.limits import parse_program
-from app.problems import ERROR_RESPONSES
-from app.responses import json_response
+from app.problems import ERROR_RESPONSES, engine_errors
+from app.responses import json_response, to_json
 from app.routes.choices import input_named, one_output
 from app.schemas import Source, Strict
+from app.settings import Settings
 from autodiff_core.symbolic import FAMILIES, family_source
 
 router = APIRouter(prefix="/api/v1", tags=["analysis"], responses=ERROR_RESPONSES)
@@ -74,13 +75,16 @@ class SwellingResponse(BaseModel):
 @router.post("/symbolic", response_model=SymbolicResponse)
 async def symbolic(body: SymbolicRequest, request: Request) -> JSONResponse:
     """The derivative written as one expression (text, LaTeX), its size beside AD's."""
-    settings = settings_of(request)
-    program = await run_job(request, parse_program, body.source, None, settings)
+    return json_response(await run_job(request, _symbolic, body, settings_of(request)))
+
+
+def _symbolic(body: SymbolicRequest, settings: Settings) -> bytes:
+    program = parse_program(body.source, None, settings)
     output = one_output(program, body.output)
     wrt = input_named(program, body.wrt)
-    result = await run_job(request, ad.symbolic_derivative, program, wrt, output, body.order,
-                           settings.max_nodes, program=program)
-    return json_response(result.to_dict())
+    with engine_errors(program):
+        return to_json(ad.symbolic_derivative(program, wrt, output, body.order,
+                                              settings.max_nodes).to_dict())
 
 
 @router.post("/symbolic/swelling", response_model=SwellingResponse)

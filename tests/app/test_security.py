@@ -164,3 +164,125 @@ def test_svg_has_no_user_controlled_markup(client: TestClient) -> None:
         # Every text is one of our tokens: a name, an op symbol, a node id, a number line.
         assert (text in names or text in {"×", "+", "sin", "÷", "2", "1", "3"}
                 or re.fullmatch(r"v\d+(->v\d+)?|(= |v̇ = )-?[0-9.e+-]+", text)), text
+
+
+# --- the edges of HTTP: bodies that are not strict JSON, redirects, headers on every answer ----
+
+STRICT_JSON_ENDPOINTS = ["/api/v1/differentiate", "/api/v1/hessian", "/api/v1/jacobian",
+                         "/api/v1/derivative", "/api/v1/render", "/api/v1/quiz"]
+# Each is valid for Python's json module, which FastAPI reads bodies with; none is strict JSON.
+NOT_STRICT_JSON = {
+    "NaN": b'{"source": "y = 2*w", "at": {"w": NaN}}',
+    "Infinity": b'{"source": "y = 2*w", "at": {"w": Infinity}}',
+    "-Infinity": b'{"source": "y = 2*w", "at": {"w": -Infinity}}',
+    "1e999": b'{"source": "y = 2*w", "at": {"w": 1e999}}',
+    "-1e999 in a grid": b'{"source": "y = 2*w", "at": {"w": [1, -1e999]}}',
+    "400-digit integer": b'{"source": "y = 2*w", "at": {"w": 1' + b"0" * 400 + b"}}",
+    "5000-digit integer": b'{"source": "y = 2*w", "at": {"w": 1' + b"0" * 5000 + b"}}",
+    "lone surrogate in source": b'{"source": "y = 2*w\\ud800", "at": {"w": 1}}',
+    "lone low surrogate in a name": b'{"source": "y = 2*w", "at": {"w\\udc00": 1}}',
+    "NaN in an unknown field": b'{"source": "y = 2*w", "at": {"w": 1}, "extra": NaN}',
+    "1e999 as a seed": b'{"source": "y = 2*w", "at": {"w": 1}, "seed": {"w": 1e999}}',
+    "surrogate in outputs": b'{"source": "y = 2*w", "at": {"w": 1}, "outputs": ["\\ud800"]}',
+    "invalid UTF-8": b'{"source": "y = 2*w\xff", "at": {"w": 1}}',
+}
+
+
+def assert_secure_headers(r: httpx.Response) -> None:
+    assert "default-src 'self'" in r.headers.get("content-security-policy", ""), r.headers
+    assert r.headers.get("x-content-type-options") == "nosniff"
+
+
+@pytest.mark.parametrize("endpoint", STRICT_JSON_ENDPOINTS)
+@pytest.mark.parametrize("name", list(NOT_STRICT_JSON))
+@pytest.mark.parametrize("content_type", ["application/json", None])
+def test_body_that_is_not_strict_json_is_a_422(client: TestClient, endpoint: str, name: str,
+                                               content_type: str | None) -> None:
+    headers = {"content-type": content_type} if content_type else {}
+    elapsed = float("inf")
+    for _ in range(2):  # the best of two tries, as above
+        start = time.perf_counter()
+        r = client.post(endpoint, content=NOT_STRICT_JSON[name], headers=headers)
+        elapsed = min(elapsed, time.perf_counter() - start)
+        assert r.status_code == 422, (name, r.status_code, r.text[:300])
+    assert elapsed < 2.0, f"{name} took {elapsed:.2f} s"
+    [entry] = r.json()["detail"]
+    assert entry["type"] == "json_invalid" and entry["loc"][0] == "body", entry
+    assert "strict JSON" in entry["msg"]
+    assert_secure_headers(r)
+
+
+def test_strict_json_error_says_where(client: TestClient) -> None:
+    body = b'{"source": "y = 2*w",\n "at": {"w": NaN}}'
+    r = client.post("/api/v1/differentiate", content=body,
+                    headers={"content-type": "application/json"})
+    [entry] = r.json()["detail"]
+    assert entry["loc"] == ["body", body.index(b"NaN")]
+    assert "line 2, column 14" in entry["msg"]
+
+
+@pytest.mark.parametrize("body", [b"\xff\xfe{}", b"source=%ff", b'{"at": {"w": NaN}}'])
+def test_body_of_another_content_type_is_a_422(client: TestClient, body: bytes) -> None:
+    # Not read as JSON at all: FastAPI's validation error, which echoes the body; bytes that
+    # are not UTF-8 made FastAPI's own handler fail with a 500.
+    r = client.post("/api/v1/differentiate", content=body,
+                    headers={"content-type": "text/plain"})
+    assert r.status_code == 422, r.text[:300]
+    assert r.json()["detail"][0]["loc"] == ["body"]
+    assert_secure_headers(r)
+
+
+def test_a_500_carries_the_security_headers() -> None:
+    app = create_app(Settings())
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.get("/boom")
+    assert r.status_code == 500
+    assert r.json()["detail"][0]["type"] == "internal_error"
+    assert_secure_headers(r)
+    assert r.headers.get("x-frame-options") == "DENY"
+
+
+@pytest.mark.parametrize("path, location", [
+    ("/playground/", "/playground"),
+    ("/playground/?source=y%3Dx&at=x%3D1", "/playground?source=y%3Dx&at=x%3D1"),
+    ("/lessons/chain-rule/", "/lessons/chain-rule"),
+])
+def test_trailing_slash_redirect_ignores_a_forged_host(client: TestClient, path: str,
+                                                       location: str) -> None:
+    r = client.get(path, headers={"host": "evil.example"}, follow_redirects=False)
+    assert r.status_code == 307
+    assert r.headers["location"] == location  # a path: the browser stays on this server
+    assert_secure_headers(r)
+
+
+def test_no_redirect_to_another_host_from_the_path(server: str) -> None:
+    # `//evil.example/` and `/\evil.example/` would be read as other hosts in a Location;
+    # sent raw (an HTTP client would take them as a host): 404, and no Location at all.
+    port = urlsplit(server).port
+    assert port is not None
+    for target in (b"//evil.example/", b"/\\evil.example/", b"//evil.example/playground/"):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+            conn.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: evil.example\r\n"
+                         b"Connection: close\r\n\r\n")
+            answer = b""
+            while chunk := conn.recv(4096):
+                answer += chunk
+        head = answer.split(b"\r\n\r\n")[0].lower()
+        assert b"location: " not in head or b"evil.example" not in head, (target, head)
+        assert head.startswith(b"http/1.1 4"), (target, head)
+        assert b"content-security-policy" in head
+
+
+def test_server_still_healthy_after_the_edges(client: TestClient, server: str) -> None:
+    for body in NOT_STRICT_JSON.values():
+        client.post("/api/v1/differentiate", content=body,
+                    headers={"content-type": "application/json"})
+        httpx.post(f"{server}/api/v1/differentiate", content=body,
+                   headers={"content-type": "application/json"}, timeout=10)
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert httpx.get(f"{server}/healthz", timeout=5).json() == {"status": "ok"}

@@ -1,0 +1,124 @@
+"""Idle, trickling and too many connections against a real uvicorn (app/connections.py): each
+is closed in bounded time, the worker's file handles stay bounded, and /healthz answers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from tests.app.conftest import start_server
+
+REQUEST_TIMEOUT = 1.0
+MAX_CONNECTIONS = 40
+
+
+@pytest.fixture(scope="module")
+def guarded() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """One worker (in the server process itself, so its handles are the process's) with a short
+    request deadline and a small connection cap."""
+    process, url = start_server({"AUTODIFF_WORKERS": "1",
+                                 "AUTODIFF_REQUEST_TIMEOUT_SECONDS": str(REQUEST_TIMEOUT),
+                                 "AUTODIFF_MAX_CONNECTIONS": str(MAX_CONNECTIONS)})
+    try:
+        yield process, url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def connect(url: str) -> socket.socket:
+    parts = urlsplit(url)
+    assert parts.hostname and parts.port
+    return socket.create_connection((parts.hostname, parts.port), timeout=10)
+
+
+def closed_within(conn: socket.socket, seconds: float, trickle: bytes = b"") -> float | None:
+    """Seconds until the server closes `conn` (None if it did not within `seconds`); sends one
+    byte of `trickle` every 0.2 s meanwhile."""
+    start = time.monotonic()
+    conn.settimeout(0.2)
+    sent = 0
+    while time.monotonic() - start < seconds:
+        if sent < len(trickle):
+            try:
+                conn.sendall(trickle[sent:sent + 1])
+            except OSError:
+                return time.monotonic() - start
+            sent += 1
+        try:
+            if conn.recv(4096) == b"":
+                return time.monotonic() - start
+        except TimeoutError:
+            continue
+        except OSError:
+            return time.monotonic() - start
+    return None
+
+
+HEAD = (b"POST /api/v1/differentiate HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 60\r\n\r\n")
+
+
+@pytest.mark.parametrize("name, trickle", [
+    ("idle, never sends a byte", b""),
+    ("trickles its request head", HEAD * 4),
+    ("trickles its body", HEAD + b'{"source": "y = 2*w", "at": {"w": 1}}' + b" " * 200),
+])
+def test_slow_client_is_closed(guarded: tuple[subprocess.Popen[bytes], str], name: str,
+                               trickle: bytes) -> None:
+    _, url = guarded
+    with connect(url) as conn:
+        # Generous bound: the deadline is 1 s; a loaded machine may add a few seconds.
+        elapsed = closed_within(conn, 10 * REQUEST_TIMEOUT, trickle)
+    assert elapsed is not None, f"{name}: still open after {10 * REQUEST_TIMEOUT:.0f} s"
+    assert elapsed >= REQUEST_TIMEOUT * 0.9, f"{name}: closed too early ({elapsed:.2f} s)"
+    assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200
+
+
+def test_a_prompt_client_keeps_its_connection(guarded: tuple[subprocess.Popen[bytes], str]
+                                              ) -> None:
+    _, url = guarded
+    with httpx.Client(base_url=url, timeout=5) as client:
+        for _ in range(3):  # several requests on one keep-alive connection, spaced out
+            r = client.post("/api/v1/differentiate",
+                            json={"source": "y = 2*w", "at": {"w": 1}, "mode": "reverse"})
+            assert r.status_code == 200
+            time.sleep(REQUEST_TIMEOUT * 0.5)
+
+
+def open_handles(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def test_a_flood_of_idle_connections_is_bounded(guarded: tuple[subprocess.Popen[bytes], str]
+                                                ) -> None:
+    process, url = guarded
+    before = open_handles(process.pid)
+    flood = [connect(url) for _ in range(3 * MAX_CONNECTIONS)]
+    try:
+        time.sleep(0.3)
+        during = open_handles(process.pid)
+        assert during <= before + MAX_CONNECTIONS + 5, (before, during)
+        # Once the idle ones are past their deadline, a new client gets in.
+        deadline = time.monotonic() + 10 * REQUEST_TIMEOUT
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "no new client got in after the flood"
+            time.sleep(0.2)
+    finally:
+        for conn in flood:
+            conn.close()
