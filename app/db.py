@@ -30,12 +30,10 @@ MIGRATION_LOCK = 7_141_592
 
 
 def database_url(settings: Settings) -> str:
-    """The configured URL, or the SQLite file in the data directory (created if missing)."""
+    """The configured URL, or the SQLite file in the data directory (made when first used)."""
     if settings.database_url:
         return settings.database_url
-    folder = Path(settings.data_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{(folder / 'classroom.db').resolve()}"
+    return f"sqlite:///{(Path(settings.data_dir) / 'classroom.db').resolve()}"
 
 
 class Database:
@@ -63,6 +61,9 @@ class Database:
         with self._lock:
             if self._ready:
                 return
+            path = self.engine.url.database
+            if self.sqlite and path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
             with self._exclusive(), self.engine.begin() as connection:
                 if not self.sqlite:
                     connection.execute(text("SELECT pg_advisory_xact_lock(:k)"),

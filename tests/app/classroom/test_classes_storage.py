@@ -114,3 +114,32 @@ def test_sigkill_mid_class_loses_nothing_committed(tmp_path: Path) -> None:
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+
+def test_the_one_command_backup_copies_a_live_database(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    process, url = start(data)
+    try:
+        with httpx.Client(base_url=url, timeout=10) as http:
+            made = http.post("/api/v1/classes", json={"name": "Backed up"}).json()
+            key = http.post(f"/api/v1/classes/{made['code']}/students",
+                            json={"nickname": "ada"}).json()["student_key"]
+            http.post(f"/api/v1/classes/{made['code']}/answers", headers=bearer(key),
+                      json={**FANOUT, "answer": 4.0}).raise_for_status()
+            env = {**os.environ, "AUTODIFF_DATA_DIR": str(data), "AUTODIFF_DATABASE_URL": ""}
+            copy = subprocess.run([sys.executable, "-m", "app.backup", "-"], cwd=ROOT, env=env,
+                                  capture_output=True, timeout=60, check=True).stdout
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    (restored / "classroom.db").write_bytes(copy)
+    db = Database(f"sqlite:///{restored / 'classroom.db'}")
+    with db.read() as session:
+        names = session.connection().exec_driver_sql(
+            "SELECT students.nickname, answers.correct FROM answers JOIN students "
+            "ON students.id = answers.student_id").all()
+    db.dispose()
+    assert [tuple(row) for row in names] == [("ada", 1)]
