@@ -24,7 +24,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.db import Database
-from app.models import Answer, Classroom, JoinFailure, Student
+from app.models import Answer, Classroom, Exercise, JoinFailure, Student
 from app.settings import Settings
 
 # no 0/O, 1/I/L: a code read off a projector is typed right the first time
@@ -346,3 +346,40 @@ def record_answer(db: Database, who: Identity, settings: Settings, *, exercise: 
             answer=answer, correct=correct, mistake=mistake, created_at=now))
         s.execute(update(Student).where(Student.id == who.student_id)
                   .values(seen_at=now, place=exercise))
+
+
+# --- exercises the teacher hands out -----------------------------------------------------------
+
+SLUG_LENGTH = 8
+
+
+def add_exercise(db: Database, class_id: int, *, title: str, source: str, at: dict[str, float],
+                 mode: str, wrt: str | None) -> dict[str, Any]:
+    """An exercise of the class with a short link (`/x/<slug>`)."""
+    for _ in range(20):
+        slug = "".join(secrets.choice(CODE_ALPHABET.lower()) for _ in range(SLUG_LENGTH))
+        with db.write() as s:
+            if s.scalar(select(Exercise.id).where(Exercise.slug == slug)) is not None:
+                continue
+            s.add(Exercise(class_id=class_id, slug=slug, title=title, source=source,
+                           at=json.dumps(at, sort_keys=True), mode=mode, wrt=wrt,
+                           questions=None, hints=True, created_at=time.time()))
+            return {"slug": slug, "title": title, "link": f"/x/{slug}"}
+    raise ClassroomError(503, "no free short link was found; try again", ("body",), "busy")
+
+
+def exercises(db: Database, class_id: int) -> list[dict[str, Any]]:
+    with db.read() as s:
+        rows = s.execute(select(Exercise.slug, Exercise.title).where(
+            Exercise.class_id == class_id).order_by(Exercise.id)).all()
+    return [{"slug": r.slug, "title": r.title, "link": f"/x/{r.slug}"} for r in rows]
+
+
+def exercise_by_slug(db: Database, slug: str) -> dict[str, Any] | None:
+    """An exercise by its short link, for its page (anyone with the link may try it)."""
+    with db.read() as s:
+        row = s.scalars(select(Exercise).where(Exercise.slug == slug)).first()
+        if row is None:
+            return None
+        return {"title": row.title, "source": row.source, "at": json.loads(row.at),
+                "mode": row.mode, "wrt": row.wrt}

@@ -330,6 +330,51 @@ async def end_class(body: EndRequest, who: Teacher, request: Request) -> JSONRes
     return json_response(await _call(classroom.class_info, db, who.class_id))
 
 
+class NewExercise(Strict):
+    title: str = Field(max_length=500, description="Its name on the dashboard.")
+    source: Source
+    at: dict[str, FiniteFloat] = Field(default_factory=dict)
+    mode: Literal["value", "forward", "reverse"] = "reverse"
+    wrt: str | None = Field(None, max_length=100)
+
+
+class ExerciseLink(BaseModel):
+    slug: str
+    title: str
+    link: str = Field(description="The short link students open: `/x/<slug>`.")
+
+
+def _check_exercise(body: NewExercise, settings: Settings) -> int:
+    """How many questions the exercise asks (a 422 if the program cannot make a quiz)."""
+    program = parse_program(body.source, None, settings)
+    check_point(program, body.at, settings,
+                passes=1 + len(program.inputs) + len(program.outputs))
+    with engine_errors(program):
+        return len(quiz.make_quiz(program, body.at, body.mode, body.wrt).questions)
+
+
+@router.post("/{code}/exercises", status_code=201, response_model=ExerciseLink,
+             responses=AUTH_RESPONSES)
+async def add_exercise(body: NewExercise, who: Teacher, request: Request) -> JSONResponse:
+    """Hand out an exercise on any program: a short link (and its QR code at
+    `/x/<slug>/qr.svg`); answers to it show under its title (teacher key)."""
+    settings = settings_of(request)
+    asked = await run_job(request, _check_exercise, body, settings, inline=True)
+    if asked == 0:
+        raise _refuse(422, "this program has no question to ask in this mode",
+                      ("body", "source"), "value_error")
+    title = _clean(body.title, 200, ("body", "title"), "title")
+    made = await _call(classroom.add_exercise, database(request), who.class_id, title=title,
+                       source=body.source, at=body.at, mode=body.mode, wrt=body.wrt)
+    return json_response(made, status_code=201)
+
+
+@router.get("/{code}/exercises", response_model=list[ExerciseLink], responses=AUTH_RESPONSES)
+async def list_exercises(who: Teacher, request: Request) -> JSONResponse:
+    """The exercises handed out in this class (teacher key)."""
+    return json_response(await _call(classroom.exercises, database(request), who.class_id))
+
+
 # --- the students ------------------------------------------------------------------------------
 
 

@@ -17,10 +17,12 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from app import classroom
 from app.classroom import CODE_ALPHABET, CODE_LENGTH
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[2] / "templates")
 CODE = re.compile(f"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
+SLUG = re.compile(f"^[{CODE_ALPHABET.lower()}]{{{classroom.SLUG_LENGTH}}}$")
 
 router = APIRouter(include_in_schema=False)
 
@@ -56,7 +58,30 @@ def join_qr(request: Request, code: str = Query(max_length=16)) -> Response:
     code = code.upper()
     if not CODE.match(code):
         raise HTTPException(404, "not a class code")
-    link = f"{str(request.base_url).rstrip('/')}/join?code={code}"
+    return _qr(f"{str(request.base_url).rstrip('/')}/join?code={code}")
+
+
+@router.get("/x/{slug}", response_class=HTMLResponse)
+def exercise(slug: str, request: Request) -> HTMLResponse:
+    """An exercise a teacher handed out (its short link); answers count for the student's
+    class under the exercise's title."""
+    found = classroom.exercise_by_slug(request.app.state.database, slug) \
+        if SLUG.match(slug) else None
+    if found is None:
+        raise HTTPException(404, "no exercise has this link")
+    return TEMPLATES.TemplateResponse(request, "classroom/exercise.html",
+                                      {"active": "join", "exercise": found})
+
+
+@router.get("/x/{slug}/qr.svg")
+def exercise_qr(slug: str, request: Request) -> Response:
+    """The QR code of an exercise's short link."""
+    if not SLUG.match(slug):
+        raise HTTPException(404, "not an exercise link")
+    return _qr(f"{str(request.base_url).rstrip('/')}/x/{slug}")
+
+
+def _qr(link: str) -> Response:
     out = io.BytesIO()
     segno.make(link, error="m").save(out, kind="svg", scale=10, border=2, xmldecl=False,
                                      title=f"QR code: {link}", dark="#000", light="#fff")

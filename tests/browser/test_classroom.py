@@ -73,6 +73,7 @@ def join(student: Page, code: str, nickname: str) -> None:
 def answer_first_question(student: Page, value: str) -> None:
     student.goto(QUIZ)
     quiz = student.locator("[data-quiz]")
+    expect(quiz).to_have_attribute("data-ready", "true", timeout=10_000)
     quiz.get_by_label("Your prediction", exact=False).fill(value)
     quiz.get_by_role("button", name="Check").click()
     expect(quiz.locator(".quiz-feedback")).to_have_attribute(
@@ -112,7 +113,7 @@ def test_a_teacher_and_three_students(people: People) -> None:
     # the teacher shares an example; a student's banner offers it
     teacher.get_by_label("Share an example", exact=False).fill(
         "/playground?source=b+%3D+a+%2B+a&at=a%3D2&mode=reverse")
-    teacher.get_by_label("Its title").fill("Fan-out")
+    teacher.locator("#share-title").fill("Fan-out")
     teacher.get_by_role("button", name="Share with the class").click()
     expect(teacher.locator("#action-status")).to_contain_text("Shared")
     bob = students["bob"]
@@ -122,3 +123,26 @@ def test_a_teacher_and_three_students(people: People) -> None:
     bob.screenshot(path=SHOTS / "classroom-banner-phone.png")
     offer.get_by_role("link", name="Open it").click()
     expect(bob).to_have_url(re.compile(r"/playground\?source="))
+
+    # the teacher hands out an exercise from a playground link; its short link records under
+    # its title
+    teacher.get_by_label("Hand out an exercise", exact=False).fill(
+        "/playground?source=x+%3D+3*w%3B+y+%3D+2*x%5E2+%2B+4&at=w%3D1&mode=reverse")
+    teacher.get_by_label("Asking for").select_option("reverse")
+    teacher.locator("#assign-title").fill("Chain rule")
+    teacher.get_by_role("button", name="Make the exercise").click()
+    link = teacher.locator("#assigned-link")
+    expect(link).to_contain_text("/x/", timeout=10_000)
+    expect(teacher.locator("#assigned-qr")).to_have_js_property("complete", True)
+    ada = students["ada"]
+    ada.goto(link.get_attribute("href") or "")
+    expect(ada.locator("h1")).to_have_text("Chain rule")
+    quiz = ada.locator("[data-quiz]")
+    expect(quiz).to_have_attribute("data-ready", "true", timeout=10_000)
+    quiz.get_by_label("Your prediction", exact=False).fill("1")
+    quiz.get_by_role("button", name="Check").click()
+    expect(quiz.locator(".quiz-feedback")).to_have_attribute("data-verdict", re.compile("."),
+                                                             timeout=10_000)
+    expect(teacher.locator('#grid thead th', has_text="Chain rule")).to_have_count(
+        1, timeout=3_000)
+    teacher.screenshot(path=SHOTS / "classroom-dashboard-exercise.png", full_page=True)

@@ -153,6 +153,37 @@ $("share-form").addEventListener("submit", async (event) => {
   }
 });
 
+/** An exercise from a playground or quiz link: its program, point and (for a quiz) mode. */
+function exerciseFromLink(text) {
+  const url = new URL(text, location.origin);
+  const params = url.searchParams;
+  const at = {};
+  for (const pair of (params.get("at") || "").split(",")) {
+    const [name, value] = pair.split("=");
+    if (name && value !== undefined && Number.isFinite(Number(value))) at[name.trim()] = Number(value);
+  }
+  const body = { source: params.get("source") || "", at };
+  if (params.get("wrt")) body.wrt = params.get("wrt");
+  return body;
+}
+
+$("assign-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try {
+    const made = await callClass("POST", `/${code}/exercises`, { key, body: {
+      ...exerciseFromLink($("assign-url").value.trim()), mode: $("assign-mode").value,
+      title: $("assign-title").value } });
+    const link = `${location.origin}${made.link}`;
+    $("assigned-link").href = made.link;
+    $("assigned-link").textContent = link;
+    $("assigned-qr").src = `${made.link}/qr.svg`;
+    $("assigned").hidden = false;
+    status(`Exercise “${made.title}” is ready: share its link or QR code.`);
+  } catch (error) {
+    status(error.message);
+  }
+});
+
 $("export").addEventListener("click", async () => {
   try {
     const response = await callClass("GET", `/${code}/answers.csv`, { key, raw: true });

@@ -74,6 +74,8 @@ def test_a_bad_program_is_a_422_and_nothing_is_recorded(api: TestClient) -> None
 # --- the authorization matrix ------------------------------------------------------------------
 
 TEACHER_ONLY = [("GET", "", None), ("GET", "/progress", None), ("GET", "/answers.csv", None),
+                ("GET", "/exercises", None),
+                ("POST", "/exercises", {"title": "E", "source": "y = 3*x", "at": {"x": 1.0}}),
                 ("POST", "/shared", {"title": "Fan-out", "url": "/playground?source=b%3Da%2Ba"}),
                 ("POST", "/end", {"retention_days": 5})]
 STUDENT_ONLY = [("GET", "/me", None), ("POST", "/presence", {"place": "Lesson 5"}),
@@ -111,13 +113,14 @@ def test_authorization_matrix(api: TestClient, two_classes: dict[str, Any], kind
     r = api.request(method, f"/api/v1/classes/{keys['code']}{path}", json=body,
                     headers=headers_for(kind, keys))
     if kind == wanted:
-        assert r.status_code == 200, r.text
+        assert r.status_code == (201 if path == "/exercises" and method == "POST" else 200), \
+            r.text
     elif kind in ("none", "unknown", "malformed", "student as teacher scheme"):
         assert r.status_code == 401, r.text
         assert r.headers["www-authenticate"] == "Bearer"
     else:
         assert r.status_code == 403, r.text
-    if r.status_code != 200:
+    if r.status_code >= 400:
         assert "ada-secret-A" not in r.text and "zed-B" not in r.text
 
 
@@ -156,7 +159,7 @@ def test_the_student_cookie_is_strict_and_scoped(api: TestClient) -> None:
 @pytest.mark.parametrize(("method", "path", "body"),
                          [("POST", "", {"name": "X"}),
                           ("POST", "/students", {"nickname": "mallory"})]
-                         + TEACHER_ONLY[3:] + STUDENT_ONLY[1:])
+                         + TEACHER_ONLY[4:] + STUDENT_ONLY[1:])
 def test_cross_site_requests_change_nothing(api: TestClient, two_classes: dict[str, Any],
                                             method: str, path: str, body: Any) -> None:
     keys = two_classes
@@ -277,3 +280,32 @@ def test_hostile_nicknames_are_data_everywhere(api: TestClient) -> None:
     # the dashboard's HTML carries no nickname at all (the page fills them in as text)
     page = api.get(f"/teach/{code}")
     assert page.status_code == 200 and "onerror" not in page.text and "x()" not in page.text
+
+
+def test_a_handed_out_exercise_has_a_short_link_and_counts_under_its_title(
+        api: TestClient) -> None:
+    code, teacher = new_class(api)
+    r = api.post(f"/api/v1/classes/{code}/exercises", headers=bearer(teacher),
+                 json={"title": "Fan-out <b>", "source": FANOUT["source"], "at": FANOUT["at"],
+                       "mode": "reverse"})
+    assert r.status_code == 201, r.text
+    link = r.json()["link"]
+    assert link.startswith("/x/") and len(link) == 3 + 8
+    page = api.get(link)
+    assert page.status_code == 200
+    assert 'data-exercise="Fan-out &lt;b&gt;"' in page.text  # escaped
+    assert api.get(f"{link}/qr.svg").headers["content-type"] == "image/svg+xml"
+    assert api.get("/x/zzzzzzzz").status_code == 404
+    listed = api.get(f"/api/v1/classes/{code}/exercises", headers=bearer(teacher)).json()
+    assert [e["link"] for e in listed] == [link]
+    # a program with no question, or a bad one, is refused before anything is stored
+    bad = api.post(f"/api/v1/classes/{code}/exercises", headers=bearer(teacher),
+                   json={"title": "x", "source": "y = 2 +", "mode": "reverse"})
+    assert bad.status_code == 422
+    # students and other teachers cannot hand out exercises
+    ada = join(api, code, "ada")
+    other_code, other_teacher = new_class(api)
+    for key in (ada, other_teacher):
+        r = api.post(f"/api/v1/classes/{code}/exercises", headers=bearer(key),
+                     json={"title": "x", "source": FANOUT["source"], "at": FANOUT["at"]})
+        assert r.status_code == 403
