@@ -2,10 +2,12 @@
 polls the class's progress; then every acknowledged answer is looked up in the database.
 
     python benchmarks/class_bench.py                      # 40 students, 1 class, 2 workers, SQLite
-    python benchmarks/class_bench.py --students 200 --classes 5 --url http://127.0.0.1:8080
+    python benchmarks/class_bench.py --students 200 --classes 5 --replicas 2   # PostgreSQL, nginx
 
 Without --url it starts `python -m app` itself (--workers, SQLite in a temporary folder, or
---database-url). Every student joins at the same moment, then answers --answers questions
+--database-url), or with --replicas N: N single-worker replicas sharing a throwaway
+PostgreSQL (benchmarks/pg_cluster.py) behind Debian's nginx running deploy/nginx's policy.
+Every student joins at the same moment, then answers --answers questions
 with a random pause of 0 to 2 x --think seconds before each; every teacher reads the progress
 every second. The baseline, measured first in the same run by the same students, is the
 stateless check (`POST /api/v1/quiz/check`: the same judging, no key, no database), so the
@@ -22,6 +24,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -33,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pg_cluster import throwaway_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 # (body, whether it is right): the fan-out exercise, right and with the fork forgotten
@@ -118,15 +122,24 @@ async def teacher(client: httpx.AsyncClient, stats: Stats, code: str, key: str,
 
 
 async def run(urls: list[str], students: int, classes: int, answers: int, think: float,
-              seed: int) -> dict[str, Any]:
+              seed: int, own_addresses: bool = False) -> dict[str, Any]:
+    """The baseline, then the class; with `own_addresses` each student connects from an
+    address of its own (127.0.x.y), as laptops in a room do (nginx limits per address)."""
     rng = random.Random(seed)
     limits = httpx.Limits(max_connections=students + classes + 10)
     clients = [httpx.AsyncClient(base_url=url, timeout=30, limits=limits) for url in urls]
+    laptops = [httpx.AsyncClient(base_url=urls[i % len(urls)], timeout=30, transport=(
+        httpx.AsyncHTTPTransport(local_address=f"127.0.{1 + i // 250}.{1 + i % 250}")))
+        for i in range(students)] if own_addresses else []
+
+    def client_of(i: int) -> httpx.AsyncClient:
+        return laptops[i] if laptops else clients[i % len(clients)]
+
     try:
         # the baseline: the same students, the stateless check
         base = Stats()
-        await asyncio.gather(*(student(clients[i % len(clients)], base, None, i, answers,
-                                       think, rng) for i in range(students)))
+        await asyncio.gather(*(student(client_of(i), base, None, i, answers, think, rng)
+                               for i in range(students)))
         # the class: make the classes, then everyone at once
         stats = Stats()
         made = []
@@ -138,9 +151,8 @@ async def run(urls: list[str], students: int, classes: int, answers: int, think:
         done = asyncio.Event()
         teachers = [asyncio.create_task(teacher(clients[c % len(clients)], stats, code, key,
                                                 done)) for c, (code, key) in enumerate(made)]
-        await asyncio.gather(*(student(clients[i % len(clients)], stats,
-                                       made[i % classes][0], i, answers, think, rng)
-                               for i in range(students)))
+        await asyncio.gather(*(student(client_of(i), stats, made[i % classes][0], i, answers,
+                                       think, rng) for i in range(students)))
         done.set()
         await asyncio.gather(*teachers)
         # every acknowledged answer must be in the database
@@ -150,7 +162,7 @@ async def run(urls: list[str], students: int, classes: int, answers: int, think:
                                      headers={"Authorization": f"Bearer {key}"})
             counted[code] = r.json()["answers"]
     finally:
-        for client in clients:
+        for client in clients + laptops:
             await client.aclose()
     figures: dict[str, Any] = {"students": students, "classes": classes, "answers_each": answers,
                                "kinds": {}, "errors": {**base.errors, **stats.errors},
@@ -206,9 +218,56 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
+NGINX_POLICY = ROOT / "deploy" / "nginx" / "autodiff-lab.conf"
+
+
+def start_nginx(folder: Path, app_ports: list[int]) -> tuple[subprocess.Popen[bytes], str]:
+    """Debian's nginx with the deployment's own policy file, in front of the replicas."""
+    port = free_port()
+    policy = NGINX_POLICY.read_text().replace("listen 8000;", f"listen 127.0.0.1:{port};")
+    (folder / "autodiff-lab.conf").write_text(policy)
+    for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (folder / name).mkdir()
+    servers = "\n".join(f"        server 127.0.0.1:{p} max_fails=0;" for p in app_ports)
+    user = "user root;" if os.geteuid() == 0 else ""
+    (folder / "nginx.conf").write_text(f"""
+{user}
+worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {folder}/body;
+    proxy_temp_path {folder}/proxy;
+    fastcgi_temp_path {folder}/fastcgi;
+    uwsgi_temp_path {folder}/uwsgi;
+    scgi_temp_path {folder}/scgi;
+    include {folder}/autodiff-lab.conf;
+    upstream autodiff_lab {{
+{servers}
+        keepalive 64;
+    }}
+}}
+""")
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    process = subprocess.Popen([nginx, "-c", str(folder / "nginx.conf"), "-g", "daemon off;"],
+                               start_new_session=True, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    stop_server(process)
+    raise RuntimeError(f"nginx did not start; see {folder / 'error.log'}")
+
+
 def report(figures: dict[str, Any]) -> str:
     lines = [f"{figures['students']} students in {figures['classes']} class(es), "
-             f"{figures['answers_each']} answers each"]
+             f"{figures['answers_each']} answers each ({figures.get('database', '')})"]
     for kind, f in figures["kinds"].items():
         lines.append(f"  {kind:9} {f['count']:6} requests  p50 {f['p50_ms']:7.1f} ms  "
                      f"p99 {f['p99_ms']:7.1f} ms")
@@ -233,27 +292,43 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=1.0, help="mean pause (s)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--database-url", default="", help="default: SQLite in a temp folder")
+    parser.add_argument("--replicas", type=int, default=0,
+                        help="start this many single-worker replicas on a throwaway PostgreSQL "
+                             "(Debian's) behind Debian's nginx with deploy/nginx's policy; "
+                             "each student connects from its own loopback address")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, help="write the figures here too")
     args = parser.parse_args()
-    process = None
-    with tempfile.TemporaryDirectory(prefix="class-bench-") as data_dir:
-        urls = args.url
-        if not urls:
+    with contextlib.ExitStack() as stack:
+        data_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="class-bench-"))
+        urls, database = args.url, "as the server is configured"
+        processes: list[subprocess.Popen[bytes]] = []
+        stack.callback(lambda: [stop_server(p) for p in reversed(processes)])
+        if not urls and args.replicas:
+            database_url = stack.enter_context(throwaway_postgres(max_connections=300))
+            ports = []
+            for _ in range(args.replicas):
+                process, url = start_server(1, data_dir, database_url)
+                processes.append(process)
+                ports.append(int(url.rsplit(":", 1)[1]))
+            folder = Path(data_dir) / "nginx"
+            folder.mkdir()
+            process, url = start_nginx(folder, ports)
+            processes.append(process)
+            urls, database = [url], f"postgresql, {args.replicas} replicas behind nginx"
+        elif not urls:
             process, url = start_server(args.workers, data_dir, args.database_url)
+            processes.append(process)
             urls = [url]
+            database = (args.database_url.split("://")[0] if args.database_url
+                        else "sqlite") + f", {args.workers} workers"
         started = resource.getrusage(resource.RUSAGE_SELF)
-        try:
-            figures = asyncio.run(run(urls, args.students, args.classes, args.answers,
-                                      args.think, args.seed))
-        finally:
-            if process is not None:
-                stop_server(process)
+        figures = asyncio.run(run(urls, args.students, args.classes, args.answers, args.think,
+                                  args.seed, own_addresses=bool(args.replicas)))
         used = resource.getrusage(resource.RUSAGE_SELF)
         figures["load_generator_cpu_s"] = round(used.ru_utime + used.ru_stime
                                                 - started.ru_utime - started.ru_stime, 1)
-        figures["database"] = args.database_url.split("://")[0] if args.database_url else (
-            "sqlite" if process else "as the server is configured")
+        figures["database"] = database
     print(report(figures))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -1,15 +1,11 @@
 """Classroom fixtures: the app on a fresh SQLite file AND on a real PostgreSQL (Debian's
 `postgresql`, a throwaway cluster made with initdb in a temporary folder and started with
-pg_ctl on a free loopback port), so every API test runs against both databases."""
+pg_ctl on a free loopback port: benchmarks/pg_cluster.py), so every API test runs against
+both databases."""
 
 from __future__ import annotations
 
-import glob
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,51 +16,15 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.settings import Settings
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def postgres_bin() -> Path:
-    """The newest installed PostgreSQL's bin folder (scripts/setup.sh --dev installs it)."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-                   key=lambda p: int(Path(p).parts[-3]))
-    if found:
-        return Path(found[-1]).parent
-    initdb = shutil.which("initdb")
-    if initdb:
-        return Path(initdb).parent
-    pytest.fail("PostgreSQL is not installed; run scripts/setup.sh --dev")
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
+from pg_cluster import throwaway_postgres  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster; yields its URL. PostgreSQL refuses to run as root, so
-    as root it runs as the `postgres` user (runuser) in a folder that user owns."""
-    binaries = postgres_bin()
-    root = Path(tempfile.mkdtemp(prefix="autodiff-pg-"))
-    data = root / "data"
-    as_root = os.geteuid() == 0
-    prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
-    if as_root:
-        shutil.chown(root, "postgres")
-    port = free_port()
-    subprocess.run([*prefix, str(binaries / "initdb"), "-D", str(data), "-U", "autodiff",
-                    "--auth=trust", "-E", "UTF8", "--no-sync"], check=True,
-                   capture_output=True)
-    options = (f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
-               "-c max_connections=200")
-    subprocess.run([*prefix, str(binaries / "pg_ctl"), "-D", str(data), "-l",
-                    str(root / "log"), "-o", options, "-w", "-t", "60", "start"], check=True,
-                   capture_output=True)
-    try:
-        yield f"postgresql+psycopg://autodiff@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run([*prefix, str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                        "stop"], capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+    """A throwaway PostgreSQL cluster for this test session (benchmarks/pg_cluster.py)."""
+    with throwaway_postgres() as url:
+        yield url
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

@@ -19,7 +19,8 @@ from alembic.migration import MigrationContext
 
 from app.db import Database
 from app.models import Base
-from tests.app.classroom.conftest import FANOUT, bearer, free_port
+from tests.app.classroom.conftest import FANOUT, bearer
+from tests.app.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 
