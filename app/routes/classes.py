@@ -17,6 +17,7 @@ import anyio
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError, NoResultFound
 
 from app import classroom, quiz
 from app.classroom import STUDENT, TEACHER, ClassroomError, Identity
@@ -55,6 +56,14 @@ async def _call(work: Any, *args: Any, **kwargs: Any) -> Any:
         return await anyio.to_thread.run_sync(lambda: work(*args, **kwargs))
     except ClassroomError as error:
         raise _http(error) from None
+    except IntegrityError:
+        # two requests at once: the same nickname joined twice, say; the database kept one
+        raise _refuse(409, "this conflicts with a change made at the same moment (a nickname "
+                           "just taken?); try again", ("body",), "conflict") from None
+    except NoResultFound:
+        # the class was deleted (its retention period ended) after the key was checked
+        raise _refuse(401, "this key opens nothing (the class was deleted)",
+                      ("header", "authorization"), "invalid_key") from None
 
 
 def same_origin(request: Request) -> None:
