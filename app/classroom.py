@@ -368,13 +368,6 @@ def add_exercise(db: Database, class_id: int, *, title: str, source: str, at: di
     raise ClassroomError(503, "no free short link was found; try again", ("body",), "busy")
 
 
-def exercises(db: Database, class_id: int) -> list[dict[str, Any]]:
-    with db.read() as s:
-        rows = s.execute(select(Exercise.slug, Exercise.title).where(
-            Exercise.class_id == class_id).order_by(Exercise.id)).all()
-    return [{"slug": r.slug, "title": r.title, "link": f"/x/{r.slug}"} for r in rows]
-
-
 def exercise_by_slug(db: Database, slug: str) -> dict[str, Any] | None:
     """An exercise by its short link, for its page (anyone with the link may try it)."""
     with db.read() as s:

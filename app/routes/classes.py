@@ -378,12 +378,6 @@ async def add_exercise(body: NewExercise, who: Teacher, request: Request) -> JSO
     return json_response(made, status_code=201)
 
 
-@router.get("/{code}/exercises", response_model=list[ExerciseLink], responses=AUTH_RESPONSES)
-async def list_exercises(who: Teacher, request: Request) -> JSONResponse:
-    """The exercises handed out in this class (teacher key)."""
-    return json_response(await _call(classroom.exercises, database(request), who.class_id))
-
-
 # --- the students ------------------------------------------------------------------------------
 
 
