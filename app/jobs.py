@@ -29,6 +29,7 @@ import asyncio
 import multiprocessing
 import os
 import resource
+import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future
 from contextlib import asynccontextmanager
@@ -68,8 +69,13 @@ class JobPool:
         self.slots = anyio.CapacityLimiter(settings.max_concurrent_jobs)
         self._pool: pebble.ProcessPool | None = None
         self._drawing_slots: Any = None
+        self._lock = threading.Lock()
 
     def pool(self) -> pebble.ProcessPool:
+        with self._lock:
+            return self._pool_locked()
+
+    def _pool_locked(self) -> pebble.ProcessPool:
         if self._pool is None or not self._pool.active:
             # forkserver: a new worker is a fork of a clean process that imported the app
             # once (quick, and nothing of the server's threads or sockets comes along).
@@ -84,11 +90,22 @@ class JobPool:
                 context=context)
         return self._pool
 
+    def start(self) -> None:
+        """Start the worker processes in the background (pebble starts them on the first
+        job: a no-op one here)."""
+        threading.Thread(target=lambda: self.pool().schedule(os.getpid), daemon=True).start()
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.stop()
             self._pool.join(timeout=10)
             self._pool = None
+
+    def _schedule(self, work: Callable[..., Any], args: tuple[Any, ...],
+                  program: ad.Program | None) -> Future[Any]:
+        return self.pool().schedule(_execute, (work, args, self.settings.max_response_bytes,
+                                               program),
+                                    timeout=self.settings.compute_timeout_seconds)
 
     async def run(self, work: Callable[..., T], args: tuple[Any, ...],
                   program: ad.Program | None = None) -> T:
@@ -98,13 +115,16 @@ class JobPool:
             with anyio.fail_after(settings.compute_timeout_seconds):
                 await self.slots.acquire()
         except TimeoutError:
-            raise HTTPException(503, f"the server is busy: no computation slot came free "
-                                f"within {settings.compute_timeout_seconds} s; try again",
-                                headers={"Retry-After": "5"}) from None
+            busy = {"loc": ["server"], "type": "busy", "ctx": {"limit": "max_concurrent_jobs"},
+                    "msg": f"the server is busy: no computation slot came free within "
+                           f"{settings.compute_timeout_seconds} s (max_concurrent_jobs); "
+                           "try again"}
+            raise HTTPException(503, [busy], headers={"Retry-After": "5"}) from None
         try:
-            future: Future[Any] = self.pool().schedule(
-                _execute, (work, args, settings.max_response_bytes, program),
-                timeout=settings.compute_timeout_seconds)
+            # From a thread: while the workers start (the first job, or the server's start),
+            # pebble holds a lock that would stall the event loop.
+            future: Future[Any] = await anyio.to_thread.run_sync(
+                self._schedule, work, args, program)
             # Shielded: a client that goes away does not free the slot while its job runs on
             # (the job ends by itself or at its timeout, killed).
             with anyio.CancelScope(shield=True):
@@ -124,21 +144,15 @@ class JobPool:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the workers with the server (the first heavy request need not wait for them);
-    stop them, and any job still running, when it stops."""
+    """Start the workers as the server starts, without waiting for them (the server answers
+    at once; a job that comes first waits for its worker); stop them, and any job still
+    running, when it stops."""
     jobs: JobPool = app.state.jobs
-    if jobs.settings.max_concurrent_jobs > 0:
-        await anyio.to_thread.run_sync(_warm_up, jobs)
+    jobs.start()
     try:
         yield
     finally:
         await anyio.to_thread.run_sync(jobs.close)
-
-
-def _warm_up(jobs: JobPool) -> None:
-    futures = [jobs.pool().schedule(os.getpid) for _ in range(jobs.settings.max_concurrent_jobs)]
-    for future in futures:
-        future.result(timeout=60)
 
 
 async def run_job(request: Request, work: Callable[..., T], *args: Any,
@@ -209,3 +223,4 @@ def _start_worker(max_job_memory_mb: int, drawing_slots: Any) -> None:
             limit = min(limit, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     rendering.share_drawing_slots(drawing_slots)
+    rendering.warm_up()

@@ -136,7 +136,7 @@ ERROR_HEADERS = {name.decode(): value.decode() for name, value in SECURITY_HEADE
 def _slash_redirect(app: FastAPI, request: Request) -> RedirectResponse | None:
     """`/playground/` -> `/playground` when that is a page: a Location of path and query only,
     never a host (so neither a forged Host header nor `//host/` can point it elsewhere)."""
-    path = request.url.path
+    path: str = request.scope["path"]  # as sent (request.url is rebuilt with the Host header)
     if request.method not in ("GET", "HEAD") or path == "/" or not path.endswith("/"):
         return None
     target = "/" + path.strip("/")
@@ -144,8 +144,9 @@ def _slash_redirect(app: FastAPI, request: Request) -> RedirectResponse | None:
     if not any(route.matches(scope)[0] == Match.FULL for route in app.router.routes):
         return None
     location = quote(target)
-    if request.url.query:
-        location += "?" + request.url.query
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    if query:
+        location += "?" + query
     return RedirectResponse(location, status_code=307)
 
 

@@ -228,6 +228,11 @@ def share_drawing_slots(slots: Any) -> None:
     _drawing_slots = slots
 
 
+def warm_up() -> None:
+    """Start a long-lived `dot` ahead of the first drawing (a job worker does, as it starts)."""
+    _POOL.warm()
+
+
 def run_dot(dot: str, fmt: str, timeout: float, max_png_pixels: int = 2_400) -> bytes:
     """Lay out and draw with the `dot` binary; killed (RenderError) past `timeout` seconds.
 
@@ -318,6 +323,15 @@ class DotPool:
         self.idle = idle
         self._free: list[DotProcess] = []
         self._lock = threading.Lock()
+
+    def warm(self) -> None:
+        """Start one `dot` now, so the first drawing does not wait for its start-up."""
+        try:
+            worker = DotProcess()
+        except OSError:
+            return  # the first drawing will say why
+        with self._lock:
+            self._free.append(worker)
 
     def draw(self, dot: str, timeout: float) -> bytes:
         with self._lock:

@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     # contributions (passes x (nodes + edges) x points); an answer is at most max_response_bytes
     max_grid_points: int = 10_000
     max_work: int = 2_000_000
-    max_trace_size: int = 200_000
+    max_trace_size: int = 50_000  # about 5 MB of JSON and 1-2 s of work
     max_response_bytes: int = 8_000_000
 
     # rendering: graphs beyond this many nodes are refused; `dot` is killed after this time
@@ -52,15 +52,15 @@ class Settings(BaseSettings):
     # CPU-heavy work runs in worker processes: at most this many at once per server process,
     # each for at most this long (then its process is killed) and growing by at most this much
     # memory; a worker is replaced after jobs_per_worker jobs (memory a job leaves behind)
-    max_concurrent_jobs: int = 2
+    max_concurrent_jobs: int = 3
     compute_timeout_seconds: float = 10.0
-    max_job_memory_mb: int = 384
+    max_job_memory_mb: int = 128
     jobs_per_worker: int = 500
     # a job whose source is this short and whose counted work (nodes x points x passes, or
-    # its trace size) is this small runs on the event loop: it takes well under a millisecond,
-    # less than a hand-off to a worker process
+    # its trace size, weighed as app/limits.py says) is this small runs on the event loop: it
+    # takes well under a millisecond, less than a hand-off to a worker process
     inline_source_chars: int = 400
-    inline_max_work: int = 3_000
+    inline_max_work: int = 2_000
 
     # connections (app/connections.py): a client must send a whole request within this time of
     # connecting or of its last answer; a worker keeps at most this many connections open; an

@@ -11,10 +11,12 @@ A term is either a `Var` (a node of the graph being built) or a plain float (a c
 yet written down). Keeping constants as floats lets the builder simplify as it goes, so the
 printed derivative programs stay readable:
 - constant folding: `2 * 3` becomes `6`;
-- identities: `x * 1 = x`, `x * 0 = 0`, `x + 0 = x`, `x - x = 0`, `-(-x) = x`, `x ** 1 = x`;
+- identities: `x * 1 = x`, `x + 0 = x`, `-(-x) = x`, `x ** 1 = x`;
 - sharing: the same op on the same arguments is one node (common subexpressions), and a
   constant value is one node.
-(`x * 0 = 0` ignores that `inf * 0` is NaN, as symbolic algebra does.)
+An identity never turns a node into a constant (no `x * 0 = 0`, `x - x = 0`, `0 / x = 0` or
+`x ** 0 = 1`): that would make a zero structural that the numeric passes see as a number, and
+the sweep policy (sweep.py) treats the two differently where a partial is infinite.
 
 A `Var` also overloads `+ - * / **`, so `tracing.py` builds programs from Python functions
 with the same builder (then without simplification, to keep the graph the function wrote).
@@ -231,13 +233,9 @@ class GraphBuilder:
                 return self.neg(y)
             if self._is_neg(y):  # x - -y = x + y
                 return self.add(x, self._negated(y))
-            if isinstance(x, Var) and isinstance(y, Var) and x.id == y.id:
-                return 0.0
         elif op == "mul":
             if is_const(y) and not is_const(x):
                 return self.mul(y, x)  # constants first: `2 * x` reads better
-            if is_const(x, 0.0):
-                return 0.0
             if is_const(x, 1.0):
                 return y
             if is_const(x, -1.0):
@@ -257,17 +255,12 @@ class GraphBuilder:
                 return x
             if is_const(y, -1.0):
                 return self.neg(x)
-            if is_const(x, 0.0):
-                return 0.0
         elif op == "neg":
             inner = self._op_of(x)
             if inner is not None and inner.op == "neg":
                 return Var(self, inner.args[0])
-        elif op == "pow":
-            if is_const(y, 1.0):
-                return x
-            if is_const(y, 0.0):
-                return 1.0
+        elif op == "pow" and is_const(y, 1.0):
+            return x
         return None
 
     # --- the result --------------------------------------------------------------------------

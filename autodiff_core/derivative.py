@@ -7,83 +7,140 @@ of `jvp` or `vjp`). Such a program is an ordinary Program: print it, draw it, ev
 point or a grid, or differentiate it again. Higher derivatives come from repeating the
 transform; no rule is written twice.
 
+Both sweeps are the ones of `sweep.py`, run with the builder as the math namespace, so they
+visit the same nodes as the numeric passes and treat zeros the same way (the sweep policy).
+
 Names follow JAX: a tangent is `x_dot`, an adjoint (cotangent) is `x_bar`. Nested derivatives
-of one variable use primes instead: `y'`, `y''`.
+of one variable use primes instead: `y'`, `y''`. A generated name is always fresh: if the
+program already uses `x_dot`, the tangent of x is `x_dot_2`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from .builder import GraphBuilder, Term, copy_program, is_const
 from .errors import InputError
 from .evaluation import unit_directions
 from .ops import OPS
-from .program import CONST, INPUT, Program
+from .program import Program
+from .sweep import Local, pull_adjoints, push_tangents, route
+
+
+class Names:
+    """Fresh names: never one the programs use, nor one given out before."""
+
+    def __init__(self, *programs: Program):
+        self.taken: set[str] = set()
+        for p in programs:
+            self.taken |= set(p.inputs) | set(p.outputs)
+            self.taken |= {n.name for n in p.nodes if n.name is not None}
+
+    def fresh(self, base: str) -> str:
+        name, k = base, 1
+        while name in self.taken:
+            k += 1
+            name = f"{base}_{k}"
+        self.taken.add(name)
+        return name
+
 
 # --- the two sweeps, on terms of a builder -------------------------------------------------------
 
 
-def tangents(b: GraphBuilder, program: Program, primals: list[Term],
-             seed: Mapping[str, Term], suffix: str = "_dot") -> list[Term]:
-    """Forward sweep: the tangent term of every node, given the tangents of the inputs."""
-    out: list[Term] = []
-    for node in program.nodes:
-        if node.op == INPUT:
-            out.append(seed.get(node.name or "", 0.0))
-            continue
-        if node.op == CONST:
-            out.append(0.0)
-            continue
-        rules = OPS[node.op].partials
+class _Labels:
+    """An observer of a sweep on a builder: names each visited node's new term after the
+    node (`y_dot`, `y_bar`), or as `preset` says."""
+
+    def __init__(self, b: GraphBuilder, program: Program, terms: list[Term], names: Names,
+                 suffix: str, preset: Mapping[int, str]):
+        self.b, self.program, self.terms = b, program, terms
+        self.names, self.suffix, self.preset = names, suffix, preset
+
+    def visit(self, i: int) -> None:
+        node = self.program.nodes[i]
+        if i in self.preset:
+            self.b.name(self.terms[i], self.preset[i])
+        elif node.name is not None and node.args:
+            self.b.name(self.terms[i], self.names.fresh(node.name + self.suffix))
+
+    def edge(self, i: int, k: int, a: int, local: Any, product: Any, before: Any) -> None:
+        pass
+
+
+def _rules_on(b: GraphBuilder, program: Program, primals: list[Term]) -> Any:
+    """The partials of `program`'s nodes as terms of `b` (the op table's rules, run on `b`)."""
+
+    def partials(i: int, edges: tuple[tuple[int, int], ...]) -> Local:
+        node = program.nodes[i]
         args = [primals[a] for a in node.args]
-        total: Term = 0.0
-        for position, a in enumerate(node.args):
-            if is_const(out[a], 0.0):
-                continue  # a zero tangent contributes nothing: no node for it
-            local = rules[position](b, primals[node.id], *args)
-            total = b.add(total, b.mul(local, out[a]))
-        if node.name is not None:
-            b.name(total, node.name + suffix)
-        out.append(total)
-    return out
+        rules = OPS[node.op].partials
+        return [(k, a, rules[k](b, primals[i], *args)) for k, a in edges]
+
+    return partials
+
+
+def tangents(b: GraphBuilder, program: Program, primals: list[Term], seed: Mapping[str, Term],
+             targets: Iterable[int], names: Names, suffix: str = "_dot",
+             preset: Mapping[int, str] | None = None) -> list[Term]:
+    """Forward sweep: the tangent term of every node toward `targets`, given the inputs'."""
+    seeds = frozenset(program.inputs[x] for x, t in seed.items() if not is_const(t, 0.0))
+    terms: list[Term] = [0.0] * len(program.nodes)
+    for i in seeds:
+        terms[i] = seed[program.nodes[i].name or ""]
+    observer = _Labels(b, program, terms, names, suffix, preset or {})
+    push_tangents(route(program, seeds, targets), _rules_on(b, program, primals), terms, b,
+                  observer)
+    return terms
 
 
 def adjoints(b: GraphBuilder, program: Program, primals: list[Term],
-             cotangent: Mapping[str, Term], suffix: str = "_bar") -> dict[str, Term]:
-    """Reverse sweep: the adjoint term of every input, given the cotangents of the outputs.
+             cotangent: Mapping[str, Term], names: Names, suffix: str = "_bar") -> list[Term]:
+    """Reverse sweep: the adjoint term of every node, given the cotangents of the outputs.
 
     A node's adjoint is the sum of one contribution per use, so fan-out is added up.
     """
-    active = program.active
-    adj: list[Term | None] = [None] * len(program.nodes)
-    for name, ct in cotangent.items():
-        i = program.outputs[name]
-        if active[i]:
-            before = adj[i]
-            adj[i] = ct if before is None else b.add(before, ct)
-    for i in range(len(program.nodes) - 1, -1, -1):
-        a_i = adj[i]
-        node = program.nodes[i]
-        if a_i is None or is_const(a_i, 0.0) or not node.args:
-            continue
-        if node.name is not None:
-            b.name(a_i, node.name + suffix)
-        rules = OPS[node.op].partials
-        args = [primals[a] for a in node.args]
-        for position, a in enumerate(node.args):
-            if not active[a]:
-                continue
-            contribution = b.mul(a_i, rules[position](b, primals[i], *args))
-            before = adj[a]
-            adj[a] = contribution if before is None else b.add(before, contribution)
-    result: dict[str, Term] = {}
-    for name, i in program.inputs.items():
-        result[name] = b.name(adj[i] if adj[i] is not None else 0.0, name + suffix)
-    return result
+    targets = frozenset(program.outputs[y] for y, t in cotangent.items() if not is_const(t, 0.0))
+    terms: list[Term] = [0.0] * len(program.nodes)
+    for y, t in cotangent.items():
+        if not is_const(t, 0.0):
+            terms[program.outputs[y]] = b.add(terms[program.outputs[y]], t)
+    observer = _Labels(b, program, terms, names, suffix, {})
+    pull_adjoints(route(program, program.inputs.values(), targets),
+                  _rules_on(b, program, primals), terms, b, observer)
+    return terms
 
 
 # --- public transforms ---------------------------------------------------------------------------
+
+
+def _linearized(program: Program, kind: str, given: str | Mapping[str, float] | None,
+                max_nodes: int | None) -> Program:
+    """The jvp (kind "seed") or vjp ("cotangent") program: the outputs, then the tangent of
+    every output or the adjoint of every input. Without `given`, the direction is new inputs."""
+    forward = kind == "seed"
+    suffix = "_dot" if forward else "_bar"
+    sources, sinks = (program.inputs, program.outputs) if forward \
+        else (program.outputs, program.inputs)
+    names = Names(program)
+    b = GraphBuilder(max_nodes=max_nodes)
+    primals = copy_program(b, program)
+    if given is None:
+        direction: dict[str, Term] = {s: b.input(names.fresh(s + suffix)) for s in sources}
+    else:
+        direction = dict(unit_directions(list(sources), given, kind)[0][0])
+    result_names = {s: names.fresh(s + suffix) for s in sinks}
+    if forward:
+        preset = {i: result_names[y] for y, i in program.outputs.items()}
+        terms = tangents(b, program, primals, direction, program.outputs.values(), names,
+                         preset=preset)
+    else:
+        terms = adjoints(b, program, primals, direction, names)
+    outputs = {name: primals[i] for name, i in program.outputs.items()}
+    for s, name in result_names.items():
+        outputs[name] = b.name(terms[sinks[s]], name)
+    return b.program(outputs)
 
 
 def jvp_program(program: Program, seed: str | Mapping[str, float] | None = None,
@@ -104,16 +161,7 @@ def jvp_program(program: Program, seed: str | Mapping[str, float] | None = None,
     v5 = v4 + v1    # y_dot
     outputs: y = v2, y_dot = v5
     """
-    b = GraphBuilder(max_nodes=max_nodes)
-    primals = copy_program(b, program)
-    if seed is None:
-        direction: dict[str, Term] = {x: b.input(f"{x}_dot") for x in program.inputs}
-    else:
-        direction = dict(unit_directions(list(program.inputs), seed, "seed")[0][0])
-    dots = tangents(b, program, primals, direction)
-    outputs = {name: primals[i] for name, i in program.outputs.items()}
-    outputs.update({f"{name}_dot": dots[i] for name, i in program.outputs.items()})
-    return b.program(outputs)
+    return _linearized(program, "seed", seed, max_nodes)
 
 
 def vjp_program(program: Program, cotangent: str | Mapping[str, float] | None = None,
@@ -129,16 +177,7 @@ def vjp_program(program: Program, cotangent: str | Mapping[str, float] | None = 
     >>> evaluate(g, {"a": 3.0})["a_bar"]     # c = 4a^2, dc/da = 8a
     24.0
     """
-    b = GraphBuilder(max_nodes=max_nodes)
-    primals = copy_program(b, program)
-    if cotangent is None:
-        weights: dict[str, Term] = {y: b.input(f"{y}_bar") for y in program.outputs}
-    else:
-        weights = dict(unit_directions(list(program.outputs), cotangent, "cotangent")[0][0])
-    bars = adjoints(b, program, primals, weights)
-    outputs = {name: primals[i] for name, i in program.outputs.items()}
-    outputs.update({f"{x}_bar": bars[x] for x in program.inputs})
-    return b.program(outputs)
+    return _linearized(program, "cotangent", cotangent, max_nodes)
 
 
 def single_output(program: Program, output: str | None) -> str:
@@ -161,6 +200,12 @@ def gradient_name(output: str, wrt: str, order: int = 1) -> str:
     return f"d{order}{output}/d{wrt}{order}"
 
 
+def gradient_names(program: Program, output: str) -> dict[str, str]:
+    """The fresh output names `dy/dx` of the gradient of `output`, one per input."""
+    names = Names(program)
+    return {x: names.fresh(gradient_name(output, x)) for x in program.inputs}
+
+
 def grad_program(program: Program, output: str | None = None,
                  max_nodes: int | None = None) -> Program:
     """The gradient as a graph: outputs `y` and `dy/dx` for every input x (reverse mode).
@@ -171,11 +216,15 @@ def grad_program(program: Program, output: str | None = None,
     (['y', 'dy/dw'], 36.0)
     """
     output = single_output(program, output)
+    grads = gradient_names(program, output)
+    names = Names(program)
+    names.taken |= set(grads.values())
     b = GraphBuilder(max_nodes=max_nodes)
     primals = copy_program(b, program)
-    bars = adjoints(b, program, primals, {output: 1.0})
+    bars = adjoints(b, program, primals, {output: 1.0}, names)
     outputs = {output: primals[program.outputs[output]]}
-    outputs.update({gradient_name(output, x): bars[x] for x in program.inputs})
+    for x, i in program.inputs.items():
+        outputs[grads[x]] = b.name(bars[i], names.fresh(x + "_bar"))
     return b.program(outputs)
 
 
@@ -203,14 +252,15 @@ def derivative(program: Program, wrt: str, order: int = 1, output: str | None = 
                          f"{', '.join(program.inputs) or '(none)'}")
     if order < 0:
         raise InputError("the order of a derivative must be 0 or more")
-    current = program
-    name = output
+    current, name = program, output
     for k in range(order):
+        names = Names(current)
         b = GraphBuilder(max_nodes=max_nodes)
         primals = copy_program(b, current)
-        dots = tangents(b, current, primals, {wrt: 1.0}, suffix="'")
-        name = gradient_name(output, wrt, k + 1)
-        current = b.program({name: dots[current.outputs[next(iter(current.outputs))]]})
+        target = current.outputs[name]
+        dots = tangents(b, current, primals, {wrt: 1.0}, [target], names, suffix="'")
+        name = names.fresh(gradient_name(output, wrt, k + 1))
+        current = b.program({name: dots[target]})
     if order == 0:
         b = GraphBuilder(max_nodes=max_nodes)
         primals = copy_program(b, program)

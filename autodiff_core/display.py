@@ -11,13 +11,21 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from typing import Any, Protocol
 
-from .ops import OPS
-from .program import CONST, INPUT, format_number
+from .ops import CONST, INPUT, OPS, format_number
 
-if TYPE_CHECKING:
-    from .program import Program
+
+class Program(Protocol):
+    """What drawing needs of a program (program.py imports this module, not the reverse)."""
+
+    nodes: list[Any]
+    outputs: dict[str, int]
+
+    def label(self, i: int) -> str: ...
+    def output_names_of(self, i: int) -> list[str]: ...
+    def edges(self) -> Iterator[tuple[int, int, int]]: ...
 
 MAX_DRAWN_NODES = 400  # a bigger graph is unreadable as a picture; the text form stays
 

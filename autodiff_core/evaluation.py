@@ -1,9 +1,10 @@
-"""The primal sweep and the local partial derivatives, shared by both modes.
+"""The primal sweep and what both modes share: the point, named values, formulas as text.
 
 Two paths with one rule table: a point of plain floats runs on Python floats and the `math`
 module (a numpy call per scalar node would cost more than the arithmetic), and a grid runs
 on numpy float64 arrays, element-wise. At a single point an undefined value (log(-1), 1/0,
-overflow) raises `EvaluationError` naming the node; on a grid it becomes NaN and is counted.
+overflow) raises `EvaluationError` naming the node; on a grid it becomes NaN and is counted
+(the policy is in sweep.py).
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from .errors import EvaluationError, InputError
-from .ops import OPS, ArrayMath, ScalarMath
-from .program import Program, format_number
+from .errors import InputError
+from .ops import OPS, ArrayMath, ScalarMath, format_number
+from .plan import plan_of
+from .program import Program
+from .sweep import undefined_error
 
 Value = Any  # a float, or a numpy float64 array on a grid
 
@@ -75,49 +78,9 @@ def make_point(program: Program, at: Mapping[str, Any] | None) -> Point:
     return Point(values, grid, shape)
 
 
-def describe(program: Program, i: int, args: tuple[Value, ...]) -> str:
-    """`log(-1)` style text of node i applied to the values it got."""
-    node = program.nodes[i]
-    shown = tuple(format_number(float(a)) if np.ndim(a) == 0 else "[...]" for a in args)
-    if len(args) == 2:  # (-2) ** 0.5, not -2 ** 0.5 (which reads as -(2 ** 0.5))
-        shown = tuple(f"({s})" if s.startswith("-") else s for s in shown)
-    text = OPS[node.op].text.format(*shown)
-    where = f"node v{i}"
-    if node.name:
-        where += f" ({program.label(i)})"
-    if node.line:
-        where += f", line {node.line}"
-    return f"{text} at {where}"
-
-
-def _domain_error(program: Program, i: int, args: tuple[Value, ...], exc: BaseException | None,
-                  what: str = "value") -> EvaluationError:
-    node = program.nodes[i]
-    if isinstance(exc, OverflowError) or (exc is None and what == "value"):
-        problem = "is too large for a float64 (overflow)"
-    elif isinstance(exc, ZeroDivisionError) and node.op == "div" and what == "value":
-        problem = "divides by zero"
-    else:
-        problem = "is undefined" if what == "value" else "has no finite derivative"
-    message = f"{describe(program, i, args)} {problem}"
-    arg_values = tuple(float(a) for a in args if np.ndim(a) == 0)
-    return EvaluationError(message, node=node.ref, op=node.op, args=arg_values,
-                           name=program.label(i) if node.name else None)
-
-
-def derivative_overflow(program: Program, i: int) -> EvaluationError:
-    """The derivative at node i is too large for a float64, though every local partial is
-    finite (a product of many large partials)."""
-    node = program.nodes[i]
-    where = f"node {node.ref}" + (f" ({program.label(i)})" if node.name else "")
-    return EvaluationError(f"the derivative at {where} is too large for a float64 (overflow)",
-                           node=node.ref, op=node.op,
-                           name=program.label(i) if node.name else None)
-
-
 def primal(program: Program, point: Point) -> list[Value]:
     """The value of every node, in node order."""
-    plan = program.plan
+    plan = plan_of(program)
     vals: list[Value] = plan.initial.copy()
     for name, i in plan.inputs:
         vals[i] = point.values[name]
@@ -132,56 +95,15 @@ def primal(program: Program, point: Point) -> list[Value]:
             vals[i] = fn(vals[x]) if y < 0 else fn(vals[x], vals[y])
     except (ValueError, ZeroDivisionError, OverflowError) as exc:
         args_i = tuple(vals[a] for a in program.nodes[i].args)
-        raise _domain_error(program, i, args_i, exc) from None
+        raise undefined_error(program, i, args_i, exc) from None
     # One cheap test for the whole sweep (inf and nan survive a sum); only if it fails, look
     # for the node that overflowed.
     if not math.isfinite(sum(vals)):
         for node in program.nodes:
             if not math.isfinite(vals[node.id]):
                 args_i = tuple(vals[a] for a in node.args)
-                raise _domain_error(program, node.id, args_i, None)
+                raise undefined_error(program, node.id, args_i, None)
     return vals
-
-
-class LocalPartials:
-    """The local partial derivatives of each node w.r.t. its active arguments, computed once.
-
-    `of(i)` is a list of (argument position, argument node, partial value).
-    """
-
-    def __init__(self, program: Program, point: Point, vals: list[Value]):
-        self.program = program
-        self.vals = vals
-        self.math = point.math
-        self.grid = point.grid
-        self._cache: dict[int, list[tuple[int, int, Value]]] = {}
-
-    def of(self, i: int) -> list[tuple[int, int, Value]]:
-        cached = self._cache.get(i)
-        if cached is not None:
-            return cached
-        node = self.program.nodes[i]
-        active = self.program.active
-        rules = OPS[node.op].partials
-        vals = self.vals
-        args = tuple(vals[a] for a in node.args)
-        out: list[tuple[int, int, Value]] = []
-        try:
-            with np.errstate(all="ignore"):
-                for position, a in enumerate(node.args):
-                    if active[a]:
-                        out.append((position, a, rules[position](self.math, vals[i], *args)))
-        except (ValueError, ZeroDivisionError, OverflowError) as exc:
-            raise _domain_error(self.program, i, args, exc, what="derivative") from None
-        if self.grid:
-            # Where the value is undefined, so is every derivative through it.
-            bad = ~np.isfinite(vals[i])
-            if np.any(bad):
-                out = [(k, a, np.where(bad, np.nan, p)) for k, a, p in out]
-        elif not all(math.isfinite(p) for _, _, p in out):
-            raise _domain_error(self.program, i, args, None, what="derivative")
-        self._cache[i] = out
-        return out
 
 
 def partial_formulas(program: Program, i: int) -> list[str]:
@@ -277,7 +199,7 @@ def named_values(program: Program, vals: list[Value], point: Point) -> dict[str,
     """Every named quantity (each version of a reassigned name) and every output."""
     done: dict[int, Value] = {}  # a node named twice (an output, say) is finished once
     out = {}
-    for label, i in program.plan.named:
+    for label, i in plan_of(program).named:
         if i not in done:
             done[i] = finish(vals[i], point)
         out[label] = done[i]

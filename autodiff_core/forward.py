@@ -15,11 +15,9 @@ from typing import Any
 import numpy as np
 
 from .evaluation import (
-    LocalPartials,
     Point,
     Value,
     count_invalid,
-    derivative_overflow,
     factor_text,
     finish,
     make_point,
@@ -29,9 +27,11 @@ from .evaluation import (
     primal_steps,
     unit_directions,
 )
-from .plan import tangent_sweep
-from .program import CONST, INPUT, Program, edge_id
+from .ops import CONST, INPUT, ScalarMath
+from .plan import plan_of, tangent_sweep
+from .program import Program, edge_id
 from .results import ForwardStep, Partial, Pass, Result
+from .sweep import Partials, derivative_overflow, push_tangents, route
 
 TANGENT = "v\u0307"  # v̇: the textbook's dot for a tangent
 
@@ -46,18 +46,20 @@ def forward(program: Program, at: Mapping[str, Any] | None = None,
     """
     point = make_point(program, at)
     vals = primal(program, point)
-    partials = LocalPartials(program, point, vals)
+    partials = Partials(program, vals, point.math, point.grid)
     inputs = list(program.inputs)
     derivatives: dict[str, dict[str, Value]] = {name: {} for name in program.outputs}
     directional: dict[str, Value] | None = None
     passes = []
-    # Every pass multiplies by the same local partials: without a trace they are computed once.
-    local = None if trace else _sweep_partials(program, point, vals, partials)
+    # At a point without a trace, the compiled sweep (plan.py), its local partials computed
+    # once for every pass; None when one is undefined (the general sweep then names it).
+    local = None if trace or point.grid else _compiled_partials(program, vals)
     for direction, unit in unit_directions(inputs, seed, "seed"):
-        if local is None:
-            tangents, steps = _tangent_pass(program, vals, partials, direction, trace)
+        steps: list[Any] = []
+        if local is not None:
+            tangents = _compiled_pass(program, vals, partials, local, direction)
         else:
-            tangents, steps = _untraced_pass(program, point, vals, partials, local, direction), []
+            tangents, steps = _tangent_pass(program, point, vals, partials, direction, trace)
         passes.append(Pass("forward", {n: direction.get(n, 0.0) for n in inputs}, steps))
         for out_name, i in program.outputs.items():
             value = finish(tangents[i], point)
@@ -73,78 +75,106 @@ def forward(program: Program, at: Mapping[str, Any] | None = None,
                   {"passes": len(passes), "nodes": len(program.nodes)})
 
 
-def _sweep_partials(program: Program, point: Point, vals: list[Value],
-                    partials: LocalPartials) -> list[Value]:
-    """The local partials of the flat sweep (plan.py), shared by every pass. If one is
-    undefined at the point, the traced rules find the node and raise the error naming it."""
-    edges = program.plan.edges(program.outputs.values())
-    if point.grid:
-        with np.errstate(all="ignore"):
-            return edges.local_partials(vals, point.math)
+def seeded(program: Program, direction: Mapping[str, float]) -> frozenset[int]:
+    """The input nodes a forward pass starts from: those with a nonzero seed (policy 1)."""
+    return frozenset(program.inputs[name] for name, v in direction.items() if v != 0.0)
+
+
+def _compiled_partials(program: Program, vals: list[Value]) -> list[Value] | None:
+    edges = plan_of(program).edges(program.outputs.values())
     try:
-        return edges.local_partials(vals, point.math)
+        return edges.local_partials(vals, ScalarMath)
     except (ValueError, ZeroDivisionError, OverflowError):
-        for node in program.nodes:  # in the order the traced pass would meet them
-            if node.args and program.active[node.id]:
-                partials.of(node.id)
-        raise
+        return None
 
 
-def _untraced_pass(program: Program, point: Point, vals: list[Value], partials: LocalPartials,
-                   local: list[Value], direction: dict[str, float]) -> list[Value]:
-    """The tangents alone, by the flat sweep of plan.py. If a derivative overflows at the
-    point, the traced pass runs again to find the node and raise the error that names it."""
-    plan = program.plan
+def _compiled_pass(program: Program, vals: list[Value], partials: Partials, local: list[Value],
+                   direction: dict[str, float]) -> list[Value]:
+    """The tangents alone, by the compiled sweep. If one is not finite at an output, the
+    general sweep runs again to find the node and raise the error that names it."""
+    plan = plan_of(program)
     edges = plan.edges(program.outputs.values())
     tangents: list[Value] = [0.0] * plan.size
     for name, value in direction.items():
         tangents[program.inputs[name]] = value
-    if point.grid:
-        with np.errstate(all="ignore"):
-            tangent_sweep(edges, local, tangents)
-        return tangents
-    tangent_sweep(edges, local, tangents)
+    tangent_sweep(edges.links_from(seeded(program, direction)), local, tangents)
     if all(math.isfinite(tangents[i]) for i in program.outputs.values()):
         return tangents
-    tangents, _ = _tangent_pass(program, vals, partials, direction, False)  # raises, or:
+    point = Point({}, False)
+    tangents, _ = _tangent_pass(program, point, vals, partials, direction, False)  # raises, or:
     raise derivative_overflow(program, next(
         i for i in range(plan.size) if not math.isfinite(tangents[i])))
 
 
-def _tangent_pass(program: Program, vals: list[Value], partials: LocalPartials,
+def _tangent_pass(program: Program, point: Point, vals: list[Value], partials: Partials,
                   direction: dict[str, float], trace: bool) -> tuple[list[Value], list[Any]]:
-    active = program.active
+    """The general sweep (sweep.py), with an observer recording the steps if `trace`."""
+    seeds = seeded(program, direction)
+    swept = route(program, seeds, program.outputs.values())
     tangents: list[Value] = [0.0] * len(program.nodes)
-    steps: list[Any] = []
-    for node in program.nodes:
-        i = node.id
+    for i in seeds:
+        tangents[i] = direction[program.nodes[i].name or ""]
+    observer = _Trace(program, vals, tangents, partials, swept.visited) if trace else None
+    if point.grid:
+        with np.errstate(all="ignore"):
+            push_tangents(swept, partials, tangents, point.math, observer)
+    else:
+        push_tangents(swept, partials, tangents, point.math, observer)
+    if observer is None:
+        return tangents, []
+    return tangents, observer.steps(seeds)
+
+
+class _Trace:
+    """The observer that writes the forward trace: one step per node, in node order."""
+
+    def __init__(self, program: Program, vals: list[Value], tangents: list[Value],
+                 partials: Partials, visited: tuple[bool, ...]):
+        self.program = program
+        self.vals = vals
+        self.tangents = tangents
+        self.visited = visited
+        self.recorded: dict[int, ForwardStep] = {}
+        self.parts: list[Partial] = []
+        self.terms: list[str] = []
+
+    def edge(self, i: int, k: int, a: int, local: Any, product: Any, before: Any) -> None:
+        if not self.parts:
+            self.texts = partial_formulas(self.program, i)
+        self.terms.append(f"{factor_text(self.texts[k])} · {TANGENT}{a}")
+        self.parts.append(Partial(f"v{a}", edge_id(a, i, k), self.texts[k], local,
+                                  self.tangents[a], product))
+
+    def visit(self, i: int) -> None:
+        node = self.program.nodes[i]
         if node.op == INPUT:
-            tangents[i] = direction.get(node.name or "", 0.0)
-        elif node.op != CONST and active[i]:
-            total: Value = 0.0
-            for _, a, local in partials.of(i):
-                total = total + local * tangents[a]
-            tangents[i] = total
-        if trace:
-            steps.append(_step(program, vals, tangents, partials, i))
-    return tangents, steps
+            return
+        label = self.program.label(i) if node.name else None
+        self.recorded[i] = ForwardStep(node.ref, node.op, label, self.vals[i], self.tangents[i],
+                                       f"{TANGENT}{i} = {' + '.join(self.terms)}", self.parts)
+        self.parts, self.terms = [], []
 
-
-def _step(program: Program, vals: list[Value], tangents: list[Value],
-          partials: LocalPartials, i: int) -> ForwardStep:
-    node = program.nodes[i]
-    label = program.label(i) if node.name else None
-    if node.op == INPUT:
-        formula = f"{TANGENT}{i} = seed for {node.name}"
-        return ForwardStep(node.ref, node.op, label, vals[i], tangents[i], formula)
-    if node.op == CONST or not program.active[i]:
-        formula = f"{TANGENT}{i} = 0 (does not depend on an input)"
-        return ForwardStep(node.ref, node.op, label, vals[i], 0.0, formula)
-    texts = partial_formulas(program, i)
-    terms, parts = [], []
-    for position, a, local in partials.of(i):
-        terms.append(f"{factor_text(texts[position])} · {TANGENT}{a}")
-        parts.append(Partial(f"v{a}", edge_id(a, i, position), texts[position], local,
-                             tangents[a], local * tangents[a]))
-    formula = f"{TANGENT}{i} = {' + '.join(terms)}"
-    return ForwardStep(node.ref, node.op, label, vals[i], tangents[i], formula, parts)
+    def steps(self, seeds: frozenset[int]) -> list[ForwardStep]:
+        program, vals = self.program, self.vals
+        reached = route(program, seeds, range(len(program.nodes))).visited
+        out = []
+        for node in program.nodes:
+            i = node.id
+            label = program.label(i) if node.name else None
+            if i in self.recorded:
+                out.append(self.recorded[i])
+                continue
+            if node.op == INPUT:
+                formula = f"{TANGENT}{i} = seed for {node.name}"
+                tangent: Value = self.tangents[i]
+            elif node.op != CONST and reached[i]:
+                formula = f"{TANGENT}{i} not needed: feeds no output"
+                tangent = None
+            elif node.op != CONST and program.active[i]:
+                formula = f"{TANGENT}{i} = 0 (does not depend on the seeded input)"
+                tangent = 0.0
+            else:
+                formula = f"{TANGENT}{i} = 0 (does not depend on an input)"
+                tangent = 0.0
+            out.append(ForwardStep(node.ref, node.op, label, vals[i], tangent, formula))
+        return out

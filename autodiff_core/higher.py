@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from .builder import GraphBuilder, copy_program
-from .derivative import grad_program, gradient_name, single_output, tangents
+from .derivative import Names, grad_program, gradient_names, single_output, tangents
 from .errors import EvaluationError, InputError
 from .evaluation import Point, make_point, primal
 from .forward import forward
@@ -147,6 +147,16 @@ def jacobian(program: Program, at: Mapping[str, Any] | None = None,
 # --- Hessians: forward over reverse ---------------------------------------------------------------
 
 
+def hvp_names(program: Program, output: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The fresh names of the H·v program: the vector's input `x_dot` and the product's
+    output `dy/dx_dot`, per input x (never names the program uses)."""
+    grads = gradient_names(program, output)
+    names = Names(program)
+    names.taken |= set(grads.values())
+    vector = {x: names.fresh(f"{x}_dot") for x in program.inputs}
+    return vector, {x: names.fresh(f"{grads[x]}_dot") for x in program.inputs}
+
+
 def hvp_program(program: Program, output: str | None = None,
                 max_nodes: int | None = None) -> Program:
     """Forward over reverse: a program with inputs x and x_dot (the vector v) and outputs y,
@@ -159,13 +169,17 @@ def hvp_program(program: Program, output: str | None = None,
     """
     output = single_output(program, output)
     g = grad_program(program, output, max_nodes=max_nodes)
+    grads = gradient_names(program, output)
+    vector, products = hvp_names(program, output)
+    names = Names(g)
+    names.taken |= set(vector.values()) | set(products.values())
     b = GraphBuilder(max_nodes=max_nodes)
     primals = copy_program(b, g)
-    dots = tangents(b, g, primals, {x: b.input(f"{x}_dot") for x in program.inputs})
+    seed = {x: b.input(vector[x]) for x in program.inputs}
+    dots = tangents(b, g, primals, seed, [g.outputs[grads[x]] for x in program.inputs], names)
     outputs = {name: primals[i] for name, i in g.outputs.items()}
     for x in program.inputs:
-        grad = gradient_name(output, x)
-        outputs[f"{grad}_dot"] = dots[g.outputs[grad]]
+        outputs[products[x]] = dots[g.outputs[grads[x]]]
     return b.program(outputs)
 
 
@@ -217,15 +231,15 @@ def _run_hvp(program: Program, output: str, point: Point, vector: dict[str, Any]
              batch: int | None) -> dict[str, Any]:
     """Evaluate the H·v program; with `batch`, vector entries carry a last axis of that size."""
     h = _cached_hvp_program(program, output)
+    names, products = hvp_names(program, output)
     at: dict[str, Any] = {}
     for x in program.inputs:
         v = point.values[x]
         at[x] = np.asarray(v)[..., None] if batch is not None else v
-        at[f"{x}_dot"] = vector.get(x, 0.0)
+        at[names[x]] = vector.get(x, 0.0)
     vals = primal(h, make_point(h, at))
     shape = point.shape + ((batch,) if batch is not None else ())
-    return {x: np.broadcast_to(vals[h.outputs[f"{gradient_name(output, x)}_dot"]], shape)
-            for x in program.inputs}
+    return {x: np.broadcast_to(vals[h.outputs[products[x]]], shape) for x in program.inputs}
 
 
 def _first_order(program: Program, at: Mapping[str, Any] | None,
@@ -258,10 +272,14 @@ def hessian(program: Program, at: Mapping[str, Any] | None = None,
         matrix[xi] = {xj: _finish(columns[xi][..., j], point.grid, f"d2{output}/d{xi}d{xj}")
                       for j, xj in enumerate(inputs)}
     if point.grid:
-        bad = np.zeros(point.shape, dtype=bool)
+        # The sweep policy: where a value on the route is undefined, every derivative swept
+        # through it is NaN, the second ones too (the H·v program computes only what it needs).
+        bad = np.isnan(value) | np.logical_or.reduce([np.isnan(g) for g in gradient.values()]
+                                                     + [np.zeros(point.shape, dtype=bool)])
         for row in matrix.values():
-            for v in row.values():
-                bad |= np.isnan(v)
+            for xj, v in row.items():
+                row[xj] = np.where(bad, np.nan, v)
+                bad |= np.isnan(row[xj])
         invalid = max(invalid, int(bad.sum()))
     return HessianResult(output, value, gradient, matrix, invalid)
 

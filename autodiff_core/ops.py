@@ -10,25 +10,57 @@ builder (see `derivative.py`) implements the same methods by creating graph node
 rule, written once, serves forward mode, reverse mode and derivative programs, and
 differentiating a derivative program gives higher derivatives with no second rule.
 
-Conventions at kinks and edges (the same as PyTorch and JAX, and tested):
-- relu'(0) = 0, abs'(0) = 0 (a subgradient; sign(0) = 0).
-- max(x, y) and min(x, y) at a tie split the derivative evenly: 1/2 to each argument.
-- 0**0 = 1 (IEEE pow). sqrt'(0), log'(0) and (x**y)' at x = 0 with y < 1 are infinite: an error.
-- x**y differentiated with respect to y needs x > 0 (it uses log x); with a constant exponent
-  that partial is never computed, so (-2)**2 is fine.
+`Math` names the methods a rule may call: one per op, nothing else. Conventions at kinks and
+edges, and what JAX and PyTorch each do there, are in docs/engine.md ("Conventions"); which
+partials a sweep evaluates at all is the sweep policy's decision (`sweep.py`).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-# A partial rule: (m, out, *args) -> local derivative of `out` w.r.t. one argument.
+INPUT = "input"  # the kinds of graph node that are not ops
+CONST = "const"
+
+
+class Math(Protocol):
+    """The methods every partial rule may call: one per op of the table.
+
+    `ScalarMath` (floats), `ArrayMath` (numpy grids), `GraphBuilder` (graph nodes, see
+    builder.py) and the formula writer `TextMath` implement it; a rule written against it
+    works on all four. The tensor ops will add theirs here.
+    """
+
+    def add(self, x: Any, y: Any) -> Any: ...
+    def sub(self, x: Any, y: Any) -> Any: ...
+    def mul(self, x: Any, y: Any) -> Any: ...
+    def div(self, x: Any, y: Any) -> Any: ...
+    def neg(self, x: Any) -> Any: ...
+    def pow(self, x: Any, y: Any) -> Any: ...
+    def exp(self, x: Any) -> Any: ...
+    def log(self, x: Any) -> Any: ...
+    def sin(self, x: Any) -> Any: ...
+    def cos(self, x: Any) -> Any: ...
+    def tan(self, x: Any) -> Any: ...
+    def tanh(self, x: Any) -> Any: ...
+    def sigmoid(self, x: Any) -> Any: ...
+    def relu(self, x: Any) -> Any: ...
+    def abs(self, x: Any) -> Any: ...
+    def sqrt(self, x: Any) -> Any: ...
+    def max(self, x: Any, y: Any) -> Any: ...
+    def min(self, x: Any, y: Any) -> Any: ...
+    def sign(self, x: Any) -> Any: ...
+    def step(self, x: Any) -> Any: ...
+
+
+# A partial rule: (m: Math, out, *args) -> local derivative of `out` w.r.t. one argument.
 PartialRule = Callable[..., Any]
 
 
@@ -175,6 +207,49 @@ BINARY_OPS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow"}
 FUNCTIONS = {name: op for name, op in OPS.items()
              if op.name not in ("add", "sub", "mul", "div", "neg", "pow")}
 CONSTANTS = {"pi": math.pi, "e": math.e}
+
+
+def format_number(x: float) -> str:
+    """Short, exact-enough text for a number: 3 not 3.0, 0.1 not 0.1000000000000000055."""
+    if not math.isfinite(x):
+        return str(x)
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:.6g}"
+
+
+# --- what a rule is, seen without numbers -----------------------------------------------------
+
+
+class Operand:
+    """Stands for an operand when a rule is called to see what it returns."""
+
+
+OUT, X, Y = Operand(), Operand(), Operand()
+
+
+class _Probe:
+    """A math namespace in which every operation gives None: a rule that calls one is a formula."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args: None
+
+
+@functools.cache
+def rule_kind(rule: PartialRule, arity: int) -> float | Operand | None:
+    """What a partial rule is: a constant (a number: add's 1, sign's 0), one operand (OUT, X
+    or Y: mul's other factor, exp's own output), or None for a real formula (cos for sin)."""
+    result = rule(_Probe(), OUT, X, Y) if arity == 2 else rule(_Probe(), OUT, X)
+    if isinstance(result, int | float) and not isinstance(result, bool):
+        return float(result)
+    return result if isinstance(result, Operand) else None
+
+
+def zero_partial(op: str, position: int) -> bool:
+    """Whether the op's partial for that argument is 0 by its rule (sign, step): a structural
+    zero, which a sweep never multiplies (see sweep.py)."""
+    o = OPS[op]
+    return rule_kind(o.partials[position], o.arity) == 0.0
 
 
 def _make_math(kind: str) -> type:

@@ -16,58 +16,52 @@ The same links drive both modes, which mirror each other: forward mode walks the
 order adding `partial * tangent[arg]` into `tangent[node]`; reverse mode walks them backwards
 adding `adjoint[node] * partial` into `adjoint[arg]` (adding, so fan-out is right). Reverse
 mode skips the links that only copy an adjoint: a node used once, as a term of a sum, has the
-sum's adjoint (see `Edges.share_adjoints`). These sweeps record no trace; the traced sweeps in
-forward.py and reverse.py do.
+sum's adjoint (see `Edges.share_adjoints`).
+
+The edges are those of the sweep policy's route (sweep.py): these sweeps are its compiled form
+for single points, where a non-finite result sends the pass to the general sweep to find and
+name the node. They record no trace; the general sweep with an observer does.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from .ops import OPS, PartialRule
+from .ops import CONST, INPUT, OPS, OUT, PartialRule, X, Y, rule_kind
+from .sweep import route
 
 if TYPE_CHECKING:
     from .program import Program
 
-class _Placeholder:
-    """Stands for an operand when a rule is called to see what it returns."""
 
-
-_OUT, _X, _Y = _Placeholder(), _Placeholder(), _Placeholder()
-
-
-class _Probe:
-    """A math namespace in which every operation gives None: a rule that calls one is a formula."""
-
-    def __getattr__(self, name: str) -> Any:
-        return lambda *args: None
-
-
-@functools.cache
-def classify(rule: PartialRule, arity: int) -> float | _Placeholder | None:
-    """A constant partial (a number), one operand (a placeholder), or None for a formula."""
-    result = rule(_Probe(), _OUT, _X, _Y) if arity == 2 else rule(_Probe(), _OUT, _X)
-    if isinstance(result, int | float) and not isinstance(result, bool):
-        return float(result)
-    return result if isinstance(result, _Placeholder) else None
+def plan_of(program: Program) -> Plan:
+    """The program flattened for fast sweeps, built once and kept with the program."""
+    found: Plan | None = vars(program).get("_plan")
+    if found is None:
+        found = vars(program)["_plan"] = Plan(program)
+    return found
 
 
 class Plan:
     """Flat tuples for the primal sweep and the derivative sweeps of one program."""
 
     def __init__(self, program: Program):
-        from .program import CONST, INPUT
-
         nodes = program.nodes
+        self.program = program
         self.size = len(nodes)
-        self.active = program.active
         self.arguments = [node.args for node in nodes]
         self.initial: list[Any] = [node.value if node.op == CONST else 0.0 for node in nodes]
         self.inputs = list(program.inputs.items())
-        # (label, node) of every named quantity (each version of a reassigned name), then outputs.
-        self.named = [(program.label(n.id), n.id) for n in nodes if n.name is not None]
+        # (label, node) of every named quantity (each version of a reassigned name), then the
+        # outputs. A first version whose name is now an output's (reassigned since) is `c#1`.
+        self.named = []
+        for n in nodes:
+            if n.name is not None:
+                label = program.label(n.id)
+                if label in program.outputs and program.outputs[label] != n.id:
+                    label = f"{label}#1"
+                self.named.append((label, n.id))
         self.named += list(program.outputs.items())
         # Primal steps (node, function, x, y); y = -1 for a unary op.
         ops = [(node, OPS[node.op]) for node in nodes if node.op not in (INPUT, CONST)]
@@ -79,31 +73,18 @@ class Plan:
         self._edges: dict[frozenset[int], Edges] = {}
 
     def edges(self, targets: Iterable[int]) -> Edges:
-        """The edges that carry derivatives to one of the `targets`, in node order.
-
-        An edge counts when its argument depends on an input (is active) and its node is an
-        ancestor of a target: derivatives along other edges could never reach an output.
-        """
+        """The edges of the route from every input to the `targets`, in node order."""
         key = frozenset(targets)
         cached = self._edges.get(key)
         if cached is not None:
             return cached
-        needed = [False] * self.size
-        for t in key:
-            needed[t] = True
-        for i in range(self.size - 1, -1, -1):
-            if needed[i] and self.active[i]:
-                for a in self.arguments[i]:
-                    needed[a] = True
+        swept = route(self.program, (i for _, i in self.inputs), key)
         edges = Edges(self.size)
-        for i, args in enumerate(self.arguments):
-            if not (args and needed[i] and self.active[i]):
-                continue
+        for i, pairs in enumerate(swept.edges):
             op = self.ops[i]
-            assert op is not None
-            for position, a in enumerate(args):
-                if self.active[a]:
-                    edges.add(i, a, op.partials[position], args)
+            for position, a in pairs:
+                assert op is not None
+                edges.add(i, a, op.partials[position], self.arguments[i])
         edges.share_adjoints(key, [not args for args in self.arguments])
         edges.pack()
         self._edges[key] = edges
@@ -128,15 +109,30 @@ class Edges:
         # out, x) for a unary op, (slot, rule, out, x, y) for a binary one.
         self.unary: list[tuple[int, PartialRule, int, int]] = []
         self.binary: list[tuple[int, PartialRule, int, int, int]] = []
+        self._from: dict[frozenset[int], list[tuple[int, int, int]]] = {}
+
+    def links_from(self, seeds: frozenset[int]) -> list[tuple[int, int, int]]:
+        """The links a forward pass seeded at `seeds` walks: those whose argument depends on a
+        seed (the route from those seeds; the other tangents are structural zeros)."""
+        found = self._from.get(seeds)
+        if found is None:
+            reached = set(seeds)
+            found = []
+            for link in self.links:
+                if link[1] in reached:
+                    found.append(link)
+                    reached.add(link[0])
+            self._from[seeds] = found
+        return found
 
     def add(self, i: int, a: int, rule: PartialRule, args: tuple[int, ...]) -> None:
-        kind = classify(rule, len(args))
+        kind = rule_kind(rule, len(args))
         if isinstance(kind, float):
             if kind not in self.constants:
                 self.constants.append(kind)
             slot = -1 - self.constants.index(kind)  # counted from the end of `local`
         elif kind is not None:
-            slot = {_OUT: i, _X: args[0], _Y: args[-1]}[kind]
+            slot = {OUT: i, X: args[0], Y: args[-1]}[kind]
         else:
             slot = self.size + len(self.unary) + len(self.binary)
             if len(args) == 1:
@@ -185,9 +181,11 @@ class Edges:
         return local
 
 
-def tangent_sweep(edges: Edges, local: list[Any], tangents: list[Any]) -> None:
-    """Forward accumulation (in node order); tangents of inputs are preset."""
-    for i, a, k in edges.links:
+def tangent_sweep(links: list[tuple[int, int, int]], local: list[Any],
+                  tangents: list[Any]) -> None:
+    """Forward accumulation (in node order) along `Edges.links_from(seeds)`; tangents of
+    inputs are preset."""
+    for i, a, k in links:
         tangents[i] = tangents[i] + local[k] * tangents[a]
 
 

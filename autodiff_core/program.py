@@ -8,19 +8,15 @@ adjoint contributions. Every walk is a loop over the node list, never a recursio
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .ops import OPS
+from .display import program_latex, program_svg
+from .ops import CONST, INPUT, OPS, format_number
 
-if TYPE_CHECKING:
-    from .plan import Plan
-
-INPUT = "input"
-CONST = "const"
+__all__ = ["CONST", "INPUT", "Node", "Program", "edge_id", "format_number"]
 
 
 @dataclass(slots=True)
@@ -82,13 +78,6 @@ class Program:
         return counts
 
     @cached_property
-    def plan(self) -> Plan:
-        """The program flattened for fast sweeps, built once (see plan.py)."""
-        from .plan import Plan
-
-        return Plan(self)
-
-    @cached_property
     def version_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for node in self.nodes:
@@ -138,13 +127,9 @@ class Program:
 
     def latex(self) -> str:
         """The program as an aligned LaTeX block (see display.py)."""
-        from .display import program_latex
-
         return program_latex(self)
 
     def _repr_svg_(self) -> str | None:  # Jupyter draws the graph (needs graphviz's `dot`)
-        from .display import program_svg
-
         return program_svg(self)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython shows the text
@@ -183,12 +168,3 @@ def _symbol(node: Node) -> str:
     if node.op == CONST:
         return format_number(node.value if node.value is not None else 0.0)
     return OPS[node.op].symbol
-
-
-def format_number(x: float) -> str:
-    """Short, exact-enough text for a number: 3 not 3.0, 0.1 not 0.1000000000000000055."""
-    if not math.isfinite(x):
-        return str(x)
-    if x == int(x) and abs(x) < 1e15:
-        return str(int(x))
-    return f"{x:.6g}"

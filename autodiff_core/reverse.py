@@ -17,11 +17,9 @@ from typing import Any
 import numpy as np
 
 from .evaluation import (
-    LocalPartials,
     Point,
     Value,
     count_invalid,
-    derivative_overflow,
     factor_text,
     finish,
     make_point,
@@ -31,9 +29,11 @@ from .evaluation import (
     primal_steps,
     unit_directions,
 )
-from .plan import adjoint_sweep
+from .ops import ScalarMath
+from .plan import adjoint_sweep, plan_of
 from .program import Program, edge_id
 from .results import Contribution, Pass, Result, ReverseStep
+from .sweep import Partials, derivative_overflow, pull_adjoints, route
 
 ADJOINT = "v\u0304"  # v̄: the textbook's bar for an adjoint
 
@@ -48,19 +48,19 @@ def reverse(program: Program, at: Mapping[str, Any] | None = None,
     """
     point = make_point(program, at)
     vals = primal(program, point)
-    partials = LocalPartials(program, point, vals)
+    partials = Partials(program, vals, point.math, point.grid)
     outputs = list(program.outputs)
     derivatives: dict[str, dict[str, Value]] = {name: {} for name in outputs}
     directional: dict[str, Value] | None = None
     passes = []
     for direction, unit in unit_directions(outputs, cotangent, "cotangent"):
-        if trace:
-            adjoints, steps = _adjoint_pass(program, vals, partials, direction, trace)
+        if trace or point.grid:
+            adjoints, steps = _adjoint_pass(program, point, vals, partials, direction, trace)
         else:
-            adjoints, steps = _untraced_pass(program, point, vals, partials, direction), []
+            adjoints, steps = _compiled_pass(program, vals, partials, direction), []
         passes.append(Pass("reverse", {n: direction.get(n, 0.0) for n in outputs}, steps))
         for in_name, i in program.inputs.items():
-            value = finish(adjoints[i] if adjoints[i] is not None else 0.0, point)
+            value = finish(adjoints[i], point)
             if unit is not None:
                 derivatives[unit][in_name] = value
             else:
@@ -76,69 +76,78 @@ def reverse(program: Program, at: Mapping[str, Any] | None = None,
                   {"passes": len(passes), "nodes": len(program.nodes)})
 
 
-def _untraced_pass(program: Program, point: Point, vals: list[Value], partials: LocalPartials,
-                   direction: dict[str, float]) -> list[Any]:
-    """The adjoints alone, by the flat sweep of plan.py. If a derivative is undefined at the
-    point, the traced pass runs again to find the node and raise the error that names it."""
-    plan = program.plan
-    edges = plan.edges(program.outputs[name] for name in direction)
-    adjoints: list[Any] = [0.0] * plan.size
+def swept_outputs(program: Program, direction: Mapping[str, float]) -> frozenset[int]:
+    """The output nodes a reverse pass starts from: nonzero cotangents (policy 1)."""
+    return frozenset(program.outputs[name] for name, v in direction.items() if v != 0.0)
+
+
+def _start(program: Program, direction: Mapping[str, float]) -> list[Any]:
+    adjoints: list[Any] = [0.0] * len(program.nodes)
     for name, value in direction.items():
-        adjoints[program.outputs[name]] += value
-    if point.grid:
-        with np.errstate(all="ignore"):
-            adjoint_sweep(edges, edges.local_partials(vals, point.math), adjoints)
-        return adjoints
+        if value != 0.0:
+            adjoints[program.outputs[name]] += value
+    return adjoints
+
+
+def _compiled_pass(program: Program, vals: list[Value], partials: Partials,
+                   direction: dict[str, float]) -> list[Any]:
+    """The adjoints alone, by the compiled sweep of plan.py. If a derivative is undefined at
+    the point, the general sweep runs again to find the node and raise the error naming it."""
+    plan = plan_of(program)
+    edges = plan.edges(swept_outputs(program, direction))
+    adjoints = _start(program, direction)
     try:
-        adjoint_sweep(edges, edges.local_partials(vals, point.math), adjoints)
+        adjoint_sweep(edges, edges.local_partials(vals, ScalarMath), adjoints)
         if all(math.isfinite(adjoints[i]) for i in program.inputs.values()):
             return adjoints
     except (ValueError, ZeroDivisionError, OverflowError):
         pass
-    adjoints, _ = _adjoint_pass(program, vals, partials, direction, False)  # raises, or:
-    raise derivative_overflow(program, next(
-        i for i in reversed(range(plan.size)) if not math.isfinite(adjoints[i] or 0.0)))
+    adjoints, _ = _adjoint_pass(program, Point({}, False), vals, partials, direction, False)
+    raise derivative_overflow(program, next(  # the general sweep raised, or this:
+        i for i in reversed(range(plan.size)) if not math.isfinite(adjoints[i])))
 
 
-def _adjoint_pass(program: Program, vals: list[Value], partials: LocalPartials,
+def _adjoint_pass(program: Program, point: Point, vals: list[Value], partials: Partials,
                   direction: dict[str, float], trace: bool) -> tuple[list[Any], list[Any]]:
-    # None marks "no contribution yet", so untouched nodes cost nothing and are not shown.
-    adjoints: list[Any] = [None] * len(program.nodes)
-    for name, value in direction.items():
-        i = program.outputs[name]
-        if program.active[i]:
-            adjoints[i] = value if adjoints[i] is None else adjoints[i] + value
-    steps: list[Any] = []
+    """The general sweep (sweep.py), with an observer recording the steps if `trace`."""
+    swept = route(program, program.inputs.values(), swept_outputs(program, direction))
+    adjoints = _start(program, direction)
     # What an input's finished adjoint is the derivative of: one output, or a weighted sum.
-    swept = next(iter(direction)) if list(direction.values()) == [1.0] else "(cotangent · outputs)"
-    for i in range(len(program.nodes) - 1, -1, -1):
-        adjoint = adjoints[i]
-        if adjoint is None:
-            continue
-        step = _step_head(program, vals, adjoints, i, swept) if trace else None
-        texts = partial_formulas(program, i) if trace and program.nodes[i].args else []
-        for position, a, local in partials.of(i) if program.nodes[i].args else ():
-            contribution = adjoint * local
-            before = adjoints[a]
-            adjoints[a] = contribution if before is None else before + contribution
-            if step is not None:
-                step.contributions.append(Contribution(
-                    f"v{a}", edge_id(a, i, position), texts[position], local, contribution,
-                    0.0 if before is None else before, adjoints[a]))
-        if step is not None:
-            steps.append(step)
-    return adjoints, steps
-
-
-def _step_head(program: Program, vals: list[Value], adjoints: list[Any], i: int,
-               swept: str) -> ReverseStep:
-    node = program.nodes[i]
-    label = program.label(i) if node.name else None
-    if not node.args:
-        formula = f"{ADJOINT}{i} = ∂{swept}/∂{node.name or node.ref} (complete)"
+    of = next(iter(direction)) if list(direction.values()) == [1.0] else "(cotangent · outputs)"
+    observer = _Trace(program, vals, adjoints, swept.edges, of) if trace else None
+    if point.grid:
+        with np.errstate(all="ignore"):
+            pull_adjoints(swept, partials, adjoints, point.math, observer)
     else:
-        texts = partial_formulas(program, i)
-        terms = [f"{ADJOINT}{a} += {ADJOINT}{i} · {factor_text(texts[k])}"
-                 for k, a in enumerate(node.args) if program.active[a]]
-        formula = "; ".join(terms)
-    return ReverseStep(node.ref, node.op, label, vals[i], adjoints[i], formula)
+        pull_adjoints(swept, partials, adjoints, point.math, observer)
+    return adjoints, observer.steps if observer is not None else []
+
+
+class _Trace:
+    """The observer that writes the reverse trace: one step per visited node, last first."""
+
+    def __init__(self, program: Program, vals: list[Value], adjoints: list[Any],
+                 edges: tuple[tuple[tuple[int, int], ...], ...], of: str):
+        self.program = program
+        self.vals = vals
+        self.adjoints = adjoints
+        self.edges = edges
+        self.of = of
+        self.steps: list[ReverseStep] = []
+
+    def visit(self, i: int) -> None:
+        program = self.program
+        node = program.nodes[i]
+        label = program.label(i) if node.name else None
+        if not node.args:
+            formula = f"{ADJOINT}{i} = ∂{self.of}/∂{node.name or node.ref} (complete)"
+        else:
+            self.texts = partial_formulas(program, i)
+            formula = "; ".join(f"{ADJOINT}{a} += {ADJOINT}{i} · {factor_text(self.texts[k])}"
+                                for k, a in self.edges[i])
+        self.steps.append(ReverseStep(node.ref, node.op, label, self.vals[i], self.adjoints[i],
+                                      formula))
+
+    def edge(self, i: int, k: int, a: int, local: Any, product: Any, before: Any) -> None:
+        self.steps[-1].contributions.append(Contribution(
+            f"v{a}", edge_id(a, i, k), self.texts[k], local, product, before, self.adjoints[a]))

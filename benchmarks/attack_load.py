@@ -5,6 +5,7 @@ a 1.85 MB trace, ...), against one real server (`python -m app`, default setting
 
     .venv/bin/python benchmarks/attack_load.py               # about 40 s
     .venv/bin/python benchmarks/attack_load.py --seconds 3   # quicker, noisier
+    .venv/bin/python benchmarks/attack_load.py --each        # each attack alone, timed
 
 The phases alternate (alone, attacked, alone, attacked, ...) so the machine's drifting load is
 shared. Printed: p50 and p99 of the normal requests in each phase, their ratio (goal: attacked
@@ -170,11 +171,39 @@ def measure(seconds: float, rounds: int, env: dict[str, str] | None = None) -> d
             "p99_attacked": attacked.p(99)}
 
 
+def each_alone() -> None:
+    """Each attack once on an idle server (worded anew: no cache), best of three: status, the
+    limit a 422 names, time, answer size, and the process tree's memory after it."""
+    process, port = start_server({"AUTODIFF_MAX_BODY_BYTES": "1000000"})
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+            http.post("/api/v1/render", json={"source": SEED})  # the job workers are up
+            for i, (name, heavy) in enumerate(HEAVY.items()):
+                best, answer = float("inf"), None
+                for k in range(3):
+                    start = time.perf_counter()
+                    answer = http.post(heavy.path, json=variant(heavy.body, 10 * i + k))
+                    best = min(best, time.perf_counter() - start)
+                assert answer is not None
+                said = (answer.json()["detail"][0].get("ctx", {}).get("limit", "")
+                        if answer.status_code == 422 else "")
+                print(f"{answer.status_code} {said:<24} {best * 1e3:7.0f} ms "
+                      f"{len(answer.content):>9,} B  tree {tree_rss_mb(process.pid):4.0f} MB  "
+                      f"{name}")
+    finally:
+        process.terminate()
+        process.wait()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="per phase")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--each", action="store_true", help="time each attack alone")
     options = parser.parse_args()
+    if options.each:
+        each_alone()
+        return
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.1f}; {NORMAL_CLIENTS} normal clients, {ATTACKERS} attackers, "
           f"{options.rounds} rounds of {options.seconds:.0f} s per phase")

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 import autodiff_core as ad
 from app.jobs import run_job, settings_of
-from app.limits import check_point, parse_program
+from app.limits import HESSIAN, check_point, parse_program
 from app.problems import ERROR_RESPONSES, engine_errors, problem
 from app.responses import json_response, to_json
 from app.schemas import Point, Source, Strict, Value
@@ -46,6 +46,6 @@ def _hessian(body: HessianRequest, settings: Settings) -> bytes:
         raise problem(f"the program has {len(program.outputs)} outputs; name one in `output`",
                       ("body", "output"), "input_error")
     # Forward-over-reverse: one batched sweep carries a column per input.
-    check_point(program, body.at, settings, passes=2 * len(program.inputs) + 2)
+    check_point(program, body.at, settings, passes=2 * len(program.inputs) + 2, cost=HESSIAN)
     with engine_errors(program):
         return to_json(ad.hessian(program, body.at))

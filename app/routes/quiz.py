@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 import autodiff_core as ad
 from app import quiz
 from app.jobs import run_job, settings_of
-from app.limits import check_point, parse_program
+from app.limits import QUIZ, check_point, parse_program
 from app.problems import ERROR_RESPONSES, engine_errors
 from app.responses import json_response, to_json
 from app.schemas import FiniteFloat, Outputs, Source, Strict
@@ -91,7 +91,7 @@ def _build(body: QuizRequest, settings: Settings) -> tuple[ad.Program, quiz.Quiz
     program = parse_program(body.source, body.outputs, settings)
     # one pass for the quiz and one per other input or output for the seed mistakes
     check_point(program, body.at, settings, passes=1 + len(program.inputs) +
-                len(program.outputs))
+                len(program.outputs), cost=QUIZ)
     with engine_errors(program):
         return program, quiz.make_quiz(program, body.at, body.mode, body.wrt)
 

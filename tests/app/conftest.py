@@ -3,7 +3,9 @@ started with `python -m app` on a free loopback port."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -44,10 +46,14 @@ def start_server(env: dict[str, str] | None = None) -> tuple[subprocess.Popen[by
                    **(env or {})}
     # The log goes to a file: a pipe nobody reads would fill up and stall the server.
     log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server)
+    # A session (process group) of its own, so that stop_server ends all of it: uvicorn's
+    # workers and their job processes outlive a supervisor that is killed alone.
     process = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=environment,
-                               stdout=log, stderr=subprocess.STDOUT)
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
+    # Generous: each worker starts its pool of job processes before it answers, and a loaded
+    # machine (other test workers, a browser) can take many seconds over that.
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:
             log.seek(0)
@@ -57,8 +63,22 @@ def start_server(env: dict[str, str] | None = None) -> tuple[subprocess.Popen[by
                 return process, url
         except httpx.TransportError:
             time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("the server did not answer /healthz within 20 s")
+    stop_server(process)
+    raise RuntimeError("the server did not answer /healthz within 90 s")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server from start_server and every process it started: SIGTERM to its process
+    group, then SIGKILL to whatever of the group is left after 10 s (or at once, if the
+    supervisor has exited and left workers behind)."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        pass
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +88,4 @@ def server() -> Iterator[str]:
     try:
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_server(process)

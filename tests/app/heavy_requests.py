@@ -61,7 +61,7 @@ HEAVY: dict[str, Heavy] = {
     "forward mode over 1,000 inputs, untraced": Heavy(
         "/api/v1/differentiate", {"source": WIDE, "at": WIDE_AT, "mode": "forward",
                                   "trace": False},
-        frozenset({"max_response_bytes"}), ok=True),
+        frozenset({"max_response_bytes", "compute_timeout_seconds"}), ok=True),
     "a forward Jacobian over 1,000 inputs": Heavy(
         "/api/v1/jacobian", {"source": WIDE, "at": WIDE_AT, "mode": "forward"},
         frozenset({"max_work", "compute_timeout_seconds"}), ok=True),
@@ -71,19 +71,22 @@ HEAVY: dict[str, Heavy] = {
         "/api/v1/quiz", {"source": WIDE, "at": WIDE_AT, "mode": "forward"},
         frozenset({"max_work"})),
     "a 500-node chain as PNG": Heavy(
-        "/api/v1/render", {"source": CHAIN, "format": "png"}, ok=True),
+        "/api/v1/render", {"source": CHAIN, "format": "png"},
+        frozenset({"compute_timeout_seconds", "dot_timeout_seconds"}), ok=True),
     "a tangled graph as PNG": Heavy(
         "/api/v1/render", {"source": TANGLED, "format": "png"},
         frozenset({"max_render_layout"}), ok=True),
     "the derivative program of a 500-node chain, drawn": Heavy(
         "/api/v1/derivative", {"source": CHAIN, "wrt": "w", "order": 2, "svg": True},
-        frozenset({"max_render_nodes", "max_render_layout", "max_nodes"})),
+        frozenset({"max_render_nodes", "max_render_layout", "max_nodes",
+                   "compute_timeout_seconds"})),
     "the derivative program of a tangled graph, drawn": Heavy(
         "/api/v1/derivative", {"source": TANGLED, "wrt": "w", "svg": True},
         frozenset({"max_render_nodes", "max_render_layout"})),
     "a 201-character program with 66 inputs, forward trace": Heavy(
         "/api/v1/differentiate", {"source": SHORT_WIDE, "at": ones(SHORT_NAMES),
-                                  "mode": "forward"}, ok=True),
+                                  "mode": "forward"},
+        frozenset({"compute_timeout_seconds"}), ok=True),
 }
 
 

@@ -32,7 +32,16 @@ def test_jacobian_reports_both_modes(client: TestClient) -> None:
     assert fwd["matrix"]["t"]["a"] == pytest.approx(math.cos(1.0))
     assert rev["matrix"]["s"] == {"a": 2.0, "b": 1.0}
     assert fwd["passes"] == 2 and rev["cost"]["reverse"]["passes"] == 2
-    assert fwd["cost"] == rev["cost"]
+    # Counted by hand: 3 primal ops (mul, sin, add); 1 partial formula (cos for sin; mul's
+    # partials are operands, add's constants); 5 active edges, 2 operations each per pass.
+    # Forward: 2 passes x 5 edges x 2 = 20. Reverse: s's pass walks 2 edges, t's 3: 2 x 5 = 10.
+    expected = {"forward": {"passes": 2, "primal": 3, "partials": 1, "sweeps": 20,
+                            "operations": 24},
+                "reverse": {"passes": 2, "primal": 3, "partials": 1, "sweeps": 10,
+                            "operations": 14}}
+    assert fwd["cost"] == expected and rev["cost"] == expected
+    assert fwd["cheaper"] == rev["cheaper"] == "reverse"
+    assert fwd["operations"] == 24 and rev["operations"] == 14
 
 
 def test_jacobian_cost_favours_reverse_for_many_inputs(client: TestClient) -> None:

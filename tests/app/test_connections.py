@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.app.conftest import start_server
+from tests.app.conftest import start_server, stop_server
 
 REQUEST_TIMEOUT = 1.0
 MAX_CONNECTIONS = 40
@@ -29,11 +29,7 @@ def guarded() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     try:
         yield process, url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_server(process)
 
 
 def connect(url: str) -> socket.socket:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import re
-import time
 import xml.etree.ElementTree as ET
 
+import httpx
 from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.rendering import escape, label_lines, run_dot
 from app.settings import Settings
 from tests.app.conftest import SEED
+from tests.timing import fastest
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -82,13 +84,21 @@ def test_node_limit_and_dot_timeout() -> None:
     settings = Settings(max_render_layout=10**6, dot_timeout_seconds=0.3)
     tangled = "\n".join(f"a{i} = a{i - 1} * w + {i}" if i else "a0 = w" for i in range(90))
     with TestClient(create_app(settings)) as client:
+        tries = itertools.count()
         for fmt in ("svg", "png"):
-            start = time.perf_counter()
-            r = client.post("/api/v1/render", json={"source": tangled, "format": fmt})
+            def draw(fmt: str = fmt) -> httpx.Response:
+                # A new program each try, so that no cache can answer in dot's place.
+                source = f"{tangled}\nz = a89 + {next(tries)}"
+                return client.post("/api/v1/render", json={"source": source, "format": fmt})
+            elapsed, r = fastest(draw, tries=2)
             assert r.status_code == 422, r.text[:200]
             assert r.json()["detail"][0]["ctx"]["limit"] == "dot_timeout_seconds"
-            assert time.perf_counter() - start < 2.0
-        assert client.post("/api/v1/render", json={"source": SEED}).status_code == 200
+            assert elapsed < 2.0, f"{fmt}: {elapsed:.2f} s"
+        # The next drawing works. Within 0.3 s even for a small graph only on an idle machine:
+        # a loaded one gets a few tries (a renderer broken by the kills fails them all).
+        answers = [client.post("/api/v1/render", json={"source": SEED}).status_code
+                   for _ in range(5)]
+        assert 200 in answers, answers
 
 
 def test_escaping_cannot_leave_a_dot_string() -> None:
@@ -108,11 +118,12 @@ def test_tangled_graph_is_refused_before_dot(client: TestClient) -> None:
     # An input used at every step of a long chain: few nodes, but a layout dot takes
     # seconds over (its cost grows with the ranks the long edges cross).
     source = "\n".join(f"a{i} = a{i - 1} * w + {i}" if i else "a0 = w" for i in range(60))
-    start = time.perf_counter()
-    r = client.post("/api/v1/render", json={"source": source})
+    tries = itertools.count()
+    elapsed, r = fastest(lambda: client.post(
+        "/api/v1/render", json={"source": f"{source}\nz = a59 + {next(tries)}"}))
     assert r.status_code == 422
     assert r.json()["detail"][0]["ctx"]["limit"] == "max_render_layout"
-    assert time.perf_counter() - start < 1.0
+    assert elapsed < 1.0, f"{elapsed:.2f} s"
     # A long chain without the far-reaching input is drawn.
     chain = "\n".join(f"a{i} = a{i - 1} * 1.5 + {i}" if i else "a0 = w" for i in range(60))
     assert client.post("/api/v1/render", json={"source": chain}).status_code == 200

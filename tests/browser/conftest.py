@@ -1,6 +1,7 @@
 """Browser fixtures: a real uvicorn on a free loopback port, one headless Debian chromium for
-the session (launched by Playwright with executable_path: no browser download), and a `page`
-that fails its test on any console error or any request leaving the server's origin."""
+the session (launched by Playwright with executable_path: no browser download), a `page`
+that fails its test on any console error or any request leaving the server's origin, and
+`photograph`, which keeps screenshots out of the tracked files unless asked."""
 
 from __future__ import annotations
 
@@ -17,7 +18,14 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
+from tests.app.conftest import stop_server
+
 ROOT = Path(__file__).resolve().parents[2]
+# Every run writes its screenshots here (git-ignored), to be looked at after the run.
+SCREENSHOTS = ROOT / "build" / "screenshots"
+# The docs' pictures are tracked: rewritten only when asked, with AUTODIFF_UPDATE_DOCS_IMAGES=1.
+DOCS_IMAGES = ROOT / "docs" / "images"
+UPDATE_DOCS_IMAGES = os.environ.get("AUTODIFF_UPDATE_DOCS_IMAGES") == "1"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -42,10 +50,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
            # the classroom's database in a temporary folder, not the checkout's data/
            "AUTODIFF_DATA_DIR": str(tmp_path_factory.mktemp("data"))}
     log = (tmp_path_factory.mktemp("server") / "uvicorn.log").open("w")
+    # Its own process group: stopped as a whole, workers and job processes included.
     process = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # each worker starts its job processes first
     while True:
         try:
             if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
@@ -53,15 +62,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except httpx.HTTPError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
+            stop_server(process)
             pytest.fail(f"the server did not start; see {log.name}")
         time.sleep(0.1)
     yield url
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stop_server(process)
     log.close()
 
 
@@ -107,3 +112,16 @@ def page(browser: Browser, server: str, watch: Watch) -> Iterator[Page]:
     context.close()
     assert watch.outside_requests == [], "requests left the server's origin"
     assert watch.console_errors == [], "the page logged errors"
+
+
+def photograph(page: Page, name: str, *, full_page: bool = False) -> Path:
+    """Screenshot the page to build/screenshots/<name>, and to docs/images/<name> as well when
+    AUTODIFF_UPDATE_DOCS_IMAGES=1 (so that a test run leaves the tracked pictures alone)."""
+    shot = SCREENSHOTS / name
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shot), full_page=full_page)
+    if UPDATE_DOCS_IMAGES:
+        doc = DOCS_IMAGES / name
+        doc.parent.mkdir(parents=True, exist_ok=True)
+        doc.write_bytes(shot.read_bytes())
+    return shot

@@ -1,5 +1,6 @@
 """The lessons in headless Chromium: they load cleanly, respond, teach the right numbers,
-pass axe-core, and are photographed at projector and phone widths for docs/lessons.md.
+pass axe-core, and are photographed at projector and phone widths (into build/screenshots/;
+into docs/images/ for docs/lessons.md only with AUTODIFF_UPDATE_DOCS_IMAGES=1).
 
 The `page` fixture (tests/browser/conftest.py) fails a test on any console error or any
 request that leaves the server's origin.
@@ -10,17 +11,16 @@ from __future__ import annotations
 import json
 import math
 import re
-from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from app.lessons import BY_SLUG, LESSONS
+from tests.browser.conftest import photograph
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "images" / "lessons"
 AXE = Axe()
 TIMEOUT = 10_000
 
@@ -48,14 +48,13 @@ def test_page_loads_cleanly_passes_axe_and_is_photographed(page: Page, name: str
     page.goto(path)
     settle(page)
     assert serious_violations(page) == []
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}-1280.png"), full_page=True)
+    photograph(page, f"lessons/{name}-1280.png", full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     page.wait_for_timeout(300)  # plots follow the container's new width
     # nothing wider than the phone: no sideways scrolling of the page itself
     assert page.evaluate("document.documentElement.scrollWidth") <= 392
     assert serious_violations(page) == []  # e.g. a region that scrolls sideways but takes no focus
-    page.screenshot(path=str(SHOTS / f"{name}-390.png"), full_page=True)
+    photograph(page, f"lessons/{name}-390.png", full_page=True)
     if name in BY_SLUG:
         lesson = BY_SLUG[name]
         nav = page.get_by_role("navigation", name="Previous and next lesson")

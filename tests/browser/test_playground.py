@@ -19,6 +19,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import photograph
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -139,7 +141,7 @@ def test_seed_example_plays_reverse_to_the_end(page: Page) -> None:
         "primal-shown deriv-shown is-current")
     page.evaluate("() => document.activeElement.blur()")
     page.wait_for_timeout(400)  # let the colour transitions finish
-    page.screenshot(path=str(ROOT / "docs" / "images" / "playground.png"))
+    photograph(page, "playground.png")
 
 
 def test_forward_mode_one_pass_per_input(page: Page) -> None:

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import autodiff_core as ad
+from autodiff_core.plan import plan_of
 
 # u is used once, as a term of y (its links read y's adjoint); so is s, a difference; v is an
 # output and also used once as a term of y; c is an input used once as a term; a fans out.
@@ -16,7 +17,7 @@ OUTPUTS = ["y", "z", "v"]
 
 def test_terms_share_their_sums_adjoint() -> None:
     program = ad.parse(SOURCE, outputs=OUTPUTS)
-    edges = program.plan.edges(program.outputs.values())
+    edges = plan_of(program).edges(program.outputs.values())
     assert len(edges.backward) < len(edges.links)
     one = -1 - edges.constants.index(1.0)
     kept_terms = {a for _, a, k in edges.backward if k == one}

@@ -75,7 +75,33 @@ def test_jacobian_is_the_same_in_both_modes(seed: int) -> None:
         for x in program.inputs:
             assert fwd.matrix[out][x] == pytest.approx(rev.matrix[out][x], rel=1e-12, abs=1e-12)
     assert fwd.passes == len(program.inputs) and rev.passes == len(program.outputs)
-    assert fwd.cost == rev.cost
+    # Forward mode's sweeps, counted here from the edges: a multiply and an add per edge
+    # between two input-dependent nodes, per input. Each mode reports its own figure.
+    active = edges_between_active_nodes(program)
+    assert fwd.cost["forward"].sweeps == 2 * active * len(program.inputs)
+    assert fwd.operations == fwd.cost["forward"].operations
+    assert rev.operations == rev.cost["reverse"].operations
+    # Reverse: one pass per output, each walking at most every edge once.
+    assert 0 < rev.cost["reverse"].sweeps <= 2 * active * len(program.outputs)
+
+
+def edges_between_active_nodes(program: ad.Program) -> int:
+    depends: list[bool] = []
+    for node in program.nodes:
+        depends.append(node.op == "input" or any(depends[a] for a in node.args))
+    return sum(1 for node in program.nodes if depends[node.id]
+               for a in node.args if depends[a])
+
+
+def test_jacobian_cost_counted_by_hand() -> None:
+    program = ad.parse("s = a*b; t = sin(a) + b", outputs=["s", "t"])
+    result = ad.jacobian(program, {"a": 1.0, "b": 2.0}, mode="forward")
+    # 3 primal ops; 1 partial formula (cos; mul's partials are its operands, add's are 1);
+    # 5 edges x 2 operations x 2 passes forward; reverse walks s's 2 edges and t's 3.
+    f, r = result.cost["forward"], result.cost["reverse"]
+    assert (f.passes, f.primal, f.partials, f.sweeps, f.operations) == (2, 3, 1, 20, 24)
+    assert (r.passes, r.primal, r.partials, r.sweeps, r.operations) == (2, 3, 1, 10, 14)
+    assert result.operations == 24 and result.cheaper == "reverse"
 
 
 def test_jacobian_costs_show_one_pass_per_input_or_output() -> None:
