@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 pytestmark = pytest.mark.browser
@@ -146,3 +147,15 @@ def test_a_teacher_and_three_students(people: People) -> None:
     expect(teacher.locator('#grid thead th', has_text="Chain rule")).to_have_count(
         1, timeout=3_000)
     teacher.screenshot(path=SHOTS / "classroom-dashboard-exercise.png", full_page=True)
+
+
+@pytest.mark.parametrize("path", ["/teach", "/join?code=ABCDEF", "/teach/ABCDEF"])
+def test_classroom_pages_pass_axe_on_a_projector_and_a_phone(page: Page, path: str) -> None:
+    page.goto(path)
+    page.wait_for_load_state("networkidle")
+    for width, height in ((1280, 800), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        violations = [v for v in Axe().run(page).response["violations"]
+                      if v["impact"] in ("serious", "critical")]
+        assert violations == [], [v["id"] for v in violations]
+        assert page.evaluate("document.documentElement.scrollWidth") <= width + 2
