@@ -18,8 +18,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from app.db import database_url
-from app.settings import get_settings
+from .db import database_url
+from .settings import get_settings
 
 
 def backup(target: Path) -> None:

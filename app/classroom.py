@@ -23,9 +23,9 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.db import Database
-from app.models import Answer, Classroom, Exercise, JoinFailure, Student
-from app.settings import Settings
+from .db import Database
+from .models import Answer, Classroom, Exercise, JoinFailure, Student
+from .settings import Settings
 
 # no 0/O, 1/I/L: a code read off a projector is typed right the first time
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"

@@ -22,7 +22,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session
 
-from app.settings import Settings
+from .settings import Settings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # any fixed number: the PostgreSQL advisory lock that lets one replica migrate at a time

@@ -19,15 +19,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError, NoResultFound
 
-from app import classroom, quiz
-from app.classroom import STUDENT, TEACHER, ClassroomError, Identity
-from app.db import Database
-from app.jobs import run_job, settings_of
-from app.limits import check_point, parse_program
-from app.problems import ERROR_RESPONSES, engine_errors
-from app.responses import json_response
-from app.schemas import ErrorResponse, FiniteFloat, Outputs, Source, Strict
-from app.settings import Settings
+from .. import classroom, quiz
+from ..classroom import STUDENT, TEACHER, ClassroomError, Identity
+from ..db import Database
+from ..jobs import run_job, settings_of
+from ..limits import check_point, parse_program
+from ..problems import ERROR_RESPONSES, engine_errors
+from ..responses import json_response
+from ..schemas import ErrorResponse, FiniteFloat, Outputs, Source, Strict
+from ..settings import Settings
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 COOKIE = "autodiff_student"

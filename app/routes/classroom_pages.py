@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import io
 import re
-from pathlib import Path
 
 import segno
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from app import classroom
-from app.classroom import CODE_ALPHABET, CODE_LENGTH
+from .. import classroom
+from ..assets import templates_dir
+from ..classroom import CODE_ALPHABET, CODE_LENGTH
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[2] / "templates")
+TEMPLATES = Jinja2Templates(directory=templates_dir())
 CODE = re.compile(f"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
 SLUG = re.compile(f"^[{CODE_ALPHABET.lower()}]{{{classroom.SLUG_LENGTH}}}$")
 

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 import autodiff_core as ad
-from app.cache import app_cache
-from app.jobs import run_job, settings_of
-from app.limits import check_point, parse_program
-from app.problems import ERROR_RESPONSES, engine_problem, problem
-from app.rendering import (
+
+from ..cache import app_cache
+from ..jobs import run_job, settings_of
+from ..limits import check_point, parse_program
+from ..problems import ERROR_RESPONSES, engine_problem, problem
+from ..rendering import (
     FORMATS,
     Annotations,
     RenderError,
@@ -23,8 +24,8 @@ from app.rendering import (
     run_dot,
     to_dot,
 )
-from app.schemas import Outputs, Point, Source, Strict
-from app.settings import Settings
+from ..schemas import Outputs, Point, Source, Strict
+from ..settings import Settings
 
 router = APIRouter(prefix="/api/v1", tags=["rendering"], responses=ERROR_RESPONSES)
 
