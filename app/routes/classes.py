@@ -227,6 +227,8 @@ class AnswerVerdict(BaseModel):
                                             "/api/v1/quiz/check), or null.")
     feedback: str
     answer: float | None
+    edge: str | None = Field(None, description="The edge a `local` or `sign` mistake is on "
+                                               "(as /api/v1/quiz/check says).")
     exercise: str
 
 
@@ -437,7 +439,7 @@ async def record_answer(body: AnswerRequest, who: Student, request: Request) -> 
                 answer=body.answer, correct=verdict.correct, mistake=verdict.mistake)
     return json_response({"correct": verdict.correct, "mistake": verdict.mistake,
                           "feedback": verdict.feedback, "answer": verdict.answer,
-                          "exercise": exercise})
+                          "edge": getattr(verdict, "edge", None), "exercise": exercise})
 
 
 def _judge(body: AnswerRequest, settings: Settings) -> quiz.Verdict:
