@@ -26,6 +26,12 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
 
     settings = get_settings()
     host, port = host or settings.host, port or settings.port
+    # the classroom's schema, migrated once before the workers start (each checks it again)
+    from .db import Database, database_url
+
+    database = Database(database_url(settings))
+    database.migrate()
+    database.dispose()
     print(f"Autodiff Lab: http://{host}:{port}", flush=True)
     # by import string, so that several workers can each import the app (as `app` in a
     # checkout, `autodiff_lab` when installed)

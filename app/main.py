@@ -6,8 +6,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import quote
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
@@ -17,11 +20,15 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from . import classroom, jobs
 from .assets import static_dir, vendor_dir
-from .jobs import JobPool, lifespan
+from .db import Database, database_url
+from .jobs import JobPool
 from .middleware import SECURITY_HEADERS, BodySizeLimit, SecurityHeaders, StrictJSON
 from .responses import json_response
 from .routes import (
+    classes,
+    classroom_pages,
     derivative,
     descent,
     differentiate,
@@ -47,11 +54,26 @@ what and where (line and column, or the graph node)."""
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A new app with the given settings (the environment's by default)."""
     settings = settings or get_settings()
+    database = Database(database_url(settings))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # the classroom's schema is migrated when the server starts (once: a lock serializes
+        # workers and replicas), and classes past their retention period are deleted
+        await anyio.to_thread.run_sync(database.migrate)
+        await anyio.to_thread.run_sync(classroom.purge, database)
+        try:
+            async with jobs.lifespan(app):
+                yield
+        finally:
+            database.dispose()
+
     # redirect_slashes is off: Starlette builds that redirect from the Host header, so a forged
     # Host would send the learner elsewhere. `_slash_redirect` below redirects by path only.
     app = FastAPI(title="Autodiff Lab", version="1.0", description=DESCRIPTION,
                   docs_url=None, redoc_url=None, redirect_slashes=False, lifespan=lifespan)
     app.state.settings = settings
+    app.state.database = database
     app.state.jobs = JobPool(settings)
 
     # The last added is outermost: headers go on every answer, the 413 included; the size
@@ -97,8 +119,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health.router)
     for resource in (differentiate, hessian, jacobian, derivative, symbolic, numeric, render,
-                     quiz, descent, export):
+                     quiz, descent, export, classes):
         app.include_router(resource.router)
+    app.include_router(classroom_pages.router)
     app.include_router(lessons.router)  # before pages: it serves / (the lesson index)
     app.include_router(pages.router)
     return app

@@ -14,7 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field
 # --- values ----------------------------------------------------------------------------------
 
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
-InputValue = FiniteFloat | list[FiniteFloat] | list[list[FiniteFloat]]
+# fail_fast: a list that is not of this member's kind stops at its first wrong element. Without
+# it, pydantic's union would build one error per number for each member it tries: 10 ms of the
+# event loop for a grid of 20,000 numbers (1.4 ms with it).
+FloatList = Annotated[list[FiniteFloat], Field(fail_fast=True)]
+InputValue = FiniteFloat | FloatList | Annotated[list[FloatList], Field(fail_fast=True)]
 Number = float | None
 Value = Number | list[Number] | list[list[Number]]
 

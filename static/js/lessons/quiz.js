@@ -15,6 +15,7 @@
  * and point are written back to data-source / data-at, for links and tests.
  */
 
+import { recordForClass } from "../classroom/record.js";
 import { formatNumber, postJson } from "./client.js";
 import { learnerSeed, random, recordProgress } from "./lesson-state.js";
 
@@ -195,6 +196,7 @@ export function mountQuiz(container, index = 0) {
       const verdict = await postJson("/api/v1/quiz/check", {
         ...request, question: q.id, answer: Number.isFinite(answer) && text !== "" ? answer : 0,
         reveal: revealing });
+      if (!revealing) recordForClass(container, { ...request, question: q.id, answer });
       const kind = verdict.correct ? "correct" : (verdict.mistake || "unknown");
       feedback.dataset.verdict = revealing && !verdict.correct ? "revealed" : kind;
       feedback.className = `quiz-feedback ${verdict.correct ? "is-correct" : "is-wrong"}`;
