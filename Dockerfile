@@ -69,14 +69,19 @@ RUN python -m compileall -q app autodiff_core \
 # An unprivileged user with no home and no login shell; USER is numeric so that orchestrators
 # can verify that the container does not run as root.
 RUN useradd --uid 10001 --user-group --no-create-home --no-log-init --home-dir /nonexistent \
-        --shell /usr/sbin/nologin autodiff
+        --shell /usr/sbin/nologin autodiff \
+    && install -d -o 10001 -g 10001 -m 0700 /var/lib/autodiff-lab
 USER 10001:10001
 
 # Listen on every interface of the container; two worker processes by default (a dead one is
 # replaced by uvicorn's supervisor). Limits such as AUTODIFF_MAX_NODES can be set the same way.
 ENV AUTODIFF_HOST=0.0.0.0 \
     AUTODIFF_PORT=8000 \
-    AUTODIFF_WORKERS=2
+    AUTODIFF_WORKERS=2 \
+    AUTODIFF_DATA_DIR=/var/lib/autodiff-lab
+# The classroom's SQLite database lives here: compose.yaml mounts a named volume on it, so
+# classes survive the container being recreated.
+VOLUME /var/lib/autodiff-lab
 EXPOSE 8000
 
 # Python's own HTTP client, so the image needs no curl. Docker-format images only (podman build

@@ -1,25 +1,9 @@
 """`python -m app`: serve Autodiff Lab with uvicorn (AUTODIFF_HOST, AUTODIFF_PORT,
-AUTODIFF_WORKERS)."""
+AUTODIFF_WORKERS); the installed command is `autodiff-lab serve` (see cli.py)."""
 
 from __future__ import annotations
 
-import uvicorn
-
-from app.settings import get_settings
-
-
-def main() -> None:
-    settings = get_settings()
-    print(f"Autodiff Lab: http://{settings.host}:{settings.port}", flush=True)
-    uvicorn.run("app.main:app", host=settings.host, port=settings.port,
-                workers=settings.workers, proxy_headers=False, server_header=False,
-                # uvicorn's h11 protocol with a request deadline and a connection cap
-                http="app.connections:GuardedH11Protocol",
-                timeout_keep_alive=settings.timeout_keep_alive_seconds,
-                # a request head (line and headers) may be at most 16 KiB (h11's default, said
-                # out loud: a longer one is a 400)
-                h11_max_incomplete_event_size=16_384)
-
+from .cli import serve
 
 if __name__ == "__main__":
-    main()
+    serve()

@@ -26,7 +26,7 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
-from app.settings import get_settings
+from .settings import get_settings
 
 logger = logging.getLogger("uvicorn.error")
 

@@ -44,9 +44,10 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 
 import autodiff_core as ad
-from app import limits, rendering
-from app.problems import engine_problem, problem
-from app.settings import Settings
+
+from . import limits, rendering
+from .problems import engine_problem, problem
+from .settings import Settings
 
 T = TypeVar("T")
 
@@ -54,9 +55,11 @@ T = TypeVar("T")
 # load, the small requests answered on the event loop do not.
 WORKER_NICENESS = 10
 # Modules a new worker has loaded before its first job (the forkserver imports them once).
-PRELOAD = ["app.jobs", "app.routes.differentiate", "app.routes.derivative",
-           "app.routes.hessian", "app.routes.jacobian", "app.routes.numeric",
-           "app.routes.quiz", "app.routes.render", "app.routes.symbolic"]
+# (`app.` in a checkout, `autodiff_lab.` when installed from the wheel)
+PRELOAD = [f"{__package__}.{name}" for name in (
+    "jobs", "routes.differentiate", "routes.derivative", "routes.hessian", "routes.jacobian",
+    "routes.numeric", "routes.quiz", "routes.render", "routes.symbolic", "routes.descent",
+    "routes.export")]
 
 
 def settings_of(request: Request) -> Settings:

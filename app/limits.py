@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 
 import autodiff_core as ad
-from app.problems import engine_problem, problem
-from app.settings import Settings
+
+from .problems import engine_problem, problem
+from .settings import Settings
 
 _INLINE: ContextVar[Settings | None] = ContextVar("inline_budget", default=None)
 

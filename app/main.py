@@ -6,9 +6,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import quote
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
@@ -18,12 +20,19 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from app.jobs import JobPool, lifespan
-from app.middleware import SECURITY_HEADERS, BodySizeLimit, SecurityHeaders, StrictJSON
-from app.responses import json_response
-from app.routes import (
+from . import classroom, jobs
+from .assets import static_dir, vendor_dir
+from .db import Database, database_url
+from .jobs import JobPool
+from .middleware import SECURITY_HEADERS, BodySizeLimit, SecurityHeaders, StrictJSON
+from .responses import json_response
+from .routes import (
+    classes,
+    classroom_pages,
     derivative,
+    descent,
     differentiate,
+    export,
     health,
     hessian,
     jacobian,
@@ -34,12 +43,8 @@ from app.routes import (
     render,
     symbolic,
 )
-from app.settings import Settings, get_settings
-from app.vendor import VendorFiles
-
-ROOT = Path(__file__).resolve().parent.parent
-STATIC_DIR = ROOT / "static"
-NODE_MODULES = ROOT / "node_modules"
+from .settings import Settings, get_settings
+from .vendor import VendorFiles
 
 DESCRIPTION = """Differentiate small programs forward and backward, step by step, and draw
 their computation graphs. Every limit is a server setting; bad input gets a 422 that says
@@ -49,11 +54,26 @@ what and where (line and column, or the graph node)."""
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A new app with the given settings (the environment's by default)."""
     settings = settings or get_settings()
+    database = Database(database_url(settings))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # the classroom's schema is migrated when the server starts (once: a lock serializes
+        # workers and replicas), and classes past their retention period are deleted
+        await anyio.to_thread.run_sync(database.migrate)
+        await anyio.to_thread.run_sync(classroom.purge, database)
+        try:
+            async with jobs.lifespan(app):
+                yield
+        finally:
+            database.dispose()
+
     # redirect_slashes is off: Starlette builds that redirect from the Host header, so a forged
     # Host would send the learner elsewhere. `_slash_redirect` below redirects by path only.
     app = FastAPI(title="Autodiff Lab", version="1.0", description=DESCRIPTION,
                   docs_url=None, redoc_url=None, redirect_slashes=False, lifespan=lifespan)
     app.state.settings = settings
+    app.state.database = database
     app.state.jobs = JobPool(settings)
 
     # The last added is outermost: headers go on every answer, the 413 included; the size
@@ -93,15 +113,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # are added here so that a 500 carries them too.
         return JSONResponse({"detail": detail}, status_code=500, headers=ERROR_HEADERS)
 
-    STATIC_DIR.mkdir(exist_ok=True)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", StaticFiles(directory=static_dir()), name="static")
     _mount_vendor(app)
     _add_docs(app)
 
     app.include_router(health.router)
     for resource in (differentiate, hessian, jacobian, derivative, symbolic, numeric, render,
-                     quiz):
+                     quiz, descent, export, classes):
         app.include_router(resource.router)
+    app.include_router(classroom_pages.router)
     app.include_router(lessons.router)  # before pages: it serves / (the lesson index)
     app.include_router(pages.router)
     return app
@@ -129,8 +149,9 @@ def _slash_redirect(app: FastAPI, request: Request) -> RedirectResponse | None:
 
 def _mount_vendor(app: FastAPI) -> None:
     """Serve the browser libraries' files the pages use at /vendor/ (no CDN; app/vendor.py)."""
-    if NODE_MODULES.is_dir():
-        app.mount("/vendor", VendorFiles(directory=NODE_MODULES), name="vendor")
+    folder = vendor_dir()
+    if folder.is_dir():
+        app.mount("/vendor", VendorFiles(directory=folder), name="vendor")
 
 
 DOCS_PAGE = """<!doctype html>

@@ -10,7 +10,8 @@ from typing import Any
 from fastapi.exceptions import RequestValidationError
 
 import autodiff_core as ad
-from app.schemas import ErrorResponse
+
+from .schemas import ErrorResponse
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorResponse, "description": "The request body is too large."},

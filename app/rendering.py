@@ -114,13 +114,38 @@ def drawing_limit(problem: str) -> str:
     return "max_render_nodes" if "(max_render_nodes)" in problem else "max_render_layout"
 
 
+def statements(program: ad.Program) -> dict[int, list[int]]:
+    """Each statement's named node id -> the ids of its nodes, in order (the named one last).
+
+    A statement is a named node and the unnamed nodes written for it since the previous named
+    node (its constants and intermediate operations); inputs belong to none. The playground's
+    timeline.js groups nodes by the same rule, to step by statement.
+    """
+    groups: dict[int, list[int]] = {}
+    pending: list[int] = []
+    for node in program.nodes:
+        if node.op == INPUT:
+            continue
+        pending.append(node.id)
+        if node.name is not None:
+            groups[node.id] = pending
+            pending = []
+    return groups
+
+
 def to_dot(program: ad.Program, annotations: Annotations | None = None,
-           room_for_labels: bool = False) -> str:
+           room_for_labels: bool = False, clusters: bool = False,
+           collapsed: frozenset[int] = frozenset()) -> str:
     """DOT source: inputs on the left, outputs on the right, one element id per node/edge.
 
     `room_for_labels`: each edge carries an invisible label of `EDGE_LABEL_ROOM`'s size, so
     dot lays the graph out around it; the page writes its own edge label at that spot. Dot
     gives labelled edges a rank of their own, so the ranks can then sit closer together.
+
+    `clusters`: each statement of two or more nodes is drawn in an untitled frame (SVG group
+    id `cluster_v{named node}`, class `cluster`). `collapsed`: named node ids of statements drawn
+    as that one node (class `collapsed`); the edges from outside into the statement then end
+    at it, keeping their ids, and the statement's inner edges are not drawn.
     """
     # room around each node for the playground's value and derivative labels (above, below)
     ranksep = 0.3 if room_for_labels else 0.85
@@ -134,13 +159,38 @@ def to_dot(program: ad.Program, annotations: Annotations | None = None,
            f"  node [fontname={quote(FONT)}, fontsize=12];",
            f"  edge [{edge}];"]
     output_ids = set(program.outputs.values())
+    groups = statements(program) if clusters or collapsed else {}
+    shown_as = {member: named for named, members in groups.items() if named in collapsed
+                for member in members}  # a collapsed statement's nodes -> its named node
+    framed = {member: named for named, members in groups.items()
+              if clusters and named not in collapsed and len(members) > 1 for member in members}
+    frames: dict[int, list[str]] = {}
     for node in program.nodes:
-        out.append(f"  v{node.id} [{_node_attributes(program, node, output_ids, annotations)}];")
+        if shown_as.get(node.id, node.id) != node.id:
+            continue  # inside a collapsed statement
+        attributes = _node_attributes(program, node, output_ids, annotations,
+                                      collapsed=node.id in shown_as)
+        line = f"v{node.id} [{attributes}];"
+        if node.id in framed:
+            frames.setdefault(framed[node.id], []).append(line)
+        else:
+            out.append(f"  {line}")
+    for named, lines in frames.items():
+        # no title: the statement's named node shows its name, and a title would sit where the
+        # page writes value labels
+        out.append(f"  subgraph {quote(f'cluster_v{named}')} {{")
+        out.append(f'    id={quote(f"cluster_v{named}")}; label=""; style="rounded,dashed"; '
+                   'color="#b8c0cf"; margin=6;')
+        out += [f"    {line}" for line in lines]
+        out.append("  }")
     for src, dst, position in program.edges():
+        tail, head = shown_as.get(src, src), shown_as.get(dst, dst)
+        if tail == head:
+            continue  # inside a collapsed statement
         eid = edge_id(src, dst, position)
         # a constant's edge carries no derivative, so it needs no room for a label
         bare = ', label=""' if room_for_labels and program.nodes[src].op == CONST else ""
-        out.append(f"  v{src} -> v{dst} [id={quote(eid)}, "
+        out.append(f"  v{tail} -> v{head} [id={quote(eid)}, "
                    f"class={quote(f'arg-{position}')}{bare}];")
     inputs = [f"v{i}" for i in program.inputs.values()]
     if inputs:
@@ -152,11 +202,27 @@ def to_dot(program: ad.Program, annotations: Annotations | None = None,
     return "\n".join(out) + "\n"
 
 
+def statement_text(program: ad.Program, node_id: int, width: int = 28) -> str:
+    """What a statement computes, as typed (`tanh(w11*x1 + w12*x2 + b1)`), cut to `width`."""
+    node = program.nodes[node_id]
+    text = program.expression(node_id)
+    if program.source and node.line:
+        for part in program.source.split("\n")[node.line - 1].split(";"):
+            target, equals, value = part.partition("=")
+            if equals and target.strip() == node.name:
+                text = value.strip()
+    return text if len(text) <= width else text[:width - 1] + "\u2026"
+
+
 def _node_attributes(program: ad.Program, node: ad.Node, output_ids: set[int],
-                     annotations: Annotations | None) -> str:
+                     annotations: Annotations | None, collapsed: bool = False) -> str:
     classes = []
     attributes: dict[str, str] = {"id": quote(node.ref)}
-    if node.op == INPUT:
+    if collapsed:  # a whole statement as one box: its name and what it computes
+        classes += ["op", "collapsed"]
+        lines = [program.label(node.id), statement_text(program, node.id)]
+        attributes.update(shape="box", style='"rounded,filled"', fillcolor='"#f4f6fb"')
+    elif node.op == INPUT:
         classes.append("input")
         lines = [program.label(node.id)]
         attributes.update(shape="box", style="rounded")

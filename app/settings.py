@@ -69,6 +69,25 @@ class Settings(BaseSettings):
     max_connections: int = 800
     timeout_keep_alive_seconds: int = 5
 
+    # the classroom's storage: an SQLite file in data_dir unless database_url names another
+    # database (postgresql+psycopg://user:password@host/db for several replicas)
+    data_dir: str = "data"
+    database_url: str = ""
+    # classroom limits: students per class, nickname length, answers per student per minute,
+    # failed join attempts per client per minute (then 429), days kept after a class ends
+    max_class_students: int = 200
+    max_nickname_chars: int = 24
+    max_answers_per_minute: int = 60
+    max_join_failures_per_minute: int = 10
+    default_retention_days: int = 30
+    max_retention_days: int = 365
+    # Origins allowed to change classroom state besides the server's own (comma-separated,
+    # e.g. "https://lab.school.example" when a TLS proxy rewrites the Host header)
+    allowed_origins: str = ""
+    # Take the client's address from X-Forwarded-For (only behind a proxy you run, which sets
+    # it): join throttling then counts each student, not the proxy.
+    trust_forwarded_for: bool = False
+
     def limits(self) -> ad.Limits:
         """The engine's parse limits as this server configures them."""
         return ad.Limits(max_source_chars=self.max_source_chars,

@@ -38,6 +38,7 @@ from .tracing import (
 )
 from .tracing import max as max
 from .tracing import min as min
+from .widget import show
 
 __all__ = [
     "AutodiffError", "EvaluationError", "ExpressionError", "InputError",
@@ -51,6 +52,8 @@ __all__ = [
     "pi", "e",
     "FiniteDifferences", "finite_differences",
     "SymbolicResult", "expression", "swelling", "symbolic_derivative",
+    # notebooks (issue 15): the widget needs the [notebook] extra
+    "show",
 ]
 
 

@@ -102,14 +102,15 @@ def adjoints(b: GraphBuilder, program: Program, primals: list[Term],
     A node's adjoint is the sum of one contribution per use, so fan-out is added up.
     """
     targets = frozenset(program.outputs[y] for y, t in cotangent.items() if not is_const(t, 0.0))
-    terms: list[Term] = [0.0] * len(program.nodes)
+    terms: list[Term | None] = [None] * len(program.nodes)
     for y, t in cotangent.items():
         if not is_const(t, 0.0):
-            terms[program.outputs[y]] = b.add(terms[program.outputs[y]], t)
+            before = terms[program.outputs[y]]
+            terms[program.outputs[y]] = t if before is None else b.add(before, t)
     observer = _Labels(b, program, terms, names, suffix, {})
     pull_adjoints(route(program, program.inputs.values(), targets),
                   _rules_on(b, program, primals), terms, b, observer)
-    return terms
+    return [0.0 if t is None else t for t in terms]
 
 
 # --- public transforms ---------------------------------------------------------------------------

@@ -137,6 +137,7 @@ class _Trace:
         self.recorded: dict[int, ForwardStep] = {}
         self.parts: list[Partial] = []
         self.terms: list[str] = []
+        self.texts: list[str] = []  # the partials' formulas of the node being visited
 
     def edge(self, i: int, k: int, a: int, local: Any, product: Any, before: Any) -> None:
         if not self.parts:

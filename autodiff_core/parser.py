@@ -19,6 +19,8 @@ from .errors import ExpressionError
 from .limits import DEFAULT_LIMITS, Limits
 from .ops import BINARY_OPS, CONSTANTS, FUNCTIONS
 from .program import CONST, INPUT, Node, Program
+from .syntax_help import HINT as _HINT
+from .syntax_help import explain, multiply_message, unknown_function_message
 
 _AST_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _OTHER_BINOPS = {ast.Mod: "%", ast.FloorDiv: "//", ast.MatMult: "@", ast.BitAnd: "&",
@@ -58,9 +60,6 @@ _STATEMENT_WORDS = {
     ast.Pass: "'pass'", ast.Break: "'break'", ast.Continue: "'continue'",
     ast.AnnAssign: "an annotated assignment",
 }
-
-_HINT = "a program is lines like `x = 3*w` and `y = 2*x^2 + 4`"
-
 
 @dataclass
 class _Source:
@@ -205,8 +204,8 @@ class _Builder:
         self.check_name(target)
         if target.id in FUNCTIONS:
             raise self.error(f"'{target.id}' is a function and cannot be assigned", target)
-        if target.id in CONSTANTS:
-            raise self.error(f"'{target.id}' is a constant and cannot be assigned", target)
+        # `pi` and `e` may be rebound (micrograd's README names a value `e`): from there on
+        # the name means the new value, as in Python.
 
     def bind(self, name: str, node_id: int) -> int:
         node = self.nodes[node_id]
@@ -270,15 +269,17 @@ class _Builder:
         raise self.error(f"{what} is not allowed here: {_HINT}", node)
 
     def call_args(self, node: ast.Call) -> list[ast.expr]:
+        if isinstance(node.func, ast.Constant | ast.BinOp | ast.UnaryOp | ast.Call):
+            # 2(x + 1), (a + b)(a - b): a product written without its '*'
+            left = str(node.func.value) if isinstance(node.func, ast.Constant) else "(...)"
+            raise self.error(multiply_message(left, "("), node)
         if not isinstance(node.func, ast.Name):
             what = _REJECTED.get(type(node.func), "this kind of call")
             raise self.error(f"{what} is not allowed: call a function by its name, "
                              "as in sin(x)", node.func)
         name = node.func.id
         if name not in FUNCTIONS:
-            known = ", ".join(sorted(FUNCTIONS))
-            raise self.error(f"unknown function '{name}'; the known functions are: {known}",
-                             node.func)
+            raise self.error(unknown_function_message(name, set(self.names)), node.func)
         if node.keywords:
             raise self.error(f"{name}() takes no keyword arguments", node)
         arity = FUNCTIONS[name].arity
@@ -341,6 +342,10 @@ def _names_in(expr: ast.AST) -> list[ast.Name]:
             stack += (node.left, node.right)
         elif isinstance(node, ast.UnaryOp):
             stack.append(node.operand)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            # the called name is a function (or a mistake call_args explains), not an input
+            stack += node.args
+            stack += (k.value for k in node.keywords)
         elif not isinstance(node, ast.Constant):
             stack.extend(ast.iter_child_nodes(node))
     return names
@@ -370,14 +375,14 @@ def _parse_python(source: _Source, translated: str, limits: Limits) -> ast.Modul
     except SyntaxError as exc:
         line = exc.lineno or 1
         col = source.original_column(line, (exc.offset or 1) - 1) + 1
-        message = (exc.msg or "invalid syntax").replace("'**'", "'^' or '**'")
-        raise ExpressionError(f"syntax error: {message}", line, col, source.snippet(line)) \
-            from None
+        typed = source.lines[line - 1] if 1 <= line <= len(source.lines) else ""
+        message, col = explain(typed, exc.msg or "", col)
+        raise ExpressionError(message, line, col, source.snippet(line)) from None
     except (RecursionError, MemoryError):
         raise ExpressionError("the program is nested too deeply to read", 1, 1,
                               limit="max_depth") from None
-    except ValueError as exc:  # e.g. an integer literal with thousands of digits
-        raise ExpressionError(f"cannot read the program: {exc}", 1, 1) from None
+    except ValueError:  # e.g. an integer literal with thousands of digits
+        raise ExpressionError("a number in the program is too long to read", 1, 1) from None
 
 
 # CPython builds the syntax tree recursively and gives up at 3x the recursion limit, which a

@@ -129,6 +129,18 @@ class Program:
         """The program as an aligned LaTeX block (see display.py)."""
         return program_latex(self)
 
+    def to_torch(self) -> str:
+        """PyTorch source of `def program(**inputs)` whose autograd gives our derivatives."""
+        from .export import to_torch
+
+        return to_torch(self)
+
+    def to_jax(self) -> str:
+        """JAX source of `def program(**inputs)` whose autograd gives our derivatives."""
+        from .export import to_jax
+
+        return to_jax(self)
+
     def _repr_svg_(self) -> str | None:  # Jupyter draws the graph (needs graphviz's `dot`)
         return program_svg(self)
 

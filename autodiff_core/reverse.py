@@ -81,11 +81,13 @@ def swept_outputs(program: Program, direction: Mapping[str, float]) -> frozenset
     return frozenset(program.outputs[name] for name, v in direction.items() if v != 0.0)
 
 
-def _start(program: Program, direction: Mapping[str, float]) -> list[Any]:
-    adjoints: list[Any] = [0.0] * len(program.nodes)
+def _start(program: Program, direction: Mapping[str, float], empty: Any = 0.0) -> list[Any]:
+    """The adjoints before a pass: the cotangents of the swept outputs, `empty` elsewhere."""
+    adjoints: list[Any] = [empty] * len(program.nodes)
     for name, value in direction.items():
         if value != 0.0:
-            adjoints[program.outputs[name]] += value
+            i = program.outputs[name]
+            adjoints[i] = value if adjoints[i] is empty else adjoints[i] + value
     return adjoints
 
 
@@ -111,7 +113,7 @@ def _adjoint_pass(program: Program, point: Point, vals: list[Value], partials: P
                   direction: dict[str, float], trace: bool) -> tuple[list[Any], list[Any]]:
     """The general sweep (sweep.py), with an observer recording the steps if `trace`."""
     swept = route(program, program.inputs.values(), swept_outputs(program, direction))
-    adjoints = _start(program, direction)
+    adjoints = _start(program, direction, None)
     # What an input's finished adjoint is the derivative of: one output, or a weighted sum.
     of = next(iter(direction)) if list(direction.values()) == [1.0] else "(cotangent · outputs)"
     observer = _Trace(program, vals, adjoints, swept.edges, of) if trace else None
@@ -120,6 +122,7 @@ def _adjoint_pass(program: Program, point: Point, vals: list[Value], partials: P
             pull_adjoints(swept, partials, adjoints, point.math, observer)
     else:
         pull_adjoints(swept, partials, adjoints, point.math, observer)
+    adjoints = [0.0 if a is None else a for a in adjoints]  # (not reached: 0, structurally)
     return adjoints, observer.steps if observer is not None else []
 
 
@@ -134,6 +137,7 @@ class _Trace:
         self.edges = edges
         self.of = of
         self.steps: list[ReverseStep] = []
+        self.texts: list[str] = []  # the partials' formulas of the node being visited
 
     def visit(self, i: int) -> None:
         program = self.program

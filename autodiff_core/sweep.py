@@ -145,6 +145,14 @@ class Partials:
         self.m = m
         self.grid = grid
         self._cache: dict[tuple[int, int], Any] = {}
+        self._bad: dict[int, Any] = {}
+
+    def _undefined(self, i: int) -> Any:
+        """Where node i's value is undefined on the grid (None: nowhere), found once."""
+        if i not in self._bad:
+            finite = np.isfinite(self.vals[i])
+            self._bad[i] = None if finite.all() else ~finite
+        return self._bad[i]
 
     def __call__(self, i: int, edges: tuple[tuple[int, int], ...]) -> Local:
         out: Local = []
@@ -165,8 +173,8 @@ class Partials:
             with np.errstate(all="ignore"):
                 p = rule(self.m, vals[i], *args)
             # Where the value is undefined, so is every derivative through it (policy 3).
-            bad = ~np.isfinite(vals[i])
-            return np.where(bad, np.nan, p) if np.any(bad) else p
+            bad = self._undefined(i)
+            return p if bad is None else np.where(bad, np.nan, p)
         try:
             p = rule(self.m, vals[i], *args)
         except (ValueError, ZeroDivisionError, OverflowError) as exc:
@@ -190,6 +198,12 @@ class Observer(Protocol):
     def edge(self, i: int, k: int, a: int, local: Any, product: Any, before: Any) -> None: ...
 
 
+def _one(p: Any) -> bool:
+    # A partial that is the number 1 (a term of a sum): 1 · t is t exactly, so it is not
+    # multiplied (on a grid that saves copying an array per term).
+    return type(p) is float and p == 1.0
+
+
 def push_tangents(route: Route, partials: PartialsOf, tangents: list[Any], m: Any,
                   observer: Observer | None = None) -> None:
     """Forward accumulation along the route: tangent[i] = sum of partial · tangent[argument].
@@ -198,12 +212,12 @@ def push_tangents(route: Route, partials: PartialsOf, tangents: list[Any], m: An
     namespace whose `add` and `mul` combine them (numbers, arrays or graph terms)."""
     for i, edges in enumerate(route.edges):
         if edges:
-            total: Any = 0.0
+            total: Any = None  # no term yet (so a grid is not copied by adding 0 first)
             for k, a, p in partials(i, edges):
-                product = m.mul(p, tangents[a])
+                product = tangents[a] if _one(p) else m.mul(p, tangents[a])
                 if observer is not None:
-                    observer.edge(i, k, a, p, product, total)
-                total = m.add(total, product)
+                    observer.edge(i, k, a, p, product, 0.0 if total is None else total)
+                total = product if total is None else m.add(total, product)
             tangents[i] = total
         if observer is not None and route.visited[i]:
             observer.visit(i)
@@ -214,7 +228,8 @@ def pull_adjoints(route: Route, partials: PartialsOf, adjoints: list[Any], m: An
     """Reverse accumulation along the route: each visited node, last first, adds adjoint ·
     partial into its arguments' adjoints (adding, so a value used twice gets both).
 
-    `adjoints` holds the targets' cotangents and 0 elsewhere."""
+    `adjoints` holds the targets' cotangents and None (no contribution yet) elsewhere; a
+    visited node always has its adjoint when it is reached."""
     for i in range(len(route.edges) - 1, -1, -1):
         if not route.visited[i]:
             continue
@@ -224,8 +239,8 @@ def pull_adjoints(route: Route, partials: PartialsOf, adjoints: list[Any], m: An
         if edges:
             adjoint = adjoints[i]
             for k, a, p in partials(i, edges):
-                contribution = m.mul(adjoint, p)
+                contribution = adjoint if _one(p) else m.mul(adjoint, p)
                 before = adjoints[a]
-                adjoints[a] = m.add(before, contribution)
+                adjoints[a] = contribution if before is None else m.add(before, contribution)
                 if observer is not None:
-                    observer.edge(i, k, a, p, contribution, before)
+                    observer.edge(i, k, a, p, contribution, 0.0 if before is None else before)

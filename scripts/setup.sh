@@ -15,6 +15,8 @@ command -v npm >/dev/null || need_apt+=(nodejs npm)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 if (( dev )); then
     command -v chromium >/dev/null || need_apt+=(chromium fonts-dejavu-core)
+    # the classroom tests start a throwaway PostgreSQL cluster (initdb, pg_ctl)
+    compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
     # nginx-light: the nginx the proxy tests run in front of uvicorn (it is not started here)
     [[ -x /usr/sbin/nginx ]] || need_apt+=(nginx-light)
 fi

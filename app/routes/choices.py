@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import autodiff_core as ad
-from app.problems import problem
+
+from ..problems import problem
 
 
 def one_output(program: ad.Program, output: str | None) -> str:

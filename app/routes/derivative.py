@@ -9,14 +9,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 import autodiff_core as ad
-from app.jobs import run_job, settings_of
-from app.limits import check_point, parse_program
-from app.problems import ERROR_RESPONSES, engine_errors, problem
-from app.rendering import RenderError, drawing_limit, drawing_problem, run_dot, to_dot
-from app.responses import json_response, to_json
-from app.routes.choices import input_named, one_output
-from app.schemas import Graph, Outputs, Point, Source, Strict, Value
-from app.settings import Settings
+
+from ..jobs import run_job, settings_of
+from ..limits import check_point, parse_program
+from ..problems import ERROR_RESPONSES, engine_errors, problem
+from ..rendering import RenderError, drawing_limit, drawing_problem, run_dot, to_dot
+from ..responses import json_response, to_json
+from ..schemas import Graph, Outputs, Point, Source, Strict, Value
+from ..settings import Settings
+from .choices import input_named, one_output
 
 router = APIRouter(prefix="/api/v1", tags=["analysis"], responses=ERROR_RESPONSES)
 

@@ -10,12 +10,13 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 import autodiff_core as ad
-from app.cache import app_cache
-from app.jobs import run_job, settings_of
-from app.limits import check_point, check_trace, parse_program
-from app.problems import ERROR_RESPONSES, engine_errors
-from app.responses import json_response, to_json
-from app.schemas import (
+
+from ..cache import app_cache
+from ..jobs import run_job, settings_of
+from ..limits import check_point, check_trace, parse_program
+from ..problems import ERROR_RESPONSES, engine_errors
+from ..responses import json_response, to_json
+from ..schemas import (
     FiniteFloat,
     Graph,
     Outputs,
@@ -26,7 +27,7 @@ from app.schemas import (
     Strict,
     Value,
 )
-from app.settings import Settings
+from ..settings import Settings
 
 router = APIRouter(prefix="/api/v1", tags=["differentiation"], responses=ERROR_RESPONSES)
 

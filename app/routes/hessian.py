@@ -6,12 +6,13 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 import autodiff_core as ad
-from app.jobs import run_job, settings_of
-from app.limits import HESSIAN, check_point, parse_program
-from app.problems import ERROR_RESPONSES, engine_errors, problem
-from app.responses import json_response, to_json
-from app.schemas import Point, Source, Strict, Value
-from app.settings import Settings
+
+from ..jobs import run_job, settings_of
+from ..limits import HESSIAN, check_point, parse_program
+from ..problems import ERROR_RESPONSES, engine_errors, problem
+from ..responses import json_response, to_json
+from ..schemas import Point, Source, Strict, Value
+from ..settings import Settings
 
 router = APIRouter(prefix="/api/v1", tags=["differentiation"], responses=ERROR_RESPONSES)
 

@@ -9,12 +9,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 import autodiff_core as ad
-from app.jobs import run_job, settings_of
-from app.limits import check_point, parse_program
-from app.problems import ERROR_RESPONSES, engine_errors
-from app.responses import json_response, to_json
-from app.schemas import Outputs, Point, Source, Strict, Value
-from app.settings import Settings
+
+from ..jobs import run_job, settings_of
+from ..limits import check_point, parse_program
+from ..problems import ERROR_RESPONSES, engine_errors
+from ..responses import json_response, to_json
+from ..schemas import Outputs, Point, Source, Strict, Value
+from ..settings import Settings
 
 router = APIRouter(prefix="/api/v1", tags=["analysis"], responses=ERROR_RESPONSES)
 

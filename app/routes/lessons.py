@@ -4,16 +4,16 @@ program; its JSON endpoints are in app/routes/quiz.py)."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from app import quiz
-from app.lessons import BY_SLUG, LESSONS, neighbours
+from .. import quiz
+from ..assets import templates_dir
+from ..lessons import BY_SLUG, LESSONS, neighbours
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[2] / "templates")
+TEMPLATES = Jinja2Templates(directory=templates_dir())
 
 router = APIRouter()
 

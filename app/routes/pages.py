@@ -6,14 +6,13 @@ and loads its ES modules from `/static/js/` (the CSP allows no inline script or 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
-templates = Jinja2Templates(directory=TEMPLATES_DIR)
+from ..assets import templates_dir
+
+templates = Jinja2Templates(directory=templates_dir())
 
 router = APIRouter(include_in_schema=False)
 

@@ -1,8 +1,9 @@
 """The exercise endpoints.
 
 `POST /api/v1/quiz` turns any program into exercises (predict the next value, tangent or
-adjoint) and `POST /api/v1/quiz/check` says whether an answer is right or which known mistake
-it looks like. Both are stateless: the check re-derives the quiz from the same request, so a
+adjoint; a question carries no rule), `POST /api/v1/quiz/check` says whether an answer is
+right or which known mistake it looks like, and `POST /api/v1/quiz/hint` gives the rule one
+level at a time. All are stateless: the check re-derives the quiz from the same request, so a
 link or a test can ask any question of any program. The math is in `app/quiz.py` and the
 engine; this file only routes.
 """
@@ -16,13 +17,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 import autodiff_core as ad
-from app import quiz
-from app.jobs import run_job, settings_of
-from app.limits import QUIZ, check_point, parse_program
-from app.problems import ERROR_RESPONSES, engine_errors
-from app.responses import json_response, to_json
-from app.schemas import FiniteFloat, Outputs, Source, Strict
-from app.settings import Settings
+
+from .. import quiz
+from ..jobs import run_job, settings_of
+from ..limits import QUIZ, check_point, parse_program
+from ..problems import ERROR_RESPONSES, engine_errors
+from ..responses import json_response, to_json
+from ..schemas import FiniteFloat, Outputs, Source, Strict
+from ..settings import Settings
 
 router = APIRouter()
 
@@ -52,10 +54,19 @@ class CheckRequest(QuizRequest):
                                             "wrong.")
 
 
+class HintRequest(QuizRequest):
+    question: str = Field(description="A question id from the quiz, e.g. `adjoint-v0`.")
+    level: int = Field(ge=1, le=quiz.HINT_LEVELS, description=(
+        "1: which edges enter the asked quantity; 2: their local derivatives; 3: the whole "
+        "rule."))
+
+
 class QuizRow(BaseModel):
     node: str
     label: str | None
     formula: str
+    expression: str = Field(description="What the node computes, in the program's names "
+                                        "(`x²`).")
     value: float | None
     given: float | None = Field(description="The tangent or adjoint when it is given (a seed, "
                                             "a constant) rather than asked.")
@@ -65,9 +76,10 @@ class QuizQuestion(BaseModel):
     id: str
     node: str
     label: str | None
+    expression: str = Field(description="What the node computes (`2x²`).")
+    symbol: str = Field(description="The asked quantity's notation: `v̇5`, `v̄3` or `v5`.")
     asks: Literal["value", "tangent", "adjoint"]
     prompt: str
-    formula: str
 
 
 class QuizResponse(BaseModel):
@@ -79,12 +91,30 @@ class QuizResponse(BaseModel):
 
 class CheckResponse(BaseModel):
     correct: bool
-    mistake: Literal["fork", "seed", "local"] | None = Field(
-        description="The known mistake the answer matches: fork (forgot to add the "
-                    "contributions where paths meet), seed (seeded the wrong input or output), "
-                    "local (multiplied by the wrong local derivative); null if right or unknown.")
+    mistake: Literal["fork", "incoming", "sign", "seed", "value", "local"] | None = Field(
+        description="The known mistake the answer matches (a stable name): fork (a "
+                    "contribution where paths meet left out), incoming (the local derivative "
+                    "alone, not times the incoming tangent or adjoint), sign (the minus of a "
+                    "subtraction dropped), seed (the wrong input or output seeded), value (the "
+                    "value given for the derivative), local (a wrong local derivative on one "
+                    "edge); null if right or unknown.")
     feedback: str
     answer: float | None
+    edge: str | None = Field(None, description="The edge a local or sign mistake is on "
+                                               "(`v2_v5_0`, as in the graph).")
+
+
+class HintResponse(BaseModel):
+    level: int
+    levels: int
+    hint: str
+
+
+class RulesResponse(BaseModel):
+    rules: dict[str, str] = Field(description="Each asked node's rule, simplified and typeset: "
+                                              "`{\"v5\": \"v̇5 = 2x · v̇2\"}`.")
+    locals: dict[str, str] = Field(description="Each edge's local derivative, simplified: "
+                                               "`{\"v2_v5_0\": \"2x\"}`.")
 
 
 def _build(body: QuizRequest, settings: Settings) -> tuple[ad.Program, quiz.Quiz]:
@@ -105,7 +135,21 @@ def _verdict(body: CheckRequest, settings: Settings) -> bytes:
     with engine_errors(program):
         verdict = quiz.check(built, body.question, body.answer, body.reveal)
     return to_json({"correct": verdict.correct, "mistake": verdict.mistake,
-                    "feedback": verdict.feedback, "answer": verdict.answer})
+                    "feedback": verdict.feedback, "answer": verdict.answer,
+                    "edge": verdict.edge})
+
+
+def _rules(body: QuizRequest, settings: Settings) -> bytes:
+    program, built = _build(body, settings)
+    return to_json({"rules": {q.node: q.rule for q in built.questions},
+                    "locals": {e.id: e.local_text for q in built.questions for e in q.edges}})
+
+
+def _hint(body: HintRequest, settings: Settings) -> bytes:
+    program, built = _build(body, settings)
+    with engine_errors(program):
+        text = quiz.hint(built, body.question, body.level)
+    return to_json({"level": body.level, "levels": quiz.HINT_LEVELS, "hint": text})
 
 
 @router.post("/api/v1/quiz", response_model=QuizResponse, tags=["exercises"],
@@ -121,4 +165,20 @@ async def make_quiz(body: QuizRequest, request: Request) -> JSONResponse:
 async def check_answer(body: CheckRequest, request: Request) -> JSONResponse:
     """Right, or which known mistake the answer looks like, with feedback for each."""
     return json_response(await run_job(request, _verdict, body, settings_of(request),
+                                       inline=True))
+
+
+@router.post("/api/v1/quiz/hint", response_model=HintResponse, tags=["exercises"],
+             responses=ERROR_RESPONSES)
+async def give_hint(body: HintRequest, request: Request) -> JSONResponse:
+    """One rung of the hint ladder: the edges that enter, their local derivatives, the rule."""
+    return json_response(await run_job(request, _hint, body, settings_of(request),
+                                       inline=True))
+
+
+@router.post("/api/v1/quiz/rules", response_model=RulesResponse, tags=["exercises"],
+             responses=ERROR_RESPONSES)
+async def worked_rules(body: QuizRequest, request: Request) -> JSONResponse:
+    """Every rule of a worked example at once, typeset (`v̇5 = 2x · v̇2`), for its table."""
+    return json_response(await run_job(request, _rules, body, settings_of(request),
                                        inline=True))

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 import autodiff_core as ad
-from app.cache import app_cache
-from app.jobs import run_job, settings_of
-from app.limits import check_point, parse_program
-from app.problems import ERROR_RESPONSES, engine_problem, problem
-from app.rendering import (
+
+from ..cache import app_cache
+from ..jobs import run_job, settings_of
+from ..limits import check_point, parse_program
+from ..problems import ERROR_RESPONSES, engine_problem, problem
+from ..rendering import (
     FORMATS,
     Annotations,
     RenderError,
@@ -21,10 +22,11 @@ from app.rendering import (
     drawing_limit,
     drawing_problem,
     run_dot,
+    statements,
     to_dot,
 )
-from app.schemas import Outputs, Point, Source, Strict
-from app.settings import Settings
+from ..schemas import Outputs, Point, Source, Strict
+from ..settings import Settings
 
 router = APIRouter(prefix="/api/v1", tags=["rendering"], responses=ERROR_RESPONSES)
 
@@ -41,6 +43,12 @@ class RenderRequest(Strict):
                          "gets an invisible placeholder label (a `<text>` in the edge's SVG "
                          "group, where graphviz kept space free) for a page to replace with "
                          "its own text. The drawing gets wider.")
+    clusters: bool = Field(False, description="Frame each statement of two or more nodes "
+                           "(SVG group `cluster_v{id}`, `id` its named node).")
+    collapse: list[str] | None = Field(
+        None, max_length=1000, description="Statements to draw as one node each, by the id "
+        "of their named node (`v8`); edges from outside keep their ids and end at it.",
+        examples=[["v8"]])
 
 
 DRAWING: dict[int | str, dict[str, Any]] = {
@@ -65,10 +73,25 @@ async def render(body: RenderRequest, request: Request) -> Response:
 def _key(body: RenderRequest) -> str:
     """The program text and every option that changes the drawing."""
     options: dict[str, Any] = {"source": body.source.strip(), "outputs": body.outputs,
-                               "format": body.format, "labels": body.labels}
+                               "format": body.format, "labels": body.labels,
+                               "clusters": body.clusters, "collapse": body.collapse}
     if body.values:
         options.update(at=body.at, mode=body.mode)
     return json.dumps(options, sort_keys=True)
+
+
+def _collapsed(program: ad.Program, ids: list[str]) -> frozenset[int]:
+    """The named node ids of the statements to collapse; a 422 names an id that is none."""
+    named = statements(program)
+    chosen = set()
+    for position, ref in enumerate(ids):
+        index = int(ref[1:]) if ref[:1] == "v" and ref[1:].isdigit() else -1
+        if index not in named:
+            raise problem(f"{ref!r} is not a statement's node: collapse takes the ids of named "
+                          "nodes (such as v2 for `x = 3*w`)", ("body", "collapse", position),
+                          "input_error")
+        chosen.add(index)
+    return frozenset(chosen)
 
 
 def _draw(body: RenderRequest, settings: Settings) -> bytes:
@@ -90,7 +113,8 @@ def _draw(body: RenderRequest, settings: Settings) -> bytes:
             annotations = annotations_at(program, body.at, body.mode)
         except ad.AutodiffError as exc:
             raise engine_problem(exc, program) from None
-    dot = to_dot(program, annotations, room_for_labels=body.labels)
+    dot = to_dot(program, annotations, room_for_labels=body.labels, clusters=body.clusters,
+                 collapsed=_collapsed(program, body.collapse or []))
     if body.format == "dot":
         return dot.encode()
     try:

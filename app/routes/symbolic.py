@@ -10,14 +10,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 import autodiff_core as ad
-from app.jobs import run_job, settings_of
-from app.limits import parse_program
-from app.problems import ERROR_RESPONSES, engine_errors
-from app.responses import json_response, to_json
-from app.routes.choices import input_named, one_output
-from app.schemas import Source, Strict
-from app.settings import Settings
 from autodiff_core.symbolic import FAMILIES, family_source
+
+from ..jobs import run_job, settings_of
+from ..limits import parse_program
+from ..problems import ERROR_RESPONSES, engine_errors
+from ..responses import json_response, to_json
+from ..schemas import Source, Strict
+from ..settings import Settings
+from .choices import input_named, one_output
 
 router = APIRouter(prefix="/api/v1", tags=["analysis"], responses=ERROR_RESPONSES)
 

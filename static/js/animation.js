@@ -2,19 +2,24 @@
  * animation.js — the clock: plays a sequence of frames, one at a time, at a chosen speed.
  * It knows nothing about graphs or tables; `onFrame(index)` draws a frame.
  *
- *   const player = new Player({onFrame: (i) => ..., onChange: (player) => ..., interval: 900})
+ *   const player = new Player({onFrame: (i) => ..., onChange: (player) => ..., interval: 900,
+ *                              stride: (index, delta) => next index})  // default index + delta
  *   player.load(count, start = 0)   // a new sequence (stops playing)
  *   player.play(), pause(), toggle(), step(+1 | -1), seek(i), restart(), end()
  *   player.setSpeed(2)              // 2× faster
  *   player.index, player.count, player.playing, player.atEnd
  *
  * `onChange` runs after every change of index or of playing state (to update buttons).
+ * `stride` says where a step (and each tick while playing) lands: the page steps by node,
+ * by statement or by whole pass.
  * Reduced motion is the page's business (CSS drops transitions); frames are discrete anyway.
  */
 
 export class Player {
-  constructor({ onFrame = () => {}, onChange = () => {}, interval = 900 } = {}) {
+  constructor({ onFrame = () => {}, onChange = () => {}, interval = 900,
+    stride = (index, delta) => index + delta } = {}) {
     this.onFrame = onFrame;
+    this.stride = stride;
     this.onChange = onChange;
     this.interval = interval;
     this.speed = 1;
@@ -65,7 +70,7 @@ export class Player {
 
   step(delta) {
     this.pause();
-    this.seek(this.index + delta);
+    this.seek(this.stride(this.index, delta));
   }
 
   restart() { this.seek(0); }
@@ -92,7 +97,7 @@ export class Player {
       this.pause();
       return;
     }
-    this.seek(this.index + 1);
+    this.seek(this.stride(this.index, 1));
     if (this.atEnd) this.pause();
     else this.schedule();
   }

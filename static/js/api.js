@@ -3,8 +3,9 @@
  *
  *   await differentiate({source, at, mode, seed?, cotangent?, outputs?}, {signal})
  *       -> the /api/v1/differentiate JSON: {values, derivatives, passes, primal, graph, ...}
- *   await renderSvg({source, outputs?}, {signal}) -> SVG text from /api/v1/render, with room
- *                                                       for edge labels (labels: true)
+ *   await renderSvg({source, outputs?, collapse?}, {signal}) -> SVG text from /api/v1/render,
+ *       with room for edge labels (labels: true), a frame per statement (clusters: true) and
+ *       the statements named in `collapse` (their named nodes' ids) drawn as one node each
  *   ApiError: thrown for every failure, with a message fit to show a learner:
  *       .status (HTTP status, 0 when the server is unreachable), .kind (the error `type`),
  *       .message, .line, .column, .node (from the 422's `ctx`), .inputs (the program's
@@ -84,10 +85,11 @@ export async function differentiate(request, { signal } = {}) {
   return response.json();
 }
 
-export async function renderSvg({ source, outputs = null }, { signal } = {}) {
+export async function renderSvg({ source, outputs = null, collapse = null }, { signal } = {}) {
   // labels: graphviz keeps room on every edge for graph.js's "×local → carried" label
-  const body = { source, format: "svg", labels: true };
+  const body = { source, format: "svg", labels: true, clusters: true };
   if (outputs) body.outputs = outputs;
+  if (collapse && collapse.length) body.collapse = collapse;
   const response = await post("/api/v1/render", body, { signal, accept: "image/svg+xml" });
   return response.text();
 }

@@ -14,21 +14,23 @@
 import { ApiError, differentiate, renderSvg } from "./api.js";
 import { Player } from "./animation.js";
 import { GraphView } from "./graph.js";
-import { buildTimeline, describe, formatNumber, frameOfNode, passCaption, stateAt } from "./timeline.js";
+import { buildTimeline, describe, formatNumber, frameOfNode, nextStop, passCaption, stateAt } from "./timeline.js";
 import { TraceTable } from "./trace-table.js";
 import { quizHref, readState, writeState } from "./url-state.js";
 
 const $ = (id) => document.getElementById(id);
 const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
 const SOURCE_DELAY = 350; // ms after the last keystroke before the program is sent
-const POINT_DELAY = 200;
+const URL_DELAY = 300; // ms: a dragged slider rewrites the URL at most this often
+const RANDOM_RANGE = 2; // "Randomise" draws each input from [-2, 2], to one decimal
 
 const els = {
   source: $("source"), sourceError: $("source-error"), pointFields: $("point-fields"),
   seed: $("seed"), output: $("output"), seedField: $("seed-field"), outputField: $("output-field"),
   summary: $("summary"), problem: $("problem"), caption: $("step-caption"), passCaption: $("pass-caption"),
   play: $("play"), scrubber: $("scrubber"), stepCount: $("step-count"),
-  speed: $("speed"), outputs: $("outputs"), quizLink: $("quiz-link"),
+  speed: $("speed"), stepBy: $("step-by"), outputs: $("outputs"), quizLink: $("quiz-link"),
+  randomise: $("randomise"), constants: $("constants"),
 };
 
 const state = readState();
@@ -39,10 +41,23 @@ let outputChoices = []; // the program's named quantities, offered as outputs
 let controller = null;
 let runs = 0;
 let timer = null;
+let timelineSource = null; // the program text and outputs of the current timeline
+let frameRequest = 0; // a run asked for at the next animation frame (a slider is moving)
+let urlTimer = null;
 
-const graph = new GraphView($("graph"), { onNodeClick: jumpTo });
+const graph = new GraphView($("graph"), { onNodeClick: clickNode, onClusterClick: collapse, overview: true });
+// statements drawn as one node, by their named node's id (in the URL as `collapse`)
+let collapsed = new Set(state.collapse);
+let collapsedFor = state.source; // the program text `collapsed` belongs to
 const table = new TraceTable($("trace"), { onRowClick: jumpTo });
-const player = new Player({ onFrame: drawFrame, onChange: updateControls });
+const player = new Player({ onFrame: drawFrame, onChange: updateControls,
+  stride: (index, delta) => (timeline ? nextStop(timeline, index, delta, strideKind()) : index + delta) });
+
+/** How far a step (and a tick while playing) goes: a node, a statement or a whole pass. */
+function strideKind() {
+  if (els.speed.value === "pass") return "pass";
+  return els.stepBy.value === "statement" ? "statement" : "node";
+}
 
 // --- drawing one frame -------------------------------------------------------------------
 
@@ -69,6 +84,45 @@ function updateControls() {
   document.body.classList.toggle("is-playing", player.playing);
 }
 
+/** A collapsed statement opens again when clicked; any node jumps to its step. */
+function clickNode(id) {
+  if (collapsed.has(id)) {
+    collapsed.delete(id);
+    setCollapsed(collapsed);
+  }
+  jumpTo(id);
+}
+
+function collapse(id) {
+  collapsed.add(id);
+  setCollapsed(collapsed);
+}
+
+function setCollapsed(ids) {
+  collapsed = new Set(ids);
+  state.collapse = [...collapsed].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
+  schedule(0);
+}
+
+/** Collapse every statement of two or more nodes, or open them all again. */
+function toggleCollapseAll() {
+  const all = new Set();
+  if (!collapsed.size && timeline) {
+    const sizes = new Map();
+    for (const named of timeline.statementOf.values()) sizes.set(named, (sizes.get(named) || 0) + 1);
+    for (const [named, size] of sizes) {
+      if (size > 1 && timeline.labels.get(named)) all.add(named);
+    }
+  }
+  setCollapsed(all);
+}
+
+function showCollapseButton() {
+  const button = $("collapse-all");
+  button.textContent = collapsed.size ? "Expand statements" : "Collapse statements";
+  button.setAttribute("aria-pressed", collapsed.size ? "true" : "false");
+}
+
 function jumpTo(id) {
   if (!timeline) return;
   const k = frameOfNode(timeline, id, player.index);
@@ -86,13 +140,31 @@ function sliderRange(value) {
   return [low, high];
 }
 
+/** A new value for one input, from its number field, its slider or "Randomise". */
+function setInput(name, value, { live = false } = {}) {
+  state.at[name] = value;
+  const number = document.getElementById(`in-${name}`);
+  const slider = document.getElementById(`in-${name}-slider`);
+  if (number && number.valueAsNumber !== value) number.value = String(value);
+  if (slider) {
+    const [low, high] = sliderRange(value);
+    if (value < Number(slider.min)) slider.min = String(low);
+    if (value > Number(slider.max)) slider.max = String(high);
+    slider.value = String(value);
+  }
+  if (live) runNextFrame();
+  else schedule(0);
+}
+
 function buildPointFields(names) {
   inputNames = names;
+  els.randomise.hidden = !names.length;
   if (!names.length) {
     els.pointFields.replaceChildren(Object.assign(document.createElement("p"),
       { className: "help", textContent: "This program has no inputs." }));
     return;
   }
+  els.pointFields.classList.toggle("many", names.length > 6);
   const rows = names.map((name) => {
     const value = state.at[name];
     const row = document.createElement("div");
@@ -111,23 +183,35 @@ function buildPointFields(names) {
     slider.dataset.input = name;
     number.addEventListener("input", () => {
       const v = number.valueAsNumber;
-      if (!Number.isFinite(v)) return;
-      const [low, high] = sliderRange(v);
-      if (v < Number(slider.min)) slider.min = String(low);
-      if (v > Number(slider.max)) slider.max = String(high);
-      slider.value = String(v);
-      state.at[name] = v;
-      schedule(POINT_DELAY);
+      if (Number.isFinite(v)) setInput(name, v, { live: true });
     });
-    slider.addEventListener("input", () => {
-      number.value = slider.value;
-      state.at[name] = Number(slider.value);
-      schedule(POINT_DELAY);
-    });
+    // Live: every movement asks for a run at the next animation frame (one at most).
+    slider.addEventListener("input", () => setInput(name, Number(slider.value), { live: true }));
+    releaseAfterDrag(slider);
     row.append(label, number, slider);
     return row;
   });
   els.pointFields.replaceChildren(...rows);
+}
+
+/** A slider dragged with the pointer gives its focus back when released, so that ←/→ then
+ * step the animation; one reached with Tab keeps its keys (they move the slider). */
+function releaseAfterDrag(slider) {
+  let dragging = false;
+  slider.addEventListener("pointerdown", () => { dragging = true; });
+  const release = () => {
+    if (dragging && document.activeElement === slider) slider.blur();
+    dragging = false;
+  };
+  slider.addEventListener("pointerup", release);
+  slider.addEventListener("pointercancel", release);
+}
+
+function randomise() {
+  for (const name of inputNames) {
+    state.at[name] = Math.round((Math.random() * 2 - 1) * RANDOM_RANGE * 10) / 10;
+    setInput(name, state.at[name], { live: true });
+  }
 }
 
 /** Make the point, seed and output fit the program's inputs and outputs. */
@@ -232,6 +316,51 @@ function placeCursor(line, column) {
   els.source.setSelectionRange(offset, offset + 1);
 }
 
+/** Lines `a = -4.0`: names bound to a bare number (constants, so no derivative for them). */
+function numberNames(source) {
+  const found = [];
+  for (const line of source.split(/\n|;/)) {
+    const m = /^\s*([A-Za-z]\w*)\s*=\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(?:#.*)?$/.exec(line);
+    if (m && !found.some((f) => f.name === m[1])) found.push({ name: m[1], value: Number(m[2]) });
+  }
+  return found;
+}
+
+/** Explain why a name written as a number has no derivative, and offer to make it an input. */
+function showConstants(result) {
+  const inputs = result ? Object.keys(result.graph.inputs) : [];
+  const found = result ? numberNames(state.source).filter((f) => !inputs.includes(f.name)) : [];
+  if (!found.length) {
+    els.constants.hidden = true;
+    els.constants.replaceChildren();
+    return;
+  }
+  const names = found.map((f) => f.name);
+  const list = names.length === 1 ? names[0] : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+  const why = document.createElement("p");
+  why.textContent = inputs.length
+    ? `${list} ${names.length === 1 ? "is a number" : "are numbers"} in the program, so there is no derivative with respect to ${names.length === 1 ? "it" : "them"}. Inputs are the names nothing assigns.`
+    : `No derivatives: ${list} ${names.length === 1 ? "is" : "are"} given a number in the program, so nothing here is an input. Inputs are the names nothing assigns.`;
+  const button = Object.assign(document.createElement("button"), { type: "button", className: "small-button",
+    textContent: `Make ${list} ${names.length === 1 ? "an input" : "inputs"}` });
+  button.addEventListener("click", () => makeInputs(found));
+  els.constants.replaceChildren(why, button);
+  els.constants.hidden = false;
+}
+
+/** Delete the lines that give these names a number, and put the numbers in the point. */
+function makeInputs(found) {
+  const names = new Set(found.map((f) => f.name));
+  const kept = state.source.split("\n").map((line) => line.split(";").filter((part) => {
+    const m = /^\s*([A-Za-z]\w*)\s*=\s*[-+]?[\d.]/.exec(part);
+    return !(m && names.has(m[1]) && numberNames(part).length);
+  }).join(";")).filter((line) => line.trim());
+  state.source = kept.join("\n");
+  els.source.value = state.source;
+  for (const f of found) state.at[f.name] = f.value;
+  schedule(0);
+}
+
 function showProblem(text) {
   els.problem.hidden = !text;
   els.problem.textContent = text || "";
@@ -276,7 +405,7 @@ function showSummary(result) {
   const p = document.createElement("p");
   p.className = "summary-value";
   p.textContent = outputs.map((out) => `${out} = ${formatNumber(result.values[out])}`).join(" · ");
-  if (point) p.append(Object.assign(document.createElement("span"), { className: "at", textContent: ` at ${point}` }));
+  if (point && inputs.length <= 4) p.append(Object.assign(document.createElement("span"), { className: "at", textContent: ` at ${point}` }));
   lines.push(p);
   const rows = Object.entries(result.derivatives);
   if (rows.length > 1) {
@@ -313,6 +442,18 @@ function schedule(delay) {
   timer = setTimeout(run, delay);
 }
 
+/** Live updates (a moving slider): one run per animation frame at most, the previous one
+ * aborted by `run`; the URL is rewritten a little later (browsers limit replaceState). */
+function runNextFrame() {
+  clearTimeout(timer);
+  if (!urlTimer) urlTimer = setTimeout(() => { urlTimer = null; saveState(); }, URL_DELAY);
+  if (frameRequest) return;
+  frameRequest = requestAnimationFrame(() => {
+    frameRequest = 0;
+    run();
+  });
+}
+
 function request() {
   const body = { source: state.source, at: state.at, mode: state.mode };
   if (state.mode === "forward" && state.seed) body.seed = state.seed;
@@ -321,7 +462,7 @@ function request() {
   return body;
 }
 
-const drawingKey = () => `${state.outputs.join(",")}\n${state.source}`;
+const drawingKey = () => `${[...collapsed].sort().join(",")}\n${state.outputs.join(",")}\n${state.source}`;
 
 /** Differentiate. If the point does not match the program's inputs, fit it and ask again;
  * a chosen output the program does not name is dropped (the others stay); if the outputs
@@ -349,6 +490,12 @@ async function differentiateFitting(signal) {
   }
 }
 
+/** Whether two timelines step through the same nodes in the same order. */
+function sameSteps(a, b) {
+  return a.frames.length === b.frames.length
+    && a.frames.every((f, i) => f.node === b.frames[i].node && f.phase === b.frames[i].phase);
+}
+
 function setStatus(status) {
   document.body.dataset.status = status;
   document.body.dataset.run = String(runs);
@@ -360,7 +507,13 @@ async function run() {
   controller = new AbortController();
   const { signal } = controller;
   setStatus("busy");
-  const draw = () => renderSvg({ source: state.source, outputs: state.outputs }, { signal })
+  if (collapsedFor !== state.source) { // node ids belong to one program text
+    collapsed = new Set();
+    state.collapse = [];
+    collapsedFor = state.source;
+  }
+  showCollapseButton();
+  const draw = () => renderSvg({ source: state.source, outputs: state.outputs, collapse: [...collapsed] }, { signal })
     .then((svg) => ({ svg }), (error) => ({ error }));
   let key = drawingKey();
   let drawing = key !== drawnKey ? draw() : null;
@@ -384,6 +537,11 @@ async function run() {
   graph.setStale(programError);
   if (programError) {
     showProblem("");
+    if (!timeline) { // nothing to keep: say where the answer is instead of "Working…"
+      els.summary.replaceChildren(Object.assign(document.createElement("p"), { className: "help",
+        textContent: "No result yet: the program has a mistake, shown under it." }));
+    }
+    showConstants(null);
     setStatus("error");
     return; // keep the last good drawing and trace, dimmed, while the learner types
   }
@@ -391,6 +549,10 @@ async function run() {
   if (drawn) {
     if (drawn.error) {
       if (drawn.error.name === "AbortError") return;
+      if (drawn.error.field === "collapse") { // a hand-edited link: draw every statement open
+        setCollapsed([]);
+        return;
+      }
       graph.showMessage(`The graph is not drawn: ${drawn.error.message}`);
     } else {
       graph.show(drawn.svg, result ? result.graph : null);
@@ -402,8 +564,11 @@ async function run() {
   if (failure) {
     player.load(0);
     timeline = null;
-    const where = failure.node ? ` (at node ${failure.node}${failure.line ? `, line ${failure.line}` : ""})` : "";
+    // the engine's message names the node already; add it only when it does not
+    const named = failure.node && failure.message.includes(failure.node);
+    const where = failure.node && !named ? ` (at node ${failure.node}${failure.line ? `, line ${failure.line}` : ""})` : "";
     showProblem(`${failure.message}${where}. Try another point or program.`);
+    showConstants(null);
     graph.markError(failure.node);
     table.clear("No trace: the program cannot be differentiated at this point.");
     els.summary.replaceChildren();
@@ -422,10 +587,21 @@ async function run() {
   showOutputChoices(result);
   saveState();
   showSummary(result);
+  showConstants(result);
+  const previous = timeline;
+  const previousSource = timelineSource;
+  const wasPlaying = player.playing;
   timeline = buildTimeline(result);
-  table.build(timeline);
+  timelineSource = `${state.outputs.join(",")}\n${state.source}`;
+  const sameProgram = previous && previousSource === timelineSource && sameSteps(previous, timeline);
+  if (sameProgram) table.update(timeline);
+  else table.build(timeline);
   const last = timeline.frames.length - 1;
-  if (reducedMotion.matches) {
+  if (sameProgram) {
+    // a new point on the same program: the same step, with the new numbers
+    player.load(timeline.frames.length, player.index);
+    if (wasPlaying) player.play();
+  } else if (reducedMotion.matches) {
     player.load(timeline.frames.length, last); // stepped display: the finished picture
   } else {
     player.load(timeline.frames.length, 0);
@@ -449,7 +625,8 @@ for (const radio of document.querySelectorAll('input[name="mode"]')) {
 }
 els.seed.addEventListener("change", () => { state.seed = els.seed.value; schedule(0); });
 els.output.addEventListener("change", () => { state.output = els.output.value; schedule(0); });
-els.speed.addEventListener("change", () => player.setSpeed(Number(els.speed.value)));
+els.speed.addEventListener("change", () => player.setSpeed(els.speed.value === "pass" ? 1 : Number(els.speed.value)));
+els.randomise.addEventListener("click", randomise);
 els.scrubber.addEventListener("input", () => {
   const index = Number(els.scrubber.value); // read first: pausing redraws the controls
   player.pause();
@@ -463,6 +640,7 @@ $("end").addEventListener("click", () => player.end());
 $("zoom-in").addEventListener("click", () => graph.zoomIn());
 $("zoom-out").addEventListener("click", () => graph.zoomOut());
 $("zoom-fit").addEventListener("click", () => graph.fit());
+$("collapse-all").addEventListener("click", toggleCollapseAll);
 // Refit the drawing whenever its box changes size (window, layout, a longer result).
 let resizeTimer = null;
 new ResizeObserver(() => {
@@ -474,6 +652,7 @@ new ResizeObserver(() => {
 document.addEventListener("keydown", (event) => {
   if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
   const target = event.target;
+  // a focused control keeps its keys (a slider's arrows move the slider, not the animation)
   if (target.closest && target.closest("textarea, input, select, [contenteditable='true']")) return;
   const native = target.closest && target.closest("button, a, summary");
   const actions = {

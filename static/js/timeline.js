@@ -11,7 +11,11 @@
  *       rows:  Map id -> {cls}                            (the trace table's row classes)
  *   passTexts(t, p) -> Map id -> {formulas: [text], value}  (the derivative column of pass p)
  *   describe(t, k) -> the step in words, for the caption and screen readers
- *   passCaption(t, k), frameOfNode(t, id, k), formatNumber(x)
+ *   passCaption(t, k), frameOfNode(t, id, k), formatNumber(x), formatShort(x)
+ *   t.statementOf: Map node id -> the id of its statement's named node (a statement is a
+ *                  named node and the unnamed nodes written for it; the server's drawing
+ *                  groups them the same way)
+ *   nextStop(t, k, delta, "node"|"statement"|"pass") -> the frame a step of that size reaches
  *
  * Reusable: the lessons use it with graph.js, trace-table.js and animation.js.
  */
@@ -28,6 +32,19 @@ export function formatNumber(x) {
     return x.toExponential(4).replace(/\.?0+e/, "e").replace("e+", "e");
   }
   return String(Number(x.toPrecision(6)));
+}
+
+/** Fewer digits, for the graph's labels: 0.3558, -12.35, 1.2e-7. */
+export function formatShort(x) {
+  if (typeof x !== "number" || Number.isInteger(x)) return formatNumber(x);
+  const size = Math.abs(x);
+  if (size !== 0 && (size < 1e-4 || size >= 1e9)) return formatNumber(x);
+  return String(Number(x.toPrecision(4)));
+}
+
+/** "+0.5" or "−0.5": a contribution with its sign written once (never "+-0.5"). */
+export function signed(x, format = formatNumber) {
+  return typeof x === "number" && x < 0 ? `−${format(-x)}` : `+${format(x)}`;
 }
 
 const DOT = "\u0307"; // combining dot above: v̇ (tangent)
@@ -57,7 +74,47 @@ export function buildTimeline(result) {
     });
   });
   const labels = new Map(graph.nodes.map((n) => [n.id, n.label]));
-  return { result, graph, frames, labels, outputIds, primalCount: result.primal.length };
+  return { result, graph, frames, labels, outputIds, primalCount: result.primal.length,
+    statementOf: statements(graph) };
+}
+
+/** Node id -> its statement's named node id (an input is a statement of its own). */
+export function statements(graph) {
+  const of = new Map();
+  let pending = [];
+  for (const node of graph.nodes) {
+    if (node.op === "input") {
+      of.set(node.id, node.id);
+      continue;
+    }
+    pending.push(node.id);
+    if (node.label !== null && node.label !== undefined) {
+      for (const id of pending) of.set(id, node.id);
+      pending = [];
+    }
+  }
+  for (const id of pending) of.set(id, id);
+  return of;
+}
+
+/** The frame a step reaches: the next (or previous) node, or the end of the next (previous)
+ * statement or pass. */
+export function nextStop(t, k, delta, kind = "node") {
+  const last = t.frames.length - 1;
+  if (kind === "node") return Math.max(0, Math.min(last, k + delta));
+  const key = (i) => {
+    const f = t.frames[i];
+    return kind === "pass" ? String(f.pass) : `${f.pass}:${t.statementOf.get(f.node) ?? f.node}`;
+  };
+  if (delta > 0) {
+    let i = k + 1;
+    if (i >= last) return last;
+    while (i < last && key(i + 1) === key(i)) i += 1;
+    return i;
+  }
+  let i = Math.min(k, last);
+  while (i > 0 && key(i - 1) === key(i)) i -= 1;
+  return Math.max(0, i - 1);
 }
 
 /** The output nodes' seeds in reverse pass p: Map node id -> cotangent (nonzero only). */
@@ -70,10 +127,17 @@ function seedsOf(t, p) {
   return seeds;
 }
 
-/** "12 + 24 = 36": the parts a node's adjoint collected, and their total as the server gave it. */
-function sumText(parts, total) {
-  if (parts.length <= 1) return formatNumber(total);
-  return `${parts.join(" + ")} = ${formatNumber(total)}`;
+/** "12 + 24 − 3 = 33": the parts a node's adjoint collected ({value, seed}), and their total
+ * as the server gave it. */
+function sumText(parts, total, format = formatNumber) {
+  if (parts.length <= 1) return format(total);
+  const terms = parts.map((part, i) => {
+    const tag = part.seed ? " (seed)" : "";
+    if (i === 0) return `${format(part.value)}${tag}`;
+    const x = part.value;
+    return typeof x === "number" && x < 0 ? `− ${format(-x)}${tag}` : `+ ${format(x)}${tag}`;
+  });
+  return `${terms.join(" ")} = ${format(total)}`;
 }
 
 export function stateAt(t, k) {
@@ -97,7 +161,7 @@ export function stateAt(t, k) {
     const n = node(step.node);
     n.cls.push("is-evaluated");
     // a constant's drawing already shows its number
-    n.value = step.op === "const" ? "" : `${step.node} = ${formatNumber(step.value)}`;
+    n.value = step.op === "const" ? "" : `${step.node} = ${formatShort(step.value)}`;
     row(step.node).cls.push("primal-shown");
     if (frame.phase === "primal" && i < frame.index) {
       for (const id of t.frames[i].edges) edges.set(id, { cls: ["is-done", "is-primal"], label: "" });
@@ -110,12 +174,12 @@ export function stateAt(t, k) {
       const step = steps[i];
       const n = node(step.node);
       n.cls.push("has-tangent");
-      n.deriv = `${tangentOf(step.node)} = ${formatNumber(step.tangent)}`;
+      n.deriv = `${tangentOf(step.node)} = ${formatShort(step.tangent)}`;
       n.derivKind = "tangent";
       row(step.node).cls.push("deriv-shown");
       for (const partial of step.partials) {
         edges.set(partial.edge, { cls: ["is-done", "is-tangent"],
-          label: `×${formatNumber(partial.local)} → ${formatNumber(partial.product)}` });
+          label: `×${formatShort(partial.local)} → ${formatShort(partial.product)}` });
       }
     }
   } else if (frame.phase === "reverse") {
@@ -124,7 +188,7 @@ export function stateAt(t, k) {
     const parts = new Map();
     const totals = new Map();
     for (const [id, value] of seeds) {
-      parts.set(id, [`${formatNumber(value)} (seed)`]);
+      parts.set(id, [{ value, seed: true }]);
       totals.set(id, value);
     }
     for (let i = 0; i <= frame.index; i += 1) {
@@ -134,16 +198,16 @@ export function stateAt(t, k) {
       row(step.node).cls.push("deriv-shown");
       for (const c of step.contributions) {
         if (!parts.has(c.to)) parts.set(c.to, []);
-        parts.get(c.to).push(formatNumber(c.contribution));
+        parts.get(c.to).push({ value: c.contribution });
         totals.set(c.to, c.adjoint_after);
         edges.set(c.edge, { cls: ["is-done", "is-adjoint"],
-          label: `×${formatNumber(c.local)} → ${formatNumber(c.contribution)}` });
+          label: `×${formatShort(c.local)} → ${formatShort(c.contribution)}` });
       }
     }
     for (const [id, total] of totals) {
       const n = node(id);
       if (!n.cls.includes("has-adjoint")) n.cls.push("is-accumulating");
-      n.deriv = `${adjointOf(id)} = ${sumText(parts.get(id) || [], total)}`;
+      n.deriv = `${adjointOf(id)} = ${sumText(parts.get(id) || [], total, formatShort)}`;
       n.derivKind = "adjoint";
     }
   }
@@ -179,18 +243,18 @@ export function passTexts(t, p) {
     return texts;
   }
   const seeds = seedsOf(t, p);
-  const parts = new Map([...seeds].map(([id, v]) => [id, [`${formatNumber(v)} (seed)`]]));
+  const parts = new Map([...seeds].map(([id, value]) => [id, [{ value, seed: true }]]));
   for (const step of pass.steps) {
     for (const c of step.contributions) {
       if (!parts.has(c.to)) parts.set(c.to, []);
-      parts.get(c.to).push(formatNumber(c.contribution));
+      parts.get(c.to).push({ value: c.contribution });
     }
   }
   for (const step of pass.steps) {
     // The server joins one formula per contribution with "; "; show each with its number.
     const pieces = step.formula.split("; ");
     const formulas = pieces.length === step.contributions.length
-      ? pieces.map((text, i) => `${text}  (+${formatNumber(step.contributions[i].contribution)})`)
+      ? pieces.map((text, i) => `${text}  (${signed(step.contributions[i].contribution, formatShort)})`)
       : [step.formula];
     texts.set(step.node, { formulas, value: sumText(parts.get(step.node) || [], step.adjoint),
       raw: step.adjoint });

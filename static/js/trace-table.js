@@ -4,6 +4,7 @@
  *
  *   const table = new TraceTable(container, {onRowClick: (id) => ...})
  *   table.build(timeline)      // builds every row once (the primal texts are fixed)
+ *   table.update(timeline)     // the same steps at a new point: rewrites the numbers only
  *   table.apply(state)         // state from timeline.stateAt: toggles row classes; writes
  *                              // the derivative texts only when the pass changes
  *   table.clear(message)
@@ -82,11 +83,27 @@ export class TraceTable {
       const derivValue = el("td", "num deriv-value");
       tr.append(th, el("td", "primal-formula", step.formula), value, derivFormula, derivValue);
       body.append(tr);
-      this.rows.set(step.node, { tr, derivFormula, derivValue, cache: { cls: "" } });
+      this.rows.set(step.node, { tr, value, derivFormula, derivValue, cache: { cls: "" } });
     }
     table.append(caption, head, body);
     this.container.replaceChildren(table);
     this.setPass(passes.length ? 0 : -1); // hidden until reached: the first pass costs no writes
+  }
+
+  /** A new point on the same program (a moving slider): new numbers in the same rows, no
+   * new elements, so the page is not laid out from scratch. */
+  update(timeline) {
+    this.timeline = timeline;
+    for (const step of timeline.result.primal) {
+      const row = this.rows.get(step.node);
+      if (!row) return this.build(timeline);
+      row.value.textContent = formatNumber(step.value);
+      row.value.dataset.value = String(step.value);
+    }
+    const pass = this.pass;
+    this.pass = null;
+    this.setPass(pass);
+    return undefined;
   }
 
   setPass(p) {

@@ -1,12 +1,14 @@
 /**
  * url-state.js — the playground's state lives in its URL, so a link reproduces the view.
  *
- *   readState(url = location.href) -> {source, at: {name: number}, mode, seed, output, outputs}
+ *   readState(url = location.href) -> {source, at: {name: number}, mode, seed, output, outputs,
+ *                                      collapse: [node id]}
  *   writeState(state)              -> replaces the current history entry (no new entry)
  *   stateToQuery(state)            -> "source=...&at=w%3D1%2Cx%3D2&mode=reverse"
  *   quizHref(state)                -> "/quiz?source=...": the same program, point and pass
  *
- * `at` is written as "w=1,x=2" (DESIGN.md), `outputs` as "y,z" (absent: the last statement).
+ * `at` is written as "w=1,x=2" (DESIGN.md), `outputs` as "y,z" (absent: the last statement),
+ * `collapse` as "v21,v26" (the statements drawn as one node, by their named node's id).
  * Unknown or malformed parts are ignored, never fatal.
  */
 
@@ -17,6 +19,7 @@ export const DEFAULT_STATE = Object.freeze({
   seed: "",
   output: "",
   outputs: [],
+  collapse: [],
 });
 
 const NAME = /^[A-Za-z_]\w*$/;
@@ -54,6 +57,7 @@ export function readState(url = window.location.href) {
     seed: params.get("seed") || "",
     output: params.get("output") || "",
     outputs: parseNames(params.get("outputs")),
+    collapse: [...new Set((params.get("collapse") || "").split(",").filter((id) => /^v\d+$/.test(id)))],
   };
 }
 
@@ -65,6 +69,7 @@ export function stateToQuery(state) {
   if (state.mode === "forward" && state.seed) params.set("seed", state.seed);
   if (state.mode === "reverse" && state.output) params.set("output", state.output);
   if (state.outputs.length) params.set("outputs", state.outputs.join(","));
+  if (state.collapse && state.collapse.length) params.set("collapse", state.collapse.join(","));
   return params.toString();
 }
 

@@ -46,6 +46,15 @@ def test_seed_example_forward_agrees(client: TestClient) -> None:
     assert step["tangent"] == pytest.approx(90.0) and step["partials"]
 
 
+def test_forward_mode_skips_a_branch_that_feeds_no_output(client: TestClient) -> None:
+    # issue 10: the traced forward pass used to answer 422 (sqrt'(0)) where every other mode
+    # gave 2; z feeds no output, so no pass visits it
+    for mode in ("forward", "reverse"):
+        data = differentiate(client, source="z = sqrt(w - 1); y = 2*w", at={"w": 1},
+                             mode=mode, outputs=["y"])
+        assert data["derivatives"] == {"y": {"w": 2.0}}, mode
+
+
 def test_seed_and_cotangent_give_directional_products(client: TestClient) -> None:
     source = "f = x*y; g = x + y"
     jvp = differentiate(client, source=source, at={"x": 2, "y": 3}, mode="forward",

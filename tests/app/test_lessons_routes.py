@@ -107,6 +107,18 @@ def test_quiz_answers_equal_the_differentiate_endpoint(api: TestClient) -> None:
         assert verdict["correct"], verdict
 
 
+def test_forward_quiz_skips_a_branch_that_feeds_no_output(api: TestClient) -> None:
+    # z feeds no output: the forward pass does not visit it (sweep.py), so there is no tangent
+    # of z to ask about, and sqrt'(0) at w = 1 is never needed
+    body = {"source": "z = sqrt(w - 1); y = 2*w", "outputs": ["y"], "at": {"w": 1},
+            "mode": "forward"}
+    r = api.post("/api/v1/quiz", json=body)
+    assert r.status_code == 200, r.text
+    assert [q["id"] for q in r.json()["questions"]] == ["tangent-v5"]
+    assert ask(api, body["source"], {"w": 1}, "forward", "tangent-v5", 2.0,
+               outputs=["y"])["correct"]
+
+
 def test_chain_rule_tangents(api: TestClient) -> None:
     # x = 3w, so dx/dw = 3; y = 2x^2 + 4 gives dy/dw = 4x * 3 = 36 at w = 1
     assert ask(api, CHAIN, {"w": 1}, "forward", "tangent-v2", 3)["correct"]

@@ -146,3 +146,22 @@ def test_labels_option_keeps_room_on_every_edge(client: TestClient) -> None:
     assert 'fontcolor="transparent"' in dot and "ranksep=0.3" in dot
     r = client.post("/api/v1/render", json={"source": SEED, "labels": "<b>"})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "labels"]
+
+
+def test_statements_are_framed_and_collapse_into_one_node(client: TestClient) -> None:
+    # SEED: x = 3*w (v1, v2), y = 2*x^2 + 4 (v3..v8)
+    root = ET.fromstring(render(client, source=SEED, clusters=True))
+    groups = {g.get("id"): g.get("class", "") for g in root.iter(f"{SVG}g")}
+    assert "cluster" in groups["cluster_v2"] and "cluster" in groups["cluster_v8"]
+    plain = ET.fromstring(render(client, source=SEED))
+    assert not any("cluster" in (g.get("class") or "") for g in plain.iter(f"{SVG}g"))
+
+    root = ET.fromstring(render(client, source=SEED, clusters=True, collapse=["v8"]))
+    groups = {g.get("id"): g.get("class", "") for g in root.iter(f"{SVG}g")}
+    assert "collapsed" in groups["v8"] and "cluster_v8" not in groups
+    assert not {"v3", "v4", "v5", "v6", "v7"} & set(groups)  # inside y: not drawn
+    assert "v2_v5_0" in groups  # x's edge into y keeps its id, and ends at y's box
+    texts = "".join(t.text or "" for t in root.iter(f"{SVG}text"))
+    assert "2*x^2 + 4" in texts
+    bad = client.post("/api/v1/render", json={"source": SEED, "collapse": ["v3"]})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "collapse", 0]

@@ -43,10 +43,17 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real app under uvicorn (`python -m app`), as the classroom runs it."""
+    """The real app under uvicorn (`python -m app`), as the classroom runs it; or the server
+    at AUTODIFF_TEST_BASE_URL (tests/packaging runs some of these against the installed wheel)."""
+    external = os.environ.get("AUTODIFF_TEST_BASE_URL")
+    if external:
+        yield external.rstrip("/")
+        return
     port = free_port()
     env = {**os.environ, "AUTODIFF_HOST": "127.0.0.1", "AUTODIFF_PORT": str(port),
-           "AUTODIFF_WORKERS": "1"}
+           "AUTODIFF_WORKERS": "1",
+           # the classroom's database in a temporary folder, not the checkout's data/
+           "AUTODIFF_DATA_DIR": str(tmp_path_factory.mktemp("data"))}
     log = (tmp_path_factory.mktemp("server") / "uvicorn.log").open("w")
     # Its own process group: stopped as a whole, workers and job processes included.
     process = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env,

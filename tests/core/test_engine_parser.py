@@ -1,5 +1,7 @@
 """Program text: clear messages with positions, reassignment, and hostile text never evaluated."""
 
+import math
+import re
 
 import pytest
 
@@ -17,8 +19,8 @@ def error_of(source: str, **kwargs) -> ad.ExpressionError:
 
 
 @pytest.mark.parametrize(("source", "line", "column", "words"), [
-    ("y = 3*", 1, 7, "syntax error"),
-    ("x = 1\ny = 2 +* x", 2, 8, "syntax error"),
+    ("y = 3*", 1, 6, "the line ends too soon"),
+    ("x = 1\ny = 2 +* x", 2, 8, "two operators in a row: '+' then '*'"),
     ("y = foo(x)", 1, 5, "unknown function 'foo'"),
     ("y = z + 1\nz = 2", 1, 5, "'z' is used before it is assigned (it is first assigned on line"),
     ("y = sin(x, 2)", 1, 5, "sin() takes 1 argument, got 2"),
@@ -33,6 +35,65 @@ def test_messages_say_what_and_where(source: str, line: int, column: int, words:
     assert words in error.message
     assert error.text == source.split("\n")[line - 1].strip()
     assert str(error).startswith(f"line {line}, column {column}: ")
+
+
+# Python's own wording, which a learner must never be shown.
+PYTHON_WORDING = ("invalid syntax", "invalid decimal literal", "Maybe you meant", "never closed",
+                  "unmatched", "cannot assign to", "unexpected", "literal", "syntax error",
+                  "was expected", "perhaps")
+
+
+@pytest.mark.parametrize(("source", "column", "fix"), [
+    ("y = 3x", 6, "write 3*x"),
+    ("y = 2.5x^2 + 1", 8, "write 2.5*x"),
+    ("y = 3 sin(x)", 6, "write 3*sin(x)"),
+    ("y = 1e5x", 8, "write 1e5*x"),
+    ("y = 2(x + 1)", 5, "write 2*(...)"),
+    ("y = (x + 1)(x - 1)", 5, "write (...)*(...)"),
+    ("y = x y", 6, "write x*y"),
+    ("f(x) = x^2", 2, "write `f = ...` without `(x)`: x is an input because nothing assigns it"),
+    ("f(x, w) = x*w", 2, "x and w are inputs because nothing assigns them"),
+    ("y = sin x", 8, "write sin(x)"),
+    ("y = tanh 2", 9, "write tanh(2)"),
+    ("y = sn(x)", 5, "did you mean sin?"),
+    ("y = ln(x)", 5, "did you mean log?"),
+    ("y = Exp(x)", 5, "did you mean exp?"),
+    ("a = 2*w\ny = a(w + 1)", 5, "'a' is a value, not a function: to multiply, write a*(...)"),
+    ("y = sin(x", 8, "a '(' is not closed: add its ')'"),
+    ("y = x)", 6, "check the '(' and ')'"),
+    ("  y = x", 2, "remove the spaces"),
+    ("y = 'x", 5, "quotes are not allowed"),
+    ("y = 07", 5, "leading zero"),
+    ("x + 1 = y", 1, "the left of '=' must be a single name"),
+    ("y = x!", 6, "'!' is not part of this language"),
+])
+def test_mistakes_get_their_fix_in_our_words(source: str, column: int, fix: str) -> None:
+    error = error_of(source)
+    assert fix in error.message
+    assert error.column == column
+    for words in PYTHON_WORDING:
+        assert words.lower() not in error.message.lower(), (words, error.message)
+
+
+def test_no_phrase_said_twice() -> None:
+    for source in ("y = 3x", "f(x) = x^2", "y = sin x", "y = sn(x)", "y = sin(x"):
+        message = error_of(source).message
+        parts = [p.strip() for p in re.split(r"[:;.?]", message) if p.strip()]
+        assert len(parts) == len(set(parts)), message
+
+
+def test_pi_and_e_may_be_rebound() -> None:
+    # micrograd's README names a value `e`; before its assignment `e` is still Euler's number
+    program = ad.parse("y = e*x\ne = c - d\nz = e * y")
+    assert list(program.inputs) == ["x", "c", "d"]
+    values = ad.evaluate(program, {"x": 1.0, "c": 5.0, "d": 2.0})
+    assert values["y"] == pytest.approx(math.e) and values["z"] == pytest.approx(3 * math.e)
+    assert ad.evaluate(ad.parse("pi = 3\ny = pi*r"), {"r": 2.0})["y"] == 6.0
+
+
+def test_a_misspelt_function_is_not_an_input() -> None:
+    assert "did you mean" in error_of("y = sn(x) + x").message
+    assert list(ad.parse("y = sin(x) * w").inputs) == ["x", "w"]
 
 
 def test_unknown_function_lists_the_known_ones() -> None:

@@ -30,7 +30,9 @@ def test_nginx_is_the_only_way_in() -> None:
     assert services["proxy"]["ports"] == ["8000:8000"]
     assert services["proxy"]["depends_on"]["app"]["condition"] == "service_healthy"
     replicas = load("compose.replicas.yaml")["services"]
-    assert set(replicas) == {"app"} and "ports" not in replicas["app"]
+    # the replicas' classroom database is reachable only inside compose's network
+    assert set(replicas) == {"app", "db"} and "ports" not in replicas["app"]
+    assert "ports" not in replicas["db"]
 
 
 def test_proxy_mounts_the_tested_policy() -> None:

@@ -6,6 +6,7 @@
  */
 
 import { differentiate, formatNumber, playgroundUrl, postJson, showError } from "./client.js";
+import { recordProgress } from "./lesson-state.js";
 import { linePlot } from "./plot.js";
 
 const $ = (id) => document.getElementById(id);
@@ -46,8 +47,18 @@ async function compare() {
       `the central one (error ${formatNumber(numeric.central.best_error)}).`;
     showError($("own-error"), null);
   } catch (e) {
+    clearResults(); // never an old derivative beside a new error
     showError($("own-error"), e);
   }
+}
+
+function clearResults() {
+  for (const id of ["symbolic-form", "symbolic-size", "ad-size", "ad-value", "best-h"]) {
+    $(id).textContent = "—";
+  }
+  delete $("best-h").dataset.forward;
+  delete $("best-h").dataset.central;
+  errorPlot.setData([[], [], []]);
 }
 
 async function swelling() {
@@ -65,6 +76,15 @@ async function swelling() {
 }
 
 $("own-go").addEventListener("click", compare);
-source.addEventListener("keydown", (event) => { if (event.key === "Enter") compare(); });
+// Enter recomputes from either field, as the Compare button does
+for (const field of [source, xField]) {
+  field.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      compare();
+    }
+  });
+}
 compare();
 swelling().catch((e) => showError($("own-error"), e));
+recordProgress(document.querySelector("[data-slug]").dataset.slug);

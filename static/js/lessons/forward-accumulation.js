@@ -1,16 +1,25 @@
 /**
  * Lesson 4: the forward trace table, one pass per input, stepped row by row.
- * The passes are the server's (/api/v1/differentiate, forward mode, no seed: one pass per input).
+ * The passes are the server's (/api/v1/differentiate, forward mode, no seed: one pass per input),
+ * drawn on the playground's graph (lesson-graph.js) step for step with the table; Play runs
+ * the steps on the playground's clock. The pass and step shown live in the URL.
  */
 
-import { differentiate, formatNumber, showError } from "./client.js";
+import { Player } from "../animation.js";
+import { formatNumber, postJson, showError } from "./client.js";
+import { LessonGraph } from "./lesson-graph.js";
+import { param, recordProgress, setParams } from "./lesson-state.js";
 import { mountQuizzes } from "./quiz.js";
 
 const SOURCE = "u = x*y; f = u + x^2";
 const AT = { x: 3, y: 2 };
 const $ = (id) => document.getElementById(id);
 const body = $("forward-table").querySelector("tbody");
-const state = { result: null, pass: 0, shown: 0 };
+const state = { result: null, pass: 0, shown: 0, rules: [] };
+const graph = new LessonGraph($("forward-figure"));
+const player = new Player({ onFrame: (i) => { state.shown = i; render(); },
+  onChange: (p) => { $("trace-play").textContent = p.playing ? "Pause" : "Play"; } });
+const stepsOf = () => state.result.passes[state.pass].steps.length;
 
 function render() {
   const pass = state.result.passes[state.pass];
@@ -20,7 +29,7 @@ function render() {
     const name = step.label ? `${step.node} (${step.label})` : step.node;
     const hidden = i >= state.shown;
     for (const [text, cls] of [[name, ""], [formatNumber(step.value), ""],
-      [step.formula, "step-formula"], [hidden ? "?" : formatNumber(step.tangent), "derivative"]]) {
+      [state.rules[state.pass]?.[step.node] || step.formula, "step-formula"], [hidden ? "?" : formatNumber(step.tangent), "derivative"]]) {
       const td = document.createElement(cls === "" && text === name ? "th" : "td");
       if (td.tagName === "TH") td.scope = "row";
       if (cls) td.className = cls;
@@ -40,11 +49,23 @@ function render() {
   for (const button of $("pass-buttons").children) {
     button.setAttribute("aria-pressed", String(Number(button.dataset.pass) === state.pass));
   }
+  graph.show(state.shown === 0 ? graph.frameOf(-1, Infinity) : graph.frameOf(state.pass, state.shown - 1));
+  setParams({ pass: state.pass + 1, step: state.shown });
+}
+
+function choose(pass, shown) {
+  state.pass = pass;
+  player.load(stepsOf() + 1, Math.max(0, Math.min(shown, stepsOf())));
 }
 
 async function load() {
   try {
-    state.result = await differentiate({ source: SOURCE, at: AT, mode: "forward" });
+    await graph.load({ source: SOURCE, at: AT, mode: "forward" });
+    state.result = graph.result;
+    // each pass's rules typeset as a learner writes them (v̇4 = 2x · v̇0), one request a pass
+    state.rules = await Promise.all(state.result.passes.map((pass) => postJson(
+      "/api/v1/quiz/rules", { source: SOURCE, at: AT, mode: "forward",
+        wrt: Object.entries(pass.seed).find(([, v]) => v === 1)[0] }).then((r) => r.rules)));
     const buttons = state.result.passes.map((pass, p) => {
       const seeded = Object.entries(pass.seed).find(([, v]) => v === 1)[0];
       const b = document.createElement("button");
@@ -52,25 +73,24 @@ async function load() {
       b.className = "button";
       b.dataset.pass = String(p);
       b.textContent = `Pass ${p + 1}: seed ${seeded}`;
-      b.addEventListener("click", () => { state.pass = p; state.shown = 0; render(); });
+      b.addEventListener("click", () => choose(p, 0));
       return b;
     });
     $("pass-buttons").replaceChildren(...buttons);
-    render();
+    const pass = Number(param("pass")) - 1;
+    choose(pass >= 0 && pass < buttons.length ? pass : 0, Number(param("step")) || 0);
   } catch (e) {
     showError($("forward-error"), e);
   }
 }
 
-$("trace-step").addEventListener("click", () => {
-  const total = state.result.passes[state.pass].steps.length;
-  state.shown = Math.min(state.shown + 1, total);
-  render();
+$("trace-play").addEventListener("click", () => {
+  if (player.atEnd) player.seek(0);
+  player.toggle();
 });
-$("trace-all").addEventListener("click", () => {
-  state.shown = state.result.passes[state.pass].steps.length;
-  render();
-});
-$("trace-reset").addEventListener("click", () => { state.shown = 0; render(); });
+$("trace-step").addEventListener("click", () => { player.pause(); player.step(1); });
+$("trace-all").addEventListener("click", () => { player.pause(); player.end(); });
+$("trace-reset").addEventListener("click", () => { player.pause(); player.seek(0); });
 load();
+recordProgress(document.querySelector("[data-slug]").dataset.slug);
 mountQuizzes();

@@ -4,7 +4,25 @@
  */
 
 import { debounce, formatNumber, playgroundUrl, postJson, showError } from "./client.js";
+import { LessonGraph } from "./lesson-graph.js";
+import { recordProgress } from "./lesson-state.js";
 import { mountQuizzes } from "./quiz.js";
+
+// The first derivative, as the engine writes it, is a program too: draw it and differentiate
+// it forward on the playground's graph (lesson-graph.js).
+const graph = new LessonGraph(document.getElementById("second-figure"));
+graph.player.onChange = (player) => {
+  document.getElementById("second-play").textContent = player.playing ? "Pause" : "Play";
+};
+
+async function drawDerivative(source, x) {
+  const symbolic = await postJson("/api/v1/symbolic", { source, wrt: "x" });
+  const text = symbolic.derivative.text;
+  if (!text) return; // too long to print: the table above still has its values
+  const program = `g = ${text}`;
+  document.getElementById("first-derivative").textContent = program;
+  await graph.load({ source: program, at: { x }, mode: "forward" });
+}
 
 const $ = (id) => document.getElementById(id);
 const HESSIAN_SOURCE = "f = x^2*y + y^3";
@@ -29,6 +47,7 @@ async function orders() {
     });
     $("orders-table").querySelector("tbody").replaceChildren(...rows);
     $("second-program").textContent = results[1].program.text;
+    await drawDerivative(source, x);
     showError($("hd-error"), null);
   } catch (e) {
     showError($("hd-error"), e);
@@ -67,6 +86,13 @@ $("hd-go").addEventListener("click", orders);
 $("hd-source").addEventListener("keydown", (event) => { if (event.key === "Enter") orders(); });
 $("hd-x").addEventListener("input", debounce(orders, 120));
 for (const id of ["h-x", "h-y"]) $(id).addEventListener("input", debounce(hessian, 120));
+$("second-play").addEventListener("click", () => {
+  if (graph.player.atEnd) graph.player.seek(0);
+  graph.player.toggle();
+});
+$("second-step").addEventListener("click", () => { graph.player.pause(); graph.player.step(1); });
+$("second-restart").addEventListener("click", () => { graph.player.pause(); graph.player.seek(0); });
 orders();
 hessian();
+recordProgress(document.querySelector("[data-slug]").dataset.slug);
 mountQuizzes();

@@ -4,6 +4,8 @@
  *   const plot = linePlot(container, {title, xLabel, yLabel, series: [{label, points?, dots?}], logX?, logY?,
  *                                     xRange?, yRange?})  // ranges: uPlot scale range functions
  *   plot.setData([xs, ys1, ys2, ...])   // null in a y array leaves a gap
+ *   plot.setPath([{x, y}, ...])         // with {path: true}: points joined in their order and
+ *                                       // numbered 0, 1, 2, ... (a walk, not a function of x)
  *
  * The width follows the container (phone or projector); colours are distinguishable in
  * greyscale too (line, dashed line, points).
@@ -51,7 +53,8 @@ function axis(label, log, room, extra) {
 }
 
 export function linePlot(container, { title, xLabel, yLabel, series, logX = false, logY = false,
-  height = 260, xRange = null, yRange = null }) {
+  height = 260, xRange = null, yRange = null, path = false }) {
+  let walk = [];
   const options = {
     title,
     width: Math.max(container.clientWidth - 2, 240),
@@ -66,6 +69,7 @@ export function linePlot(container, { title, xLabel, yLabel, series, logX = fals
     ],
     legend: { live: false },
     cursor: { drag: { x: false, y: false } },
+    hooks: path ? { draw: [(u) => drawPath(u, walk)] } : {},
     series: [{ label: xLabel }, ...series.map((s, i) => {
       const style = STYLES[i % STYLES.length];
       if (s.points) {
@@ -82,5 +86,49 @@ export function linePlot(container, { title, xLabel, yLabel, series, logX = fals
   const plot = new uPlot(options, empty, container);
   const resize = () => plot.setSize({ width: Math.max(container.clientWidth - 2, 240), height });
   new ResizeObserver(resize).observe(container);
+  plot.setPath = (points) => { walk = points; plot.redraw(false, false); };
   return plot;
+}
+
+/** The walk on top of the plot: a line from step to step, each step's number beside it. */
+function drawPath(u, points) {
+  const inside = (p) => p.x >= u.scales.x.min && p.x <= u.scales.x.max
+    && p.y >= u.scales.y.min && p.y <= u.scales.y.max;
+  const ctx = u.ctx;
+  const ratio = uPlot.pxRatio;
+  const at = (p) => [u.valToPos(p.x, "x", true), u.valToPos(p.y, "y", true)];
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height);
+  ctx.clip();
+  ctx.strokeStyle = "#9b2c2c";
+  ctx.lineWidth = 1.5 * ratio;
+  ctx.setLineDash([4 * ratio, 3 * ratio]);
+  ctx.beginPath();
+  points.forEach((p, i) => {
+    const [x, y] = at(p);
+    if (i === 0) ctx.moveTo(x, y);
+    else ctx.lineTo(x, y);
+  });
+  ctx.stroke();
+  ctx.setLineDash([]);
+  ctx.font = `bold ${12 * ratio}px system-ui, sans-serif`;
+  ctx.fillStyle = "#1a202c";
+  ctx.textAlign = "left";
+  const labelled = new Set();
+  points.forEach((p, i) => {
+    if (!inside(p)) return;
+    const [x, y] = at(p);
+    ctx.fillStyle = "#9b2c2c";
+    ctx.beginPath();
+    ctx.arc(x, y, 4 * ratio, 0, 2 * Math.PI);
+    ctx.fill();
+    // number each step, but only once per spot (a settled walk repeats one point)
+    const key = `${Math.round(x / (14 * ratio))},${Math.round(y / (14 * ratio))}`;
+    if (labelled.has(key)) return;
+    labelled.add(key);
+    ctx.fillStyle = "#1a202c";
+    ctx.fillText(String(i), x + 6 * ratio, y - 6 * ratio);
+  });
+  ctx.restore();
 }

@@ -1,11 +1,21 @@
 /**
- * Lesson 8: a sigmoid neuron trained by gradient descent. Each step asks the server for the
- * loss and its gradient (reverse mode, one pass); the page only applies w ← w − η·∂L/∂w.
+ * Lesson 8: a sigmoid neuron trained by gradient descent. One Train press is one request
+ * (/api/v1/descent: the server takes every step w ← w − η·∂L/∂w, each gradient one reverse
+ * pass), and one more for the fitted curve (a grid). The graph (lesson-graph.js, the
+ * playground's) plays one example's reverse sweep into w and b at the current weights.
  */
 
-import { differentiate, formatNumber, showError } from "./client.js";
+import { differentiate, formatNumber, postJson, showError } from "./client.js";
+import { LessonGraph } from "./lesson-graph.js";
+import { recordProgress } from "./lesson-state.js";
 import { linePlot } from "./plot.js";
 import { mountQuizzes } from "./quiz.js";
+
+const ONE = "z = w*x + b; p = sigmoid(z); loss = (p - t)^2";
+const graph = new LessonGraph(document.getElementById("neuron-figure"));
+graph.player.onChange = (player) => {
+  document.getElementById("neuron-play").textContent = player.playing ? "Pause" : "Play";
+};
 
 const DATA = [[-3, 0], [-2, 0], [-0.5, 0], [0.5, 1], [2, 1], [3, 1]];
 const LOSS = `loss = ${DATA.map(([x, t]) => `(sigmoid(w*${x} + b) - ${t})^2`).join(" + ")}`;
@@ -53,13 +63,10 @@ async function drawStart() {
     `${formatNumber(result.values.loss)}.`;
 }
 
-async function step() {
-  const result = await differentiate({ source: LOSS, at: { w: state.w, b: state.b }, mode: "reverse", trace: false });
-  const grad = result.derivatives.loss;
-  state.history.push(result.values.loss);
-  state.w -= Number(rate.value) * grad.w;
-  state.b -= Number(rate.value) * grad.b;
-  return { loss: result.values.loss, grad };
+/** One example's reverse sweep at the current weights, from its first adjoint step. */
+async function drawFlow() {
+  await graph.load({ source: ONE, at: { w: state.w, b: state.b, x: 2, t: 1 }, mode: "reverse" });
+  graph.player.seek(graph.frameOf(0, 0));
 }
 
 async function train() {
@@ -68,11 +75,15 @@ async function train() {
   $("train").disabled = true;
   try {
     const count = stepsPerRun();
-    let last = null;
-    for (let k = 0; k < count; k += 1) last = await step();
+    const walk = await postJson("/api/v1/descent", { source: LOSS, at: { w: state.w, b: state.b },
+      rate: Number(rate.value), steps: count });
+    const path = walk.path;
+    for (const p of path.slice(0, count)) state.history.push(p.loss);
+    const last = { grad: path[Math.min(count, path.length) - 1].gradient };
+    ({ w: state.w, b: state.b } = path[path.length - 1].at);
     lossPlot.setData([state.history.map((_, k) => k), state.history]);
     lossNote.hidden = true;
-    await drawFit();
+    await Promise.all([drawFit(), drawFlow()]);
     status.textContent = `${state.history.length} steps: loss ${formatNumber(state.history[0])} → ` +
       `${formatNumber(state.history[state.history.length - 1])}; w = ${formatNumber(state.w)}, ` +
       `b = ${formatNumber(state.b)}; last gradient (∂L/∂w, ∂L/∂b) = ` +
@@ -92,12 +103,22 @@ $("train-reset").addEventListener("click", async () => {
   Object.assign(state, START, { history: [] });
   delete document.body.dataset.losses;
   try {
-    await Promise.all([drawStart(), drawFit()]);
+    await Promise.all([drawStart(), drawFit(), drawFlow()]);
     showError($("train-error"), null);
   } catch (e) {
     showError($("train-error"), e);
   }
 });
 rate.addEventListener("input", () => { $("neuron-rate-out").textContent = rate.value; });
-Promise.all([drawStart(), drawFit()]).catch((e) => showError($("train-error"), e));
+$("neuron-play").addEventListener("click", () => {
+  if (graph.player.atEnd) graph.player.seek(graph.frameOf(0, 0));
+  graph.player.toggle();
+});
+$("neuron-step").addEventListener("click", () => { graph.player.pause(); graph.player.step(1); });
+$("neuron-restart").addEventListener("click", () => {
+  graph.player.pause();
+  graph.player.seek(graph.frameOf(0, 0));
+});
+Promise.all([drawStart(), drawFit(), drawFlow()]).catch((e) => showError($("train-error"), e));
+recordProgress(document.querySelector("[data-slug]").dataset.slug);
 mountQuizzes();

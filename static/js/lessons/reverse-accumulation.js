@@ -1,10 +1,15 @@
 /**
  * Lesson 5: the reverse sweep of the server's trace, one step at a time. Each step lists the
  * contributions it passes back; a contribution that lands on an adjoint which already holds
- * something (a fork) shows the addition.
+ * something (a fork) shows the addition. The graph (lesson-graph.js, the playground's) follows
+ * the table step for step: a fork node's adjoint shows its sum building up. Play runs the steps
+ * on the playground's clock; the step shown lives in the URL.
  */
 
-import { differentiate, formatNumber, showError } from "./client.js";
+import { Player } from "../animation.js";
+import { formatNumber, postJson, showError } from "./client.js";
+import { LessonGraph } from "./lesson-graph.js";
+import { param, recordProgress, setParams } from "./lesson-state.js";
 import { mountQuizzes } from "./quiz.js";
 
 const SOURCE = "a = x*y; b = a + x; f = a*b";
@@ -12,14 +17,19 @@ const AT = { x: 2, y: 3 };
 const BAR = "\u0304";
 const $ = (id) => document.getElementById(id);
 const body = $("reverse-table").querySelector("tbody");
-const state = { result: null, shown: 0, labels: new Map() };
+const state = { result: null, shown: 0, labels: new Map(), locals: {} };
+const graph = new LessonGraph($("reverse-figure"));
+const player = new Player({ onFrame: (i) => { state.shown = i + 1; render(); },
+  onChange: (p) => { $("trace-play").textContent = p.playing ? "Pause" : "Play"; } });
 
 const name = (id) => (state.labels.get(id) ? `${id} (${state.labels.get(id)})` : id);
 
 function contributionItem(c) {
   const li = document.createElement("li");
   const target = `v${BAR}${c.to.slice(1)}`;
-  let text = `${target} += ${formatNumber(c.contribution)} (local ${c.formula} = ${formatNumber(c.local)})`;
+  const local = state.locals[c.edge] || c.formula;
+  const shown = local === formatNumber(c.local) ? local : `${local} = ${formatNumber(c.local)}`;
+  let text = `${target} += ${formatNumber(c.contribution)} (local ${shown})`;
   if (c.adjoint_before !== 0) {
     text += ` — fork: ${formatNumber(c.adjoint_before)} + ${formatNumber(c.contribution)} = ${formatNumber(c.adjoint_after)}`;
     li.className = "fork";
@@ -53,24 +63,32 @@ function render() {
   $("reverse-status").textContent = state.shown >= steps.length
     ? `One reverse pass, every input: ∂f/∂x = ${formatNumber(d.x)}, ∂f/∂y = ${formatNumber(d.y)}.`
     : `Step ${state.shown} of ${steps.length} of the reverse sweep (seed f̄ = 1).`;
+  graph.show(graph.frameOf(0, state.shown - 1));
+  setParams({ step: state.shown });
 }
 
 async function load() {
   try {
-    state.result = await differentiate({ source: SOURCE, at: AT, mode: "reverse" });
+    await graph.load({ source: SOURCE, at: AT, mode: "reverse" });
+    state.result = graph.result;
+    // each edge's local derivative typeset (b, x, 1), for the contributions column
+    state.locals = (await postJson("/api/v1/quiz/rules", { source: SOURCE, at: AT,
+      mode: "reverse" })).locals;
     for (const n of state.result.graph.nodes) state.labels.set(n.id, n.label);
-    state.shown = 1;
-    render();
+    const steps = state.result.passes[0].steps.length;
+    player.load(steps, Math.max(0, Math.min((Number(param("step")) || 1) - 1, steps - 1)));
   } catch (e) {
     showError($("reverse-error"), e);
   }
 }
 
-$("trace-step").addEventListener("click", () => {
-  state.shown = Math.min(state.shown + 1, state.result.passes[0].steps.length);
-  render();
+$("trace-play").addEventListener("click", () => {
+  if (player.atEnd) player.seek(0);
+  player.toggle();
 });
-$("trace-all").addEventListener("click", () => { state.shown = state.result.passes[0].steps.length; render(); });
-$("trace-reset").addEventListener("click", () => { state.shown = 1; render(); });
+$("trace-step").addEventListener("click", () => { player.pause(); player.step(1); });
+$("trace-all").addEventListener("click", () => { player.pause(); player.end(); });
+$("trace-reset").addEventListener("click", () => { player.pause(); player.seek(0); });
 load();
+recordProgress(document.querySelector("[data-slug]").dataset.slug);
 mountQuizzes();

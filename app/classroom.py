@@ -1,0 +1,378 @@
+"""The classroom's rules on top of its tables: making a class, joining it, recording answers,
+the teacher's view of progress, ending a class and forgetting it after its retention period.
+
+Keys: 192 random bits from `secrets`, shown once and stored only as SHA-256; a key is found
+by its hash and then compared in constant time. A key says who is asking (the teacher of one
+class, or one student of one class) and nothing else opens a class's data. Every function
+here is synchronous and does one short transaction: routes call them from a worker thread.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import json
+import secrets
+import time
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from .db import Database
+from .models import Answer, Classroom, Exercise, JoinFailure, Student
+from .settings import Settings
+
+# no 0/O, 1/I/L: a code read off a projector is typed right the first time
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 6
+TEACHER, STUDENT = "teacher", "student"
+KEY_PREFIX = {TEACHER: "t.", STUDENT: "s."}  # "." is not in token_urlsafe's alphabet
+DAY = 86_400.0
+
+
+class ClassroomError(Exception):
+    """A refusal with its HTTP status, what went wrong, where (`loc`) and a short type."""
+
+    def __init__(self, status: int, msg: str, loc: tuple[str, ...], kind: str) -> None:
+        super().__init__(msg)
+        self.status, self.msg, self.loc, self.kind = status, msg, loc, kind
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a key belongs to: the teacher of a class, or one of its students."""
+
+    kind: str
+    class_id: int
+    code: str
+    student_id: int | None = None
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_key(kind: str) -> str:
+    return KEY_PREFIX[kind] + secrets.token_urlsafe(24)
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalize_code(code: str) -> str:
+    return code.strip().upper()
+
+
+def clean_text(value: str, limit: int, loc: tuple[str, ...], what: str) -> str:
+    """Trimmed, NFC-normalized text of 1..limit characters with no control characters.
+    Markup is allowed here and escaped wherever it is shown."""
+    value = unicodedata.normalize("NFC", value).strip()
+    if not value:
+        raise ClassroomError(422, f"the {what} is empty", loc, "value_error")
+    if len(value) > limit:
+        raise ClassroomError(422, f"the {what} has {len(value)} characters; the limit is "
+                                  f"{limit}", loc, "limit_exceeded")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value):
+        raise ClassroomError(422, f"the {what} contains a control character", loc,
+                             "value_error")
+    return value
+
+
+# --- keys --------------------------------------------------------------------------------------
+
+
+def authenticate(db: Database, key: str) -> Identity | None:
+    """The identity a key belongs to, or None (unknown key, or a class already forgotten)."""
+    digest = hash_key(key)
+    with db.read() as s:
+        if key.startswith(KEY_PREFIX[TEACHER]):
+            row = s.execute(select(Classroom.id, Classroom.code, Classroom.teacher_key_hash)
+                            .where(Classroom.teacher_key_hash == digest)).first()
+            if row and hmac.compare_digest(row.teacher_key_hash, digest):
+                return Identity(TEACHER, row.id, row.code)
+        elif key.startswith(KEY_PREFIX[STUDENT]):
+            found = s.execute(select(Student.id, Student.class_id, Student.key_hash,
+                                     Classroom.code).join(Classroom)
+                              .where(Student.key_hash == digest)).first()
+            if found and hmac.compare_digest(found.key_hash, digest):
+                return Identity(STUDENT, found.class_id, found.code, found.id)
+    return None
+
+
+# --- the teacher -------------------------------------------------------------------------------
+
+
+def create_class(db: Database, name: str, retention_days: int) -> tuple[str, str]:
+    """A new class: its join code and the teacher's key (the only time it exists in clear)."""
+    key = new_key(TEACHER)
+    now = time.time()
+    purge(db, now)
+    for _ in range(20):
+        code = new_code()
+        with db.write() as s:
+            if s.scalar(select(Classroom.id).where(Classroom.code == code)) is not None:
+                continue
+            s.add(Classroom(code=code, name=name, teacher_key_hash=hash_key(key),
+                            created_at=now, retention_days=retention_days))
+            return code, key
+    raise ClassroomError(503, "no free join code was found; try again", ("body",), "busy")
+
+
+def class_info(db: Database, class_id: int) -> dict[str, Any]:
+    with db.read() as s:
+        c = s.get_one(Classroom, class_id)
+        count = s.scalar(select(func.count()).select_from(Student)
+                         .where(Student.class_id == class_id))
+        return {**_public_class(c), "students": count or 0,
+                "retention_days": c.retention_days, "purge_at": c.purge_at}
+
+
+def _public_class(c: Classroom) -> dict[str, Any]:
+    shared = ({"title": c.shared_title, "url": c.shared_url, "at": c.shared_at}
+              if c.shared_url else None)
+    return {"code": c.code, "name": c.name, "ended": c.ended_at is not None, "shared": shared}
+
+
+def share_example(db: Database, class_id: int, title: str, url: str) -> dict[str, Any]:
+    with db.write() as s:
+        c = s.get_one(Classroom, class_id)
+        c.shared_title, c.shared_url, c.shared_at = title, url, time.time()
+        return _public_class(c)
+
+
+def end_class(db: Database, class_id: int, retention_days: int | None) -> dict[str, Any]:
+    """End a class: no more joins or answers; everything in it is deleted after
+    `retention_days` (the class's own setting by default; 0 deletes it now)."""
+    now = time.time()
+    with db.write() as s:
+        c = s.get_one(Classroom, class_id)
+        if retention_days is not None:
+            c.retention_days = retention_days
+        c.ended_at = c.ended_at or now
+        c.purge_at = c.ended_at + c.retention_days * DAY
+        result = {**_public_class(c), "purge_at": c.purge_at}
+    purge(db, now)
+    return result
+
+
+def purge(db: Database, now: float | None = None) -> int:
+    """Delete the classes whose retention period is over, with their students and answers;
+    forget failed joins older than an hour. Returns how many classes went."""
+    now = time.time() if now is None else now
+    with db.write() as s:
+        ids = list(s.scalars(select(Classroom.id).where(Classroom.purge_at <= now)))
+        if ids:
+            # explicit, not only ON DELETE CASCADE: SQLite files made elsewhere may have
+            # foreign keys off
+            s.execute(delete(Answer).where(Answer.class_id.in_(ids)))
+            s.execute(delete(Student).where(Student.class_id.in_(ids)))
+            s.execute(delete(Classroom).where(Classroom.id.in_(ids)))
+        s.execute(delete(JoinFailure).where(JoinFailure.at < now - 3600))
+    return len(ids)
+
+
+MISTAKE_OTHER = "other"  # a wrong answer that matches no known mistake
+
+
+def progress(db: Database, class_id: int) -> dict[str, Any]:
+    """The teacher's view: each student's state on each exercise (the latest answer decides:
+    right, or wrong with its mistake), how many students made each mistake on each exercise,
+    and where each student is."""
+    now = time.time()
+    with db.read() as s:
+        c = s.get_one(Classroom, class_id)
+        students = s.execute(select(Student.id, Student.nickname, Student.place,
+                                    Student.seen_at).where(Student.class_id == class_id)
+                             .order_by(Student.joined_at, Student.id)).all()
+        answers = s.execute(select(Answer.student_id, Answer.exercise, Answer.question,
+                                   Answer.correct, Answer.mistake)
+                            .where(Answer.class_id == class_id).order_by(Answer.id)).all()
+    cells: dict[int, dict[str, dict[str, Any]]] = {row.id: {} for row in students}
+    exercises: dict[str, dict[str, Any]] = {}
+    mistakes: dict[str, int] = {}
+    for a in answers:
+        ex = exercises.setdefault(a.exercise, {"name": a.exercise, "tried": set(),
+                                               "right": set(), "mistakes": {}})
+        ex["tried"].add(a.student_id)
+        cell = cells.setdefault(a.student_id, {}).setdefault(
+            a.exercise, {"answers": 0, "right": set(), "correct": False, "mistake": None})
+        cell["answers"] += 1
+        cell["correct"], cell["mistake"] = a.correct, None
+        if a.correct:
+            cell["right"].add(a.question)
+            ex["right"].add(a.student_id)
+        else:
+            kind = a.mistake or MISTAKE_OTHER
+            cell["mistake"] = kind
+            ex["mistakes"].setdefault(kind, set()).add(a.student_id)
+            mistakes[kind] = mistakes.get(kind, 0) + 1
+    return {
+        "class": {**_public_class(c), "students": len(students)},
+        "students": [{
+            "nickname": row.nickname, "place": row.place,
+            "seen_seconds_ago": round(max(0.0, now - row.seen_at), 1),
+            "exercises": {name: {"answers": cell["answers"], "right": len(cell["right"]),
+                                 "correct": cell["correct"], "mistake": cell["mistake"]}
+                          for name, cell in cells.get(row.id, {}).items()},
+        } for row in students],
+        "exercises": [{"name": ex["name"], "tried": len(ex["tried"]),
+                       "right": len(ex["right"]),
+                       "mistakes": {k: len(v) for k, v in ex["mistakes"].items()}}
+                      for ex in exercises.values()],
+        "mistakes": mistakes,
+        "answers": len(answers),
+    }
+
+
+def answers_csv(db: Database, class_id: int) -> str:
+    """Every answer of the class, one row each, for a spreadsheet."""
+    with db.read() as s:
+        rows = s.execute(select(Student.nickname, Answer.exercise, Answer.question,
+                                Answer.mode, Answer.answer, Answer.correct, Answer.mistake,
+                                Answer.created_at).join(Student)
+                         .where(Answer.class_id == class_id).order_by(Answer.id)).all()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["nickname", "exercise", "question", "mode", "answer", "correct",
+                     "mistake", "time_utc"])
+    for r in rows:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(r.created_at))
+        writer.writerow([_cell(r.nickname), _cell(r.exercise), _cell(r.question), r.mode,
+                         repr(r.answer), "yes" if r.correct else "no", r.mistake or "",
+                         stamp])
+    return out.getvalue()
+
+
+def _cell(text: str) -> str:
+    """A spreadsheet runs a cell starting with = + - @ as a formula: quote it."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+# --- the students ------------------------------------------------------------------------------
+
+
+def join(db: Database, code: str, nickname: str, client: str,
+         settings: Settings) -> tuple[str, dict[str, Any]]:
+    """A new student of the class with this code: their key and the class. Failed attempts
+    are counted per client; past `max_join_failures_per_minute` every attempt is a 429."""
+    now = time.time()
+    with db.read() as s:
+        failures = s.scalar(select(func.count()).select_from(JoinFailure).where(
+            JoinFailure.client == client, JoinFailure.at > now - 60)) or 0
+    if failures >= settings.max_join_failures_per_minute:
+        raise ClassroomError(429, "too many wrong join codes from this address; wait a "
+                                  "minute (max_join_failures_per_minute)", ("path", "code"),
+                             "too_many_requests")
+    with db.write() as s:
+        c = s.scalars(select(Classroom).where(Classroom.code == normalize_code(code))
+                      .with_for_update()).first()
+        if c is None or c.ended_at is not None:
+            # counted (committed as this block ends), then refused below
+            s.add(JoinFailure(client=client[:100], at=now))
+            refusal = (ClassroomError(409, "this class has ended", ("path", "code"),
+                                      "class_ended") if c is not None else
+                       ClassroomError(404, "no class has this code", ("path", "code"),
+                                      "not_found"))
+        else:
+            return _admit(s, c, nickname, settings, now)
+    raise refusal
+
+
+def _admit(s: Session, c: Classroom, nickname: str, settings: Settings,
+           now: float) -> tuple[str, dict[str, Any]]:
+    count = s.scalar(select(func.count()).select_from(Student)
+                     .where(Student.class_id == c.id)) or 0
+    if count >= settings.max_class_students:
+        raise ClassroomError(409, f"the class is full ({settings.max_class_students} "
+                                  "students, max_class_students)", ("path", "code"),
+                             "class_full")
+    taken = s.scalar(select(Student.id).where(Student.class_id == c.id,
+                                              Student.nickname == nickname))
+    if taken is not None:
+        raise ClassroomError(409, "this nickname is taken in the class; choose another",
+                             ("body", "nickname"), "nickname_taken")
+    key = new_key(STUDENT)
+    s.add(Student(class_id=c.id, nickname=nickname, key_hash=hash_key(key), joined_at=now,
+                  seen_at=now, place="joined"))
+    return key, _public_class(c)
+
+
+def student_view(db: Database, who: Identity) -> dict[str, Any]:
+    """What a student may read: their own nickname and answers count, and the class's name
+    and shared example. Nothing of other students."""
+    with db.read() as s:
+        me = s.get_one(Student, who.student_id)
+        c = s.get_one(Classroom, who.class_id)
+        count = s.scalar(select(func.count()).select_from(Answer)
+                         .where(Answer.student_id == me.id)) or 0
+        return {"nickname": me.nickname, "answers": count, "class": _public_class(c)}
+
+
+def presence(db: Database, who: Identity, place: str | None) -> dict[str, Any]:
+    """Record where the student is; answer with the class (its shared example)."""
+    with db.write() as s:
+        me = s.get_one(Student, who.student_id)
+        me.seen_at = time.time()
+        if place:
+            me.place = place
+        return _public_class(s.get_one(Classroom, who.class_id))
+
+
+def record_answer(db: Database, who: Identity, settings: Settings, *, exercise: str,
+                  question: str, mode: str, source: str, at: dict[str, float], answer: float,
+                  correct: bool, mistake: str | None) -> None:
+    """Store one judged answer; refuse past `max_answers_per_minute` or in an ended class."""
+    now = time.time()
+    # the checks read (SQLite readers never wait); the write lock is held for two statements
+    with db.read() as s:
+        if s.scalar(select(Classroom.ended_at).where(Classroom.id == who.class_id)):
+            raise ClassroomError(409, "this class has ended", ("path", "code"), "class_ended")
+        recent = s.scalar(select(func.count()).select_from(Answer).where(
+            Answer.student_id == who.student_id, Answer.created_at > now - 60)) or 0
+    if recent >= settings.max_answers_per_minute:
+        raise ClassroomError(429, f"more than {settings.max_answers_per_minute} answers "
+                                  "in a minute (max_answers_per_minute); wait a moment",
+                             ("body",), "too_many_requests")
+    with db.write() as s:
+        s.execute(insert(Answer).values(
+            class_id=who.class_id, student_id=who.student_id, exercise=exercise,
+            question=question, mode=mode, source=source, at=json.dumps(at, sort_keys=True),
+            answer=answer, correct=correct, mistake=mistake, created_at=now))
+        s.execute(update(Student).where(Student.id == who.student_id)
+                  .values(seen_at=now, place=exercise))
+
+
+# --- exercises the teacher hands out -----------------------------------------------------------
+
+SLUG_LENGTH = 8
+
+
+def add_exercise(db: Database, class_id: int, *, title: str, source: str, at: dict[str, float],
+                 mode: str, wrt: str | None) -> dict[str, Any]:
+    """An exercise of the class with a short link (`/x/<slug>`)."""
+    for _ in range(20):
+        slug = "".join(secrets.choice(CODE_ALPHABET.lower()) for _ in range(SLUG_LENGTH))
+        with db.write() as s:
+            if s.scalar(select(Exercise.id).where(Exercise.slug == slug)) is not None:
+                continue
+            s.add(Exercise(class_id=class_id, slug=slug, title=title, source=source,
+                           at=json.dumps(at, sort_keys=True), mode=mode, wrt=wrt,
+                           questions=None, hints=True, created_at=time.time()))
+            return {"slug": slug, "title": title, "link": f"/x/{slug}"}
+    raise ClassroomError(503, "no free short link was found; try again", ("body",), "busy")
+
+
+def exercise_by_slug(db: Database, slug: str) -> dict[str, Any] | None:
+    """An exercise by its short link, for its page (anyone with the link may try it)."""
+    with db.read() as s:
+        row = s.scalars(select(Exercise).where(Exercise.slug == slug)).first()
+        if row is None:
+            return None
+        return {"title": row.title, "source": row.source, "at": json.loads(row.at),
+                "mode": row.mode, "wrt": row.wrt}

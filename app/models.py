@@ -1,0 +1,95 @@
+"""The classroom's tables: classes, their students, the students' answers, the exercises a
+teacher hands out, and failed join attempts (to throttle code guessing).
+
+No personal data: a student is a nickname within one class. Keys are stored only as their
+SHA-256 (they are random, so a plain hash is enough). Times are seconds since the epoch.
+The schema itself is made by the migrations in app/migrations/versions/; these classes must
+say the same (tests/app/test_classes_storage.py compares them).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Classroom(Base):
+    __tablename__ = "classes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    teacher_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    retention_days: Mapped[int] = mapped_column(Integer)
+    ended_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # when the class and everything in it is deleted (set when the class ends)
+    purge_at: Mapped[float | None] = mapped_column(Float, nullable=True, index=True)
+    # the example the teacher shows on the projector, offered to students as a banner
+    shared_title: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    shared_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    shared_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class Student(Base):
+    __tablename__ = "students"
+    __table_args__ = (UniqueConstraint("class_id", "nickname"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"),
+                                          index=True)
+    nickname: Mapped[str] = mapped_column(String(100))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    joined_at: Mapped[float] = mapped_column(Float)
+    seen_at: Mapped[float] = mapped_column(Float)
+    # where the student is: the page or exercise they last reported
+    place: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class Answer(Base):
+    __tablename__ = "answers"
+    __table_args__ = (Index("ix_answers_student_time", "student_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"),
+                                          index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"))
+    exercise: Mapped[str] = mapped_column(String(200))
+    question: Mapped[str] = mapped_column(String(100))
+    mode: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(Text)
+    at: Mapped[str] = mapped_column(Text)  # the point, as JSON
+    answer: Mapped[float] = mapped_column(Float)
+    correct: Mapped[bool] = mapped_column(Boolean)
+    mistake: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class Exercise(Base):
+    __tablename__ = "exercises"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"),
+                                          index=True)
+    slug: Mapped[str] = mapped_column(String(16), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(Text)
+    at: Mapped[str] = mapped_column(Text)  # JSON
+    mode: Mapped[str] = mapped_column(String(16))
+    wrt: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    questions: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON list or null: all
+    hints: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class JoinFailure(Base):
+    __tablename__ = "join_failures"
+    __table_args__ = (Index("ix_join_failures_client_time", "client", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client: Mapped[str] = mapped_column(String(100))
+    at: Mapped[float] = mapped_column(Float)

@@ -1,0 +1,339 @@
+"""A class at once: students join and answer exercises together while each teacher's dashboard
+polls the class's progress; then every acknowledged answer is looked up in the database.
+
+    python benchmarks/class_bench.py                      # 40 students, 1 class, 2 workers, SQLite
+    python benchmarks/class_bench.py --students 200 --classes 5 --replicas 2   # PostgreSQL, nginx
+
+Without --url it starts `python -m app` itself (--workers, SQLite in a temporary folder, or
+--database-url), or with --replicas N: N single-worker replicas sharing a throwaway
+PostgreSQL (benchmarks/pg_cluster.py) behind Debian's nginx running deploy/nginx's policy.
+Every student joins at the same moment, then answers --answers questions
+with a random pause of 0 to 2 x --think seconds before each; every teacher reads the progress
+every second. The baseline, measured first in the same run by the same students, is the
+stateless check (`POST /api/v1/quiz/check`: the same judging, no key, no database), so the
+ratio is what the classroom's storage and keys cost. Prints p50/p99 per kind, errors, and
+whether the database counted every answer; `--json` writes the figures to a file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pg_cluster import throwaway_postgres
+
+ROOT = Path(__file__).resolve().parent.parent
+# (body, whether it is right): the fan-out exercise, right and with the fork forgotten
+FANOUT = {"source": "b = a + a; c = b + b", "at": {"a": 2.0}, "mode": "reverse"}
+QUESTIONS = [({**FANOUT, "question": "adjoint-v1", "answer": 2.0}, True),
+             ({**FANOUT, "question": "adjoint-v0", "answer": 2.0}, False),
+             ({**FANOUT, "question": "adjoint-v0", "answer": 4.0}, True),
+             ({"source": "x = 3*w; y = 2*x^2 + 4", "at": {"w": 1.0}, "mode": "forward",
+               "question": "tangent-v2", "answer": 3.0}, True)]
+
+
+@dataclass
+class Stats:
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+    samples: list[str] = field(default_factory=list)
+    acknowledged: dict[str, int] = field(default_factory=dict)  # class code -> answers
+
+    def record(self, kind: str, started: float, response: httpx.Response | None,
+               ok_status: int = 200, detail: str = "") -> bool:
+        self.latencies.setdefault(kind, []).append(time.perf_counter() - started)
+        ok = response is not None and response.status_code == ok_status
+        if not ok:
+            self.errors[kind] = self.errors.get(kind, 0) + 1
+            if len(self.samples) < 5:
+                self.samples.append(f"{kind}: {response.status_code if response else detail} "
+                                    f"{response.text[:200] if response else ''}")
+        return ok
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+async def post(client: httpx.AsyncClient, stats: Stats, kind: str, url: str, ok_status: int,
+               **kwargs: Any) -> httpx.Response | None:
+    started = time.perf_counter()
+    try:
+        response = await client.post(url, **kwargs)
+    except httpx.HTTPError as error:
+        stats.record(kind, started, None, detail=type(error).__name__)
+        return None
+    stats.record(kind, started, response, ok_status)
+    return response
+
+
+async def student(client: httpx.AsyncClient, stats: Stats, code: str | None, number: int,
+                  answers: int, think: float, rng: random.Random) -> None:
+    """One student: join (unless baseline), then answer with pauses."""
+    headers: dict[str, str] = {}
+    if code is not None:
+        joined = await post(client, stats, "join", f"/api/v1/classes/{code}/students", 201,
+                            json={"nickname": f"student-{number}"})
+        if joined is None or joined.status_code != 201:
+            return
+        headers = {"Authorization": f"Bearer {joined.json()['student_key']}"}
+    for n in range(answers):
+        await asyncio.sleep(rng.uniform(0, 2 * think))
+        body, _ = QUESTIONS[(number + n) % len(QUESTIONS)]
+        if code is None:
+            await post(client, stats, "check", "/api/v1/quiz/check", 200, json=body)
+            continue
+        r = await post(client, stats, "answer", f"/api/v1/classes/{code}/answers", 200,
+                       json={**body, "exercise": "Fan-out"}, headers=headers)
+        if r is not None and r.status_code == 200:
+            stats.acknowledged[code] = stats.acknowledged.get(code, 0) + 1
+
+
+async def teacher(client: httpx.AsyncClient, stats: Stats, code: str, key: str,
+                  done: asyncio.Event) -> None:
+    """The dashboard: the progress every second until the students are done."""
+    while not done.is_set():
+        started = time.perf_counter()
+        try:
+            r = await client.get(f"/api/v1/classes/{code}/progress",
+                                 headers={"Authorization": f"Bearer {key}"})
+            stats.record("progress", started, r)
+        except httpx.HTTPError as error:
+            stats.record("progress", started, None, detail=type(error).__name__)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), 1.0)
+
+
+async def run(urls: list[str], students: int, classes: int, answers: int, think: float,
+              seed: int, own_addresses: bool = False) -> dict[str, Any]:
+    """The baseline, then the class; with `own_addresses` each student connects from an
+    address of its own (127.0.x.y), as laptops in a room do (nginx limits per address)."""
+    rng = random.Random(seed)
+    limits = httpx.Limits(max_connections=students + classes + 10)
+    clients = [httpx.AsyncClient(base_url=url, timeout=30, limits=limits) for url in urls]
+    laptops = [httpx.AsyncClient(base_url=urls[i % len(urls)], timeout=30, transport=(
+        httpx.AsyncHTTPTransport(local_address=f"127.0.{1 + i // 250}.{1 + i % 250}")))
+        for i in range(students)] if own_addresses else []
+
+    def client_of(i: int) -> httpx.AsyncClient:
+        return laptops[i] if laptops else clients[i % len(clients)]
+
+    try:
+        # the baseline: the same students, the stateless check
+        base = Stats()
+        await asyncio.gather(*(student(client_of(i), base, None, i, answers, think, rng)
+                               for i in range(students)))
+        # the class: make the classes, then everyone at once
+        stats = Stats()
+        made = []
+        for c in range(classes):
+            r = await clients[c % len(clients)].post("/api/v1/classes",
+                                                     json={"name": f"Bench {c}"})
+            r.raise_for_status()
+            made.append((r.json()["code"], r.json()["teacher_key"]))
+        done = asyncio.Event()
+        teachers = [asyncio.create_task(teacher(clients[c % len(clients)], stats, code, key,
+                                                done)) for c, (code, key) in enumerate(made)]
+        await asyncio.gather(*(student(client_of(i), stats, made[i % classes][0], i, answers,
+                                       think, rng) for i in range(students)))
+        done.set()
+        await asyncio.gather(*teachers)
+        # every acknowledged answer must be in the database
+        counted = {}
+        for code, key in made:
+            r = await clients[0].get(f"/api/v1/classes/{code}/progress",
+                                     headers={"Authorization": f"Bearer {key}"})
+            counted[code] = r.json()["answers"]
+    finally:
+        for client in clients + laptops:
+            await client.aclose()
+    figures: dict[str, Any] = {"students": students, "classes": classes, "answers_each": answers,
+                               "kinds": {}, "errors": {**base.errors, **stats.errors},
+                               "error_samples": base.samples + stats.samples}
+    for source in (base, stats):
+        for kind, values in source.latencies.items():
+            figures["kinds"][kind] = {"count": len(values),
+                                      "p50_ms": round(1000 * percentile(values, 0.5), 1),
+                                      "p99_ms": round(1000 * percentile(values, 0.99), 1)}
+    figures["acknowledged"] = sum(stats.acknowledged.values())
+    figures["counted"] = sum(counted.values())
+    figures["every_answer_counted"] = all(counted[c] == stats.acknowledged.get(c, 0)
+                                          for c in counted)
+    check, answer = figures["kinds"].get("check"), figures["kinds"].get("answer")
+    if check and answer:
+        figures["answer_vs_check_p99"] = round(answer["p99_ms"] / max(check["p99_ms"], 0.1), 2)
+    return figures
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(workers: int, data_dir: str, database_url: str = "",
+                 port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """`python -m app` in its own process group; returns it once /healthz answers."""
+    port = port or free_port()
+    env = {**os.environ, "AUTODIFF_HOST": "127.0.0.1", "AUTODIFF_PORT": str(port),
+           "AUTODIFF_WORKERS": str(workers), "AUTODIFF_DATA_DIR": data_dir,
+           "AUTODIFF_DATABASE_URL": database_url}
+    log = open(Path(data_dir) / f"server-{port}.log", "wb")  # noqa: SIM115 (the server's)
+    process = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env, stdout=log,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            time.sleep(0.2)
+    stop_server(process)
+    raise RuntimeError(f"the server did not start; see {log.name}")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+NGINX_POLICY = ROOT / "deploy" / "nginx" / "autodiff-lab.conf"
+
+
+def start_nginx(folder: Path, app_ports: list[int]) -> tuple[subprocess.Popen[bytes], str]:
+    """Debian's nginx with the deployment's own policy file, in front of the replicas."""
+    port = free_port()
+    policy = NGINX_POLICY.read_text().replace("listen 8000;", f"listen 127.0.0.1:{port};")
+    (folder / "autodiff-lab.conf").write_text(policy)
+    for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (folder / name).mkdir()
+    servers = "\n".join(f"        server 127.0.0.1:{p} max_fails=0;" for p in app_ports)
+    user = "user root;" if os.geteuid() == 0 else ""
+    (folder / "nginx.conf").write_text(f"""
+{user}
+worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {folder}/body;
+    proxy_temp_path {folder}/proxy;
+    fastcgi_temp_path {folder}/fastcgi;
+    uwsgi_temp_path {folder}/uwsgi;
+    scgi_temp_path {folder}/scgi;
+    include {folder}/autodiff-lab.conf;
+    upstream autodiff_lab {{
+{servers}
+        keepalive 64;
+    }}
+}}
+""")
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    process = subprocess.Popen([nginx, "-c", str(folder / "nginx.conf"), "-g", "daemon off;"],
+                               start_new_session=True, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    stop_server(process)
+    raise RuntimeError(f"nginx did not start; see {folder / 'error.log'}")
+
+
+def report(figures: dict[str, Any]) -> str:
+    lines = [f"{figures['students']} students in {figures['classes']} class(es), "
+             f"{figures['answers_each']} answers each ({figures.get('database', '')})"]
+    for kind, f in figures["kinds"].items():
+        lines.append(f"  {kind:9} {f['count']:6} requests  p50 {f['p50_ms']:7.1f} ms  "
+                     f"p99 {f['p99_ms']:7.1f} ms")
+    lines.append(f"  errors: {figures['errors'] or 'none'}")
+    for sample in figures["error_samples"]:
+        lines.append(f"    {sample}")
+    lines.append(f"  answers acknowledged {figures['acknowledged']}, counted in the database "
+                 f"{figures['counted']}: {'all' if figures['every_answer_counted'] else 'NOT all'}")
+    if "answer_vs_check_p99" in figures:
+        lines.append(f"  p99 of a recorded answer / p99 of the stateless check (baseline): "
+                     f"{figures['answer_vs_check_p99']}x")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", action="append", help="a running server (repeat for several "
+                        "replicas: students are spread over them); default: start one")
+    parser.add_argument("--students", type=int, default=40)
+    parser.add_argument("--classes", type=int, default=1)
+    parser.add_argument("--answers", type=int, default=10, help="answers per student")
+    parser.add_argument("--think", type=float, default=1.0, help="mean pause (s)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--database-url", default="", help="default: SQLite in a temp folder")
+    parser.add_argument("--replicas", type=int, default=0,
+                        help="start this many single-worker replicas on a throwaway PostgreSQL "
+                             "(Debian's) behind Debian's nginx with deploy/nginx's policy; "
+                             "each student connects from its own loopback address")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", type=Path, help="write the figures here too")
+    args = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        data_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="class-bench-"))
+        urls, database = args.url, "as the server is configured"
+        processes: list[subprocess.Popen[bytes]] = []
+        stack.callback(lambda: [stop_server(p) for p in reversed(processes)])
+        if not urls and args.replicas:
+            database_url = stack.enter_context(throwaway_postgres(max_connections=300))
+            ports = []
+            for _ in range(args.replicas):
+                process, url = start_server(1, data_dir, database_url)
+                processes.append(process)
+                ports.append(int(url.rsplit(":", 1)[1]))
+            folder = Path(data_dir) / "nginx"
+            folder.mkdir()
+            process, url = start_nginx(folder, ports)
+            processes.append(process)
+            urls, database = [url], f"postgresql, {args.replicas} replicas behind nginx"
+        elif not urls:
+            process, url = start_server(args.workers, data_dir, args.database_url)
+            processes.append(process)
+            urls = [url]
+            database = (args.database_url.split("://")[0] if args.database_url
+                        else "sqlite") + f", {args.workers} workers"
+        started = resource.getrusage(resource.RUSAGE_SELF)
+        figures = asyncio.run(run(urls, args.students, args.classes, args.answers, args.think,
+                                  args.seed, own_addresses=bool(args.replicas)))
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        figures["load_generator_cpu_s"] = round(used.ru_utime + used.ru_stime
+                                                - started.ru_utime - started.ru_stime, 1)
+        figures["database"] = database
+    print(report(figures))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,309 @@
+"""The classroom API on SQLite and on PostgreSQL: both flows, the authorization matrix (every
+endpoint x every kind of key), CSRF, limits, join throttling, retention, hostile nicknames."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.app.classroom.conftest import FANOUT, bearer, classroom_app, join, new_class
+
+
+def answer(api: TestClient, code: str, key: str, value: float, **extra: Any) -> Any:
+    return api.post(f"/api/v1/classes/{code}/answers", headers=bearer(key),
+                    json={**FANOUT, "answer": value, **extra})
+
+
+def test_a_class_from_creation_to_progress(api: TestClient) -> None:
+    code, teacher = new_class(api)
+    assert len(code) == 6 and teacher.startswith("t.") and len(teacher) >= 2 + 32
+    ada, bob, cy = (join(api, code, n) for n in ("ada", "bob", "cy"))
+    assert answer(api, code, ada, 4.0, exercise="Fan-out").json()["correct"] is True
+    wrong = answer(api, code, bob, 2.0, exercise="Fan-out").json()
+    assert wrong["correct"] is False and wrong["mistake"] == "fork" and wrong["answer"] is None
+    assert answer(api, code, cy, 2.0, exercise="Fan-out").json()["mistake"] == "fork"
+    r = api.get(f"/api/v1/classes/{code}/progress", headers=bearer(teacher))
+    assert r.status_code == 200
+    progress = r.json()
+    assert progress["answers"] == 3 and progress["mistakes"] == {"fork": 2}
+    assert progress["exercises"] == [{"name": "Fan-out", "tried": 3, "right": 1,
+                                      "mistakes": {"fork": 2}}]
+    rows = {s["nickname"]: s for s in progress["students"]}
+    assert rows["ada"]["exercises"]["Fan-out"]["correct"] is True
+    assert rows["bob"]["exercises"]["Fan-out"] == {"answers": 1, "right": 0, "correct": False,
+                                                   "mistake": "fork"}
+    assert rows["bob"]["place"] == "Fan-out"
+    # the latest answer decides the cell: bob corrects himself
+    answer(api, code, bob, 4.0, exercise="Fan-out")
+    rows = {s["nickname"]: s for s in api.get(f"/api/v1/classes/{code}/progress",
+                                              headers=bearer(teacher)).json()["students"]}
+    assert rows["bob"]["exercises"]["Fan-out"]["correct"] is True
+    table = list(csv.reader(io.StringIO(
+        api.get(f"/api/v1/classes/{code}/answers.csv", headers=bearer(teacher)).text)))
+    assert table[0][:3] == ["nickname", "exercise", "question"] and len(table) == 5
+    assert [row[0] for row in table[1:]] == ["ada", "bob", "cy", "bob"]
+
+
+def test_the_verdict_is_the_quiz_checkers(api: TestClient) -> None:
+    code, _ = new_class(api)
+    key = join(api, code, "ada")
+    body = {**FANOUT, "answer": 2.0}
+    checked = api.post("/api/v1/quiz/check", json=body).json()
+    recorded = answer(api, code, key, 2.0).json()
+    assert {k: recorded[k] for k in checked} == checked
+    assert recorded["exercise"].startswith("reverse: b = a + a")
+
+
+def test_a_bad_program_is_a_422_and_nothing_is_recorded(api: TestClient) -> None:
+    code, teacher = new_class(api)
+    key = join(api, code, "ada")
+    r = api.post(f"/api/v1/classes/{code}/answers", headers=bearer(key),
+                 json={**FANOUT, "source": "b = a +", "answer": 1.0})
+    assert r.status_code == 422 and r.json()["detail"][0]["ctx"]["line"] == 1
+    r = answer(api, code, key, 1.0, question="adjoint-v99")
+    assert r.status_code == 422 and "adjoint-v99" in r.json()["detail"][0]["msg"]
+    assert api.get(f"/api/v1/classes/{code}/progress",
+                   headers=bearer(teacher)).json()["answers"] == 0
+
+
+# --- the authorization matrix ------------------------------------------------------------------
+
+TEACHER_ONLY = [("GET", "", None), ("GET", "/progress", None), ("GET", "/answers.csv", None),
+                ("POST", "/exercises", {"title": "E", "source": "y = 3*x", "at": {"x": 1.0}}),
+                ("POST", "/shared", {"title": "Fan-out", "url": "/playground?source=b%3Da%2Ba"}),
+                ("POST", "/end", {"retention_days": 5})]
+STUDENT_ONLY = [("GET", "/me", None), ("POST", "/presence", {"place": "Lesson 5"}),
+                ("POST", "/answers", {**FANOUT, "answer": 4.0})]
+KINDS = ["none", "unknown", "malformed", "teacher", "other teacher", "student",
+         "other student", "student as teacher scheme"]
+
+
+@pytest.fixture
+def two_classes(api: TestClient) -> dict[str, Any]:
+    code, teacher = new_class(api, "A")
+    other_code, other_teacher = new_class(api, "B")
+    return {"code": code, "teacher": teacher, "student": join(api, code, "ada-secret-A"),
+            "other teacher": other_teacher, "other student": join(api, other_code, "zed-B")}
+
+
+def headers_for(kind: str, keys: dict[str, Any]) -> dict[str, str]:
+    special = {
+        "none": {},
+        "unknown": bearer("s.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+        "malformed": {"Authorization": "Basic dXNlcjpwYXNz"},
+        "student as teacher scheme": bearer("t." + keys["student"][2:]),
+    }
+    return special[kind] if kind in special else bearer(keys[kind])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(("method", "path", "body"), TEACHER_ONLY + STUDENT_ONLY)
+def test_authorization_matrix(api: TestClient, two_classes: dict[str, Any], kind: str,
+                              method: str, path: str, body: Any) -> None:
+    """Every endpoint that needs a key, with every kind of key: only the right one opens it,
+    and a refusal carries nothing of the class."""
+    keys = two_classes
+    wanted = "teacher" if (method, path, body) in TEACHER_ONLY else "student"
+    r = api.request(method, f"/api/v1/classes/{keys['code']}{path}", json=body,
+                    headers=headers_for(kind, keys))
+    if kind == wanted:
+        assert r.status_code == (201 if path == "/exercises" and method == "POST" else 200), \
+            r.text
+    elif kind in ("none", "unknown", "malformed", "student as teacher scheme"):
+        assert r.status_code == 401, r.text
+        assert r.headers["www-authenticate"] == "Bearer"
+    else:
+        assert r.status_code == 403, r.text
+    if r.status_code >= 400:
+        assert "ada-secret-A" not in r.text and "zed-B" not in r.text
+
+
+def test_a_student_reads_nothing_of_others(api: TestClient,
+                                           two_classes: dict[str, Any]) -> None:
+    keys = two_classes
+    code = keys["code"]
+    other = join(api, code, "bob-private")
+    answer(api, code, other, 2.0, exercise="bob's exercise")
+    seen = [answer(api, code, keys["student"], 4.0),
+            api.get(f"/api/v1/classes/{code}/me", headers=bearer(keys["student"])),
+            api.post(f"/api/v1/classes/{code}/presence", headers=bearer(keys["student"]),
+                     json={})]
+    for r in seen:
+        assert r.status_code == 200
+        assert "bob" not in r.text and "zed-B" not in r.text
+    assert seen[1].json()["nickname"] == "ada-secret-A" and seen[1].json()["answers"] == 1
+
+
+def test_the_student_cookie_is_strict_and_scoped(api: TestClient) -> None:
+    code, _ = new_class(api)
+    r = api.post(f"/api/v1/classes/{code}/students", json={"nickname": "ada"})
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert f"Path=/api/v1/classes/{code}" in cookie
+    # the cookie alone opens the student's own endpoints, from the same origin
+    me = api.get(f"/api/v1/classes/{code}/me")
+    assert me.status_code == 200 and me.json()["nickname"] == "ada"
+    same = api.post(f"/api/v1/classes/{code}/presence", json={},
+                    headers={"Origin": "http://testserver"})
+    assert same.status_code == 200
+    # a cookie never opens teacher endpoints
+    assert api.get(f"/api/v1/classes/{code}/progress").status_code == 401
+
+
+@pytest.mark.parametrize(("method", "path", "body"),
+                         [("POST", "", {"name": "X"}),
+                          ("POST", "/students", {"nickname": "mallory"})]
+                         + TEACHER_ONLY[3:] + STUDENT_ONLY[1:])
+def test_cross_site_requests_change_nothing(api: TestClient, two_classes: dict[str, Any],
+                                            method: str, path: str, body: Any) -> None:
+    keys = two_classes
+    base = "/api/v1/classes" + ("" if path == "" else f"/{keys['code']}{path}")
+    key = keys["teacher"] if (method, path, body) in TEACHER_ONLY else keys["student"]
+    for headers in ({"Origin": "http://evil.example"}, {"Origin": "null"},
+                    {"Sec-Fetch-Site": "cross-site"}):
+        r = api.request(method, base, json=body, headers={**bearer(key), **headers})
+        assert r.status_code == 403 and r.json()["detail"][0]["type"] == "cross_origin"
+
+
+def test_a_cookie_without_origin_is_refused(api: TestClient) -> None:
+    code, _ = new_class(api)
+    api.post(f"/api/v1/classes/{code}/students", json={"nickname": "ada"})  # sets the cookie
+    r = api.post(f"/api/v1/classes/{code}/answers", json={**FANOUT, "answer": 4.0})
+    assert r.status_code == 403
+
+
+# --- limits, throttling, retention -------------------------------------------------------------
+
+
+def test_limits_are_settings(database_url: str) -> None:
+    with classroom_app(database_url, max_class_students=2, max_nickname_chars=5,
+                       max_answers_per_minute=3) as api:
+        code, _ = new_class(api)
+        r = api.post(f"/api/v1/classes/{code}/students", json={"nickname": "abcdef"})
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "nickname"]
+        for bad in ("", "   ", "a\u0000b", "a\u202eb"):
+            r = api.post(f"/api/v1/classes/{code}/students", json={"nickname": bad})
+            assert r.status_code == 422, bad
+        ada = join(api, code, "ada")
+        r = api.post(f"/api/v1/classes/{code}/students", json={"nickname": "ada"})
+        assert r.status_code == 409 and r.json()["detail"][0]["type"] == "nickname_taken"
+        join(api, code, "bob")
+        r = api.post(f"/api/v1/classes/{code}/students", json={"nickname": "cy"})
+        assert r.status_code == 409 and "max_class_students" in r.json()["detail"][0]["msg"]
+        assert [answer(api, code, ada, 4.0).status_code for _ in range(4)] == [200] * 3 + [429]
+
+
+def test_guessing_join_codes_is_throttled_per_client(database_url: str) -> None:
+    with classroom_app(database_url, max_join_failures_per_minute=5,
+                       trust_forwarded_for=True) as api:
+        code, _ = new_class(api)
+        guesser = {"X-Forwarded-For": f"10.9.{time.time_ns() % 250}.7"}
+        for _ in range(5):
+            r = api.post("/api/v1/classes/ZZZZZZ/students", json={"nickname": "g"},
+                         headers=guesser)
+            assert r.status_code == 404
+        r = api.post(f"/api/v1/classes/{code}/students", json={"nickname": "g"},
+                     headers=guesser)
+        assert r.status_code == 429 and r.headers["retry-after"] == "60"
+        # another student (another address) still joins
+        r = api.post(f"/api/v1/classes/{code}/students", json={"nickname": "h"},
+                     headers={"X-Forwarded-For": "10.8.0.1"})
+        assert r.status_code == 201
+
+
+def test_an_ended_class_takes_nothing_and_is_deleted_after_retention(api: TestClient) -> None:
+    code, teacher = new_class(api)
+    ada = join(api, code, "ada")
+    answer(api, code, ada, 4.0)
+    r = api.post(f"/api/v1/classes/{code}/end", headers=bearer(teacher), json={})
+    info = r.json()
+    assert r.status_code == 200 and info["ended"] and info["retention_days"] == 30
+    assert 29.9 * 86400 < info["purge_at"] - time.time() < 30.1 * 86400
+    assert answer(api, code, ada, 4.0).status_code == 409
+    assert api.post(f"/api/v1/classes/{code}/students",
+                    json={"nickname": "late"}).status_code == 409
+    # still readable until the retention period is over; retention 0 deletes it now
+    assert api.get(f"/api/v1/classes/{code}/progress", headers=bearer(teacher)).json()[
+        "answers"] == 1
+    api.post(f"/api/v1/classes/{code}/end", headers=bearer(teacher), json={"retention_days": 0})
+    for key in (teacher, ada):
+        assert api.get(f"/api/v1/classes/{code}/me", headers=bearer(key)).status_code == 401
+
+
+def test_retention_is_bounded(api: TestClient) -> None:
+    r = api.post("/api/v1/classes", json={"name": "X", "retention_days": 100_000})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "retention_days"]
+    assert api.post("/api/v1/classes", json={"name": "X", "retention_days": -1}).status_code == 422
+
+
+def test_a_shared_example_must_be_a_page_of_this_server(api: TestClient) -> None:
+    code, teacher = new_class(api)
+    ada = join(api, code, "ada")
+    for url in ("javascript:alert(1)", "https://evil.example/playground", "//evil.example/x",
+                "/api/v1/classes"):
+        r = api.post(f"/api/v1/classes/{code}/shared", headers=bearer(teacher),
+                     json={"title": "x", "url": url})
+        assert r.status_code == 422, url
+    url = "/playground?source=b%20%3D%20a%20%2B%20a&at=a%3D2&mode=reverse"
+    r = api.post(f"/api/v1/classes/{code}/shared", headers=bearer(teacher),
+                 json={"title": "Fan-out", "url": url})
+    assert r.status_code == 200
+    shared = api.post(f"/api/v1/classes/{code}/presence", headers=bearer(ada),
+                      json={"place": "Lesson 5"}).json()["shared"]
+    assert shared["url"] == url and shared["title"] == "Fan-out"
+
+
+# each within the default nickname limit (24 characters)
+XSS = ["<script>x()</script>", '"><img src=x onerror=x>', '=HYPERLINK("evil")', "{{7*7}}",
+       "<svg/onload=alert(1)>"]
+
+
+def test_hostile_nicknames_are_data_everywhere(api: TestClient) -> None:
+    code, teacher = new_class(api, XSS[0])
+    for nickname in XSS:
+        key = join(api, code, nickname)
+        answer(api, code, key, 2.0, exercise=XSS[1])
+    progress = api.get(f"/api/v1/classes/{code}/progress", headers=bearer(teacher))
+    assert progress.headers["content-type"] == "application/json"
+    assert progress.headers["x-content-type-options"] == "nosniff"
+    assert [s["nickname"] for s in progress.json()["students"]] == XSS
+    exported = api.get(f"/api/v1/classes/{code}/answers.csv", headers=bearer(teacher))
+    rows = list(csv.reader(io.StringIO(exported.text)))[1:]
+    assert rows[2][0] == "'" + XSS[2]  # a spreadsheet would run it as a formula
+    assert rows[0][0] == XSS[0]
+    # the dashboard's HTML carries no nickname at all (the page fills them in as text)
+    page = api.get(f"/teach/{code}")
+    assert page.status_code == 200 and "onerror" not in page.text and "x()" not in page.text
+
+
+def test_a_handed_out_exercise_has_a_short_link_and_counts_under_its_title(
+        api: TestClient) -> None:
+    code, teacher = new_class(api)
+    r = api.post(f"/api/v1/classes/{code}/exercises", headers=bearer(teacher),
+                 json={"title": "Fan-out <b>", "source": FANOUT["source"], "at": FANOUT["at"],
+                       "mode": "reverse"})
+    assert r.status_code == 201, r.text
+    link = r.json()["link"]
+    assert link.startswith("/x/") and len(link) == 3 + 8
+    page = api.get(link)
+    assert page.status_code == 200
+    assert 'data-exercise="Fan-out &lt;b&gt;"' in page.text  # escaped
+    assert api.get(f"{link}/qr.svg").headers["content-type"] == "image/svg+xml"
+    assert api.get("/x/zzzzzzzz").status_code == 404
+    # a program with no question, or a bad one, is refused before anything is stored
+    bad = api.post(f"/api/v1/classes/{code}/exercises", headers=bearer(teacher),
+                   json={"title": "x", "source": "y = 2 +", "mode": "reverse"})
+    assert bad.status_code == 422
+    # students and other teachers cannot hand out exercises
+    ada = join(api, code, "ada")
+    other_code, other_teacher = new_class(api)
+    for key in (ada, other_teacher):
+        r = api.post(f"/api/v1/classes/{code}/exercises", headers=bearer(key),
+                     json={"title": "x", "source": FANOUT["source"], "at": FANOUT["at"]})
+        assert r.status_code == 403
+
