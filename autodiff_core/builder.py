@@ -261,6 +261,16 @@ class GraphBuilder:
                 return Var(self, inner.args[0])
         elif op == "pow" and is_const(y, 1.0):
             return x
+        elif op == "guard" and isinstance(y, Var):  # guarded by itself or already by y
+            node = self._op_of(x)
+            while node is not None:
+                if node.id == y.id:
+                    return x
+                if node.op != "guard":
+                    break
+                if node.args[1] == y.id:
+                    return x
+                node = self.nodes[node.args[0]]
         return None
 
     # --- the result --------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from typing import Any
 from .builder import GraphBuilder, Term, copy_program, is_const
 from .errors import InputError
 from .evaluation import unit_directions
-from .ops import OPS
+from .ops import GUARD, OPS
 from .program import Program
 from .sweep import Local, pull_adjoints, push_tangents, route
 
@@ -113,6 +113,27 @@ def adjoints(b: GraphBuilder, program: Program, primals: list[Term],
     return [0.0 if t is None else t for t in terms]
 
 
+def guarded(b: GraphBuilder, program: Program, primals: list[Term], seeds: Iterable[int],
+            targets: Iterable[int], term: Term) -> Term:
+    """`term` wrapped in a guard for every primal value the passes sweep through from `seeds`
+    to `targets`: undefined where one of them is (NaN on a grid, the error naming that node at
+    a point), as the passes give (sweep.py, policy 3), though the term itself may not need it."""
+    visited = route(program, seeds, targets).visited
+    todo = [i for i, node in enumerate(program.nodes) if visited[i] and node.args]
+    seen: set[int] = set()
+    while todo:  # a guard of the program guards by what it guards, not by itself
+        i = todo.pop(0)
+        node = program.nodes[i]
+        if i in seen or not node.args:
+            continue
+        seen.add(i)
+        if node.op == GUARD:
+            todo += node.args
+        elif not is_const(primals[i]):
+            term = b.guard(term, primals[i])
+    return term
+
+
 # --- public transforms ---------------------------------------------------------------------------
 
 
@@ -138,9 +159,12 @@ def _linearized(program: Program, kind: str, given: str | Mapping[str, float] | 
                          preset=preset)
     else:
         terms = adjoints(b, program, primals, direction, names)
+    live = [sources[s] for s, t in direction.items() if not is_const(t, 0.0)]
     outputs = {name: primals[i] for name, i in program.outputs.items()}
     for s, name in result_names.items():
-        outputs[name] = b.name(terms[sinks[s]], name)
+        term = b.name(terms[sinks[s]], name)
+        outputs[name] = guarded(b, program, primals, live, [sinks[s]], term) if forward \
+            else guarded(b, program, primals, [sinks[s]], live, term)
     return b.program(outputs)
 
 
@@ -161,6 +185,7 @@ def jvp_program(program: Program, seed: str | Mapping[str, float] | None = None,
     v4 = v0 * v3
     v5 = v4 + v1    # y_dot
     outputs: y = v2, y_dot = v5
+    # y_dot is undefined where v2 is, as the passes give
     """
     return _linearized(program, "seed", seed, max_nodes)
 
@@ -224,8 +249,10 @@ def grad_program(program: Program, output: str | None = None,
     primals = copy_program(b, program)
     bars = adjoints(b, program, primals, {output: 1.0}, names)
     outputs = {output: primals[program.outputs[output]]}
+    target = program.outputs[output]
     for x, i in program.inputs.items():
-        outputs[grads[x]] = b.name(bars[i], names.fresh(x + "_bar"))
+        outputs[grads[x]] = guarded(b, program, primals, [i], [target],
+                                    b.name(bars[i], names.fresh(x + "_bar")))
     return b.program(outputs)
 
 
@@ -235,15 +262,23 @@ def derivative(program: Program, wrt: str, order: int = 1, output: str | None = 
 
     Each order is one forward (tangent) transform of the previous derivative program, with
     dead nodes pruned; its output is named `dy/dx`, `d2y/dx2`, ... Other inputs stay inputs.
+    The primal values the passes sweep through are kept, and the output is guarded by them:
+    undefined where one of them is, as the passes give (sweep.py), though the formula is not.
 
+    >>> import numpy as np
     >>> from autodiff_core import parse, evaluate
-    >>> d3 = derivative(parse("y = x^4"), "x", order=3)
-    >>> print(d3.text())
+    >>> d = derivative(parse("y = log(x)"), "x")
+    >>> print(d.text())
     inputs: x = v0
     v0 = x
-    v1 = 24
-    v2 = v1 * v0    # y'''
-    outputs: d3y/dx3 = v2
+    v1 = log(v0)    # y
+    v2 = 1
+    v3 = v2 / v0    # y'
+    outputs: dy/dx = v3
+    # dy/dx is undefined where v1 is, as the passes give
+    >>> evaluate(d, {"x": np.array([-1.0, 1.0])})["dy/dx"]   # log(-1) is undefined: NaN
+    array([nan,  1.])
+    >>> d3 = derivative(parse("y = x^4"), "x", order=3)
     >>> evaluate(d3, {"x": 2.0})["d3y/dx3"]
     48.0
     """
@@ -261,7 +296,8 @@ def derivative(program: Program, wrt: str, order: int = 1, output: str | None = 
         target = current.outputs[name]
         dots = tangents(b, current, primals, {wrt: 1.0}, [target], names, suffix="'")
         name = names.fresh(gradient_name(output, wrt, k + 1))
-        current = b.program({name: dots[target]})
+        current = b.program({name: guarded(b, current, primals, [current.inputs[wrt]],
+                                           [target], dots[target])})
     if order == 0:
         b = GraphBuilder(max_nodes=max_nodes)
         primals = copy_program(b, program)

@@ -14,7 +14,7 @@ import subprocess
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from .ops import CONST, INPUT, OPS, format_number
+from .ops import CONST, GUARD, INPUT, OPS, format_number
 
 
 class Program(Protocol):
@@ -25,6 +25,7 @@ class Program(Protocol):
 
     def label(self, i: int) -> str: ...
     def output_names_of(self, i: int) -> list[str]: ...
+    def unguarded(self, i: int) -> int: ...
     def edges(self) -> Iterator[tuple[int, int, int]]: ...
 
 MAX_DRAWN_NODES = 400  # a bigger graph is unreadable as a picture; the text form stays
@@ -53,9 +54,12 @@ def program_latex(program: Program) -> str:
     """
     lines = []
     for node in program.nodes:
+        if node.op == GUARD:  # a derivative program's guard: a note in text(), not a line
+            continue
         line = f"v_{{{node.id}}} &= {_latex_expression(program, node.id)}"
         names = [program.label(node.id)] if node.name and node.op != INPUT else []
-        names += [o for o in program.output_names_of(node.id) if o not in names]
+        names += [o for o, i in program.outputs.items()
+                  if program.unguarded(i) == node.id and o not in names]
         if names:
             line += " && " + ", ".join(latex_name(n) for n in names)
         lines.append(line)

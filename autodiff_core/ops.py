@@ -28,6 +28,7 @@ import numpy as np
 
 INPUT = "input"  # the kinds of graph node that are not ops
 CONST = "const"
+GUARD = "guard"  # the op that guards a derivative program's outputs (derivative.py)
 
 
 class Math(Protocol):
@@ -58,6 +59,7 @@ class Math(Protocol):
     def min(self, x: Any, y: Any) -> Any: ...
     def sign(self, x: Any) -> Any: ...
     def step(self, x: Any) -> Any: ...
+    def guard(self, x: Any, y: Any) -> Any: ...
 
 
 # A partial rule: (m: Math, out, *args) -> local derivative of `out` w.r.t. one argument.
@@ -202,10 +204,20 @@ _register(Op("step", 1, _step, _np_step,
              (lambda m, o, x: 0.0,),
              "step({0})", r"H\left({0}\right)", "step", 100, "unit step (0 at 0)"))
 
+# The guard of a derivative program (derivative.py): the value of its first argument, undefined
+# where the second (a primal value the passes sweep through) is, as the sweep policy says
+# (sweep.py, 3); partial 1 for the first argument, a structural zero for the second. Not a
+# function a program may call.
+_register(Op("guard", 2, lambda x, y: x if math.isfinite(y) else math.nan,
+             lambda x, y: np.where(np.isfinite(y), x, np.nan),
+             (lambda m, o, x, y: 1.0, lambda m, o, x, y: 0.0),
+             "guard({0}, {1})", r"{0}", "guard", 100,
+             "the first value, undefined where the second is"))
+
 # Binary operators of the program text, and the functions a program may call.
 BINARY_OPS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow"}
 FUNCTIONS = {name: op for name, op in OPS.items()
-             if op.name not in ("add", "sub", "mul", "div", "neg", "pow")}
+             if op.name not in ("add", "sub", "mul", "div", "neg", "pow", "guard")}
 CONSTANTS = {"pi": math.pi, "e": math.e}
 
 

@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import Any
 
 from .display import program_latex, program_svg
-from .ops import CONST, INPUT, OPS, format_number
+from .ops import CONST, GUARD, INPUT, OPS, format_number
 
 __all__ = ["CONST", "INPUT", "Node", "Program", "edge_id", "format_number"]
 
@@ -97,6 +97,30 @@ class Program:
     def output_names_of(self, i: int) -> list[str]:
         return [name for name, node_id in self.outputs.items() if node_id == i]
 
+    # --- guards (derivative.py): a value made undefined where a primal value is ----------------
+
+    def unguarded(self, i: int) -> int:
+        """The node whose value node i shows: i, or the first argument of its guards."""
+        while self.nodes[i].op == GUARD:
+            i = self.nodes[i].args[0]
+        return i
+
+    def guarded_by(self, i: int) -> list[int]:
+        """The nodes whose undefined values make node i's guards undefined, beyond those the
+        value of `unguarded(i)` is computed from (those need no note)."""
+        shown = self.unguarded(i)
+        ancestors = {shown}
+        for j in range(shown, -1, -1):
+            if j in ancestors:
+                ancestors.update(self.nodes[j].args)
+        found = []
+        while self.nodes[i].op == GUARD:
+            g = self.nodes[i].args[1]
+            if g not in ancestors and g not in found:
+                found.append(g)
+            i = self.nodes[i].args[0]
+        return sorted(found)
+
     # --- printing ----------------------------------------------------------------------------
 
     def expression(self, i: int, latex: bool = False) -> str:
@@ -114,12 +138,18 @@ class Program:
         """The program as an evaluation trace: one line per node, like a jaxpr."""
         lines = [f"inputs: {', '.join(f'{n} = v{i}' for n, i in self.inputs.items()) or '(none)'}"]
         for node in self.nodes:
+            if node.op == GUARD:  # shown as a note below, not as a line
+                continue
             comment = ""
             if node.op != INPUT and node.name is not None:
                 comment = f"    # {self.label(node.id)}"
             lines.append(f"v{node.id} = {self.expression(node.id)}{comment}")
-        outs = ", ".join(f"{name} = v{i}" for name, i in self.outputs.items())
+        outs = ", ".join(f"{name} = v{self.unguarded(i)}" for name, i in self.outputs.items())
         lines.append(f"outputs: {outs or '(none)'}")
+        for name, i in self.outputs.items():
+            if guards := self.guarded_by(i):
+                where = " or ".join(f"v{g}" for g in guards)
+                lines.append(f"# {name} is undefined where {where} is, as the passes give")
         return "\n".join(lines)
 
     def __str__(self) -> str:

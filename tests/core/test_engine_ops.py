@@ -31,7 +31,7 @@ CASES = {
 
 
 def test_every_op_has_a_case() -> None:
-    assert set(CASES) == set(ad.OPS)
+    assert set(CASES) | {"guard"} == set(ad.OPS)  # guard: derivative programs only
 
 
 @pytest.mark.parametrize("op", sorted(CASES))

@@ -348,6 +348,28 @@ def test_grids_match_jax_where_defined_and_every_sweep_agrees(case: Any) -> None
 
 
 @SETTINGS
+@given(grid_cases())
+def test_derivative_programs_equal_the_passes_on_grids(case: Any) -> None:
+    """derivative and grad_program give the passes' numbers and NaNs on a grid: a derivative
+    program's outputs are guarded by the primal values the passes sweep through."""
+    program, _, grid = case
+    assume(program.inputs)
+    at = inputs_of(program, grid)
+    first = ad.reverse(program, at, trace=False).derivatives
+    for y in program.outputs:
+        for x in program.inputs:
+            d = ad.derivative(program, x, output=y)
+            np.testing.assert_allclose(ad.evaluate(d, at)[next(iter(d.outputs))], first[y][x],
+                                       rtol=1e-9, atol=1e-12, equal_nan=True,
+                                       err_msg=f"{program.source} d{y}/d{x}")
+    y = next(iter(program.outputs))
+    g = ad.grad_program(program, output=y)
+    for x, got in zip(program.inputs, list(g.outputs)[1:], strict=True):
+        np.testing.assert_allclose(ad.evaluate(g, at)[got], first[y][x], rtol=1e-9, atol=1e-12,
+                                   equal_nan=True, err_msg=f"{program.source} grad {x}")
+
+
+@SETTINGS
 @given(cases())
 def test_passes_equal_derivative_programs(case: Any) -> None:
     """grad_program, jvp_program, vjp_program and derivative give the passes' numbers, and

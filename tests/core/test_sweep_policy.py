@@ -6,6 +6,7 @@ plan and the derivative programs follow it. Each test below failed before that.
 """
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -113,10 +114,31 @@ def test_on_a_grid_every_sweep_gives_nan_where_the_value_is_undefined() -> None:
     h = ad.hessian(program, GRID)
     np.testing.assert_array_equal(h.hessian["x"]["x"], [np.nan, -1.0])
     np.testing.assert_array_equal(h.gradient["x"], [np.nan, 1.0])
-    # A derivative program computes only what its output needs (here 1/x, not log x): it is
-    # the formula, defined at -1 (docs/engine.md, "Conventions").
+    # A derivative program's formula (1/x) is defined at -1, but its output is guarded by the
+    # primal values the passes sweep through (log x), so it is NaN there too.
     np.testing.assert_array_equal(ad.evaluate(ad.derivative(program, "x"), GRID)["dy/dx"],
-                                  [-1.0, 1.0])
+                                  [np.nan, 1.0])
+    np.testing.assert_array_equal(ad.evaluate(ad.grad_program(program), GRID)["dy/dx"],
+                                  [np.nan, 1.0])
+    for built in (ad.jvp_program(program, seed="x"), ad.vjp_program(program, cotangent="y")):
+        np.testing.assert_array_equal(ad.evaluate(built, GRID)[list(built.outputs)[1]],
+                                      [np.nan, 1.0])
+    # differentiating again keeps the guard: d2/dx2 log x = -1/x^2, NaN at -1 as the Hessian
+    np.testing.assert_array_equal(ad.evaluate(ad.derivative(program, "x", 2), GRID)["d2y/dx2"],
+                                  [np.nan, -1.0])
+
+
+def test_a_derivative_program_raises_at_a_point_where_the_passes_raise() -> None:
+    # d/dx sqrt(x) = 0.5 / sqrt(x) computes sqrt itself; d/dx (x + 0*log(x)) = 1 + 0/x does
+    # not compute log, and is defined at -1: its guard raises, naming log(-1).
+    for source, node in (("y = sqrt(x)", "sqrt(-1) at node v1 (y)"),
+                         ("u = log(x); y = x + 0*u", "log(-1) at node v1 (u)")):
+        program = ad.parse(source)
+        with pytest.raises(ad.EvaluationError, match=re.escape(node)):
+            ad.reverse(program, {"x": -1.0})
+        for built in (ad.derivative(program, "x"), ad.grad_program(program)):
+            with pytest.raises(ad.EvaluationError, match=re.escape(node)):
+                ad.evaluate(built, {"x": -1.0})
 
 
 def test_undefined_value_deep_in_a_chain_spreads_to_the_outputs() -> None:
