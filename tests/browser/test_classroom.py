@@ -14,6 +14,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from tests.browser.conftest import is_console_error
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +38,7 @@ class People:
                                            base_url=self.server)
         self.contexts.append(context)
         page = context.new_page()
-        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("console", lambda m: self.errors.append(m.text) if is_console_error(m) else None)
         page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
         return page
 
