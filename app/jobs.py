@@ -114,14 +114,16 @@ class JobPool:
     async def run(self, work: Callable[..., T], args: tuple[Any, ...]) -> T:
         """`work(*args)` in a worker process, holding a slot until the work has ended."""
         settings = self.settings
+        # A slot whose job has just begun frees within one compute_timeout_seconds (and the
+        # kill); waiting twice that long means the queue itself is long.
+        wait = 2 * settings.compute_timeout_seconds
         try:
-            with anyio.fail_after(settings.compute_timeout_seconds):
+            with anyio.fail_after(wait):
                 await self.slots.acquire()
         except TimeoutError:
             busy = {"loc": ["server"], "type": "busy", "ctx": {"limit": "max_concurrent_jobs"},
                     "msg": f"the server is busy: no computation slot came free within "
-                           f"{settings.compute_timeout_seconds} s (max_concurrent_jobs); "
-                           "try again"}
+                           f"{wait:g} s (max_concurrent_jobs); try again"}
             raise HTTPException(503, [busy], headers={"Retry-After": "5"}) from None
         try:
             # From a thread: while the workers start (the first job, or the server's start),

@@ -25,11 +25,14 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .ops import OPS
-from .program import CONST, INPUT, Program
+from .ops import CONST, INPUT, OPS
+
+if TYPE_CHECKING:  # (program.py imports this module for Program.to_torch: types only here)
+    from .program import Program
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,14 @@ PACKAGE = Path(autodiff_core.__file__).parent
 
 
 def imports_of(path: Path) -> set[str]:
-    """The package modules a module imports anywhere (top level, functions, TYPE_CHECKING)."""
+    """The package modules a module imports when it runs (at the top or in a function; not
+    the imports under `if TYPE_CHECKING:`, which only the type checker reads)."""
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+            node.body = []
     found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.level == 1:
             if node.module:
                 found.add(node.module.split(".")[0])
