@@ -186,6 +186,9 @@ def test_a_teacher_assigns_the_playground_program_to_the_class(people: People) -
     expect(panel.locator("#assign-qr")).to_have_js_property("complete", True)
     assert panel.locator("#assign-qr").evaluate("img => img.naturalWidth") > 100
     teacher.screenshot(path=SHOTS / "classroom-assign-panel.png", full_page=True)
+    violations = [v["id"] for v in Axe().run(teacher).response["violations"]
+                  if v["impact"] in ("serious", "critical")]
+    assert violations == []
 
     # a student opens it: one question (v1), and no hint button
     student = people.open(390, 844)
