@@ -354,8 +354,10 @@ SLUG_LENGTH = 8
 
 
 def add_exercise(db: Database, class_id: int, *, title: str, source: str, at: dict[str, float],
-                 mode: str, wrt: str | None) -> dict[str, Any]:
-    """An exercise of the class with a short link (`/x/<slug>`)."""
+                 mode: str, wrt: str | None, asked: list[str] | None = None,
+                 hints: bool = True) -> dict[str, Any]:
+    """An exercise of the class with a short link (`/x/<slug>`), asking the `asked` nodes'
+    questions (None: all), with or without hints."""
     for _ in range(20):
         slug = "".join(secrets.choice(CODE_ALPHABET.lower()) for _ in range(SLUG_LENGTH))
         with db.write() as s:
@@ -363,8 +365,10 @@ def add_exercise(db: Database, class_id: int, *, title: str, source: str, at: di
                 continue
             s.add(Exercise(class_id=class_id, slug=slug, title=title, source=source,
                            at=json.dumps(at, sort_keys=True), mode=mode, wrt=wrt,
-                           questions=None, hints=True, created_at=time.time()))
-            return {"slug": slug, "title": title, "link": f"/x/{slug}"}
+                           questions=None if asked is None else json.dumps(asked),
+                           hints=hints, created_at=time.time()))
+            return {"slug": slug, "title": title, "link": f"/x/{slug}", "asked": asked,
+                    "hints": hints}
     raise ClassroomError(503, "no free short link was found; try again", ("body",), "busy")
 
 
@@ -375,4 +379,6 @@ def exercise_by_slug(db: Database, slug: str) -> dict[str, Any] | None:
         if row is None:
             return None
         return {"title": row.title, "source": row.source, "at": json.loads(row.at),
-                "mode": row.mode, "wrt": row.wrt}
+                "mode": row.mode, "wrt": row.wrt,
+                "asked": None if row.questions is None else json.loads(row.questions),
+                "hints": row.hints}

@@ -347,36 +347,57 @@ class NewExercise(Strict):
     at: dict[str, FiniteFloat] = Field(default_factory=dict)
     mode: Literal["value", "forward", "reverse"] = "reverse"
     wrt: str | None = Field(None, max_length=100)
+    asked: list[Annotated[str, Field(max_length=20)]] | None = Field(
+        None, max_length=500, description="The nodes whose questions are asked (`v3`, as "
+                                          "POST /api/v1/quiz names them); all if omitted.")
+    hints: bool = Field(True, description="Whether the exercise's page offers hints.")
 
 
 class ExerciseLink(BaseModel):
     slug: str
     title: str
     link: str = Field(description="The short link students open: `/x/<slug>`.")
+    asked: list[str] | None = Field(description="The nodes asked; null: all.")
+    hints: bool
 
 
-def _check_exercise(body: NewExercise, settings: Settings) -> int:
-    """How many questions the exercise asks (a 422 if the program cannot make a quiz)."""
+def _question_nodes(body: NewExercise, settings: Settings) -> list[str]:
+    """The nodes the program's quiz asks about (a 422 if the program cannot make a quiz)."""
     program = parse_program(body.source, None, settings)
     check_point(program, body.at, settings,
                 passes=1 + len(program.inputs) + len(program.outputs))
     with engine_errors(program):
-        return len(quiz.make_quiz(program, body.at, body.mode, body.wrt).questions)
+        return [q.node for q in quiz.make_quiz(program, body.at, body.mode, body.wrt).questions]
+
+
+def _asked(wanted: list[str] | None, nodes: list[str]) -> list[str] | None:
+    """The asked nodes in the trace's order, or None for all; a 422 names any the quiz lacks."""
+    if wanted is None:
+        return None
+    unknown = [n for n in wanted if n not in nodes]
+    if unknown or not wanted:
+        raise _refuse(422, f"asked must name nodes this quiz asks about ({', '.join(nodes)}); "
+                           f"not {', '.join(unknown) or 'none'}", ("body", "asked"),
+                      "value_error")
+    return [n for n in nodes if n in wanted]
 
 
 @router.post("/{code}/exercises", status_code=201, response_model=ExerciseLink,
              responses=AUTH_RESPONSES)
 async def add_exercise(body: NewExercise, who: Teacher, request: Request) -> JSONResponse:
     """Hand out an exercise on any program: a short link (and its QR code at
-    `/x/<slug>/qr.svg`); answers to it show under its title (teacher key)."""
+    `/x/<slug>/qr.svg`); answers to it show under its title. `asked` picks the nodes asked,
+    `hints: false` takes the hint button off its page (teacher key)."""
     settings = settings_of(request)
-    asked = await run_job(request, _check_exercise, body, settings, inline=True)
-    if asked == 0:
+    nodes = await run_job(request, _question_nodes, body, settings, inline=True)
+    if not nodes:
         raise _refuse(422, "this program has no question to ask in this mode",
                       ("body", "source"), "value_error")
+    asked = _asked(body.asked, nodes)
     title = _clean(body.title, 200, ("body", "title"), "title")
     made = await _call(classroom.add_exercise, database(request), who.class_id, title=title,
-                       source=body.source, at=body.at, mode=body.mode, wrt=body.wrt)
+                       source=body.source, at=body.at, mode=body.mode, wrt=body.wrt,
+                       asked=asked, hints=body.hints)
     return json_response(made, status_code=201)
 
 

@@ -3,13 +3,16 @@ with two workers, as compose.yaml runs them (the upstream lists the app twice, a
 deploy/nginx/upstream-compose.conf does).
 
 The slow test kills a worker with SIGKILL while clients keep sending requests: nginx retries a
-request that was in flight on it, so not one is lost.
+request that was in flight on it, so not one is lost. An app that dies on every request shows
+which requests nginx sends twice: the pure API's, never the classroom's, which store what they
+are sent.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import socketserver
 import subprocess
 import threading
 import time
@@ -161,3 +164,61 @@ def test_a_worker_killed_under_load_loses_no_request(proxied: Proxied) -> None:
           f"{len(failed)} failed; killed workers {killed}")
     assert retried, "no request was in flight on a killed worker: the test proved nothing"
     assert failed == [], f"{len(failed)} of {len(results)} requests failed: {failed[:5]}"
+
+
+class DyingUpstream(socketserver.ThreadingTCPServer):
+    """An app whose worker dies on every request but /healthz: it reads the request and closes
+    the connection without an answer, as a SIGKILLed worker does. It counts what it was sent."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self) -> None:
+        self.received: list[str] = []
+        super().__init__(("127.0.0.1", 0), self.Handler)
+
+    class Handler(socketserver.StreamRequestHandler):
+        def handle(self) -> None:
+            request_line = self.rfile.readline().decode("latin-1")
+            length = 0
+            while (line := self.rfile.readline()) not in (b"\r\n", b"\n", b""):
+                name, _, value = line.decode("latin-1").partition(":")
+                if name.lower() == "content-length":
+                    length = int(value)
+            self.rfile.read(length)
+            if " /healthz " in request_line:
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+                                 b"Connection: close\r\n\r\nok")
+                return
+            server = self.server
+            assert isinstance(server, DyingUpstream)
+            server.received.append(request_line.split()[1])
+
+
+@pytest.fixture(scope="module")
+def dying(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, DyingUpstream]]:
+    upstream = DyingUpstream()
+    thread = threading.Thread(target=upstream.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with nginx_in_front(tmp_path_factory.mktemp("nginx-dying"), free_port(),
+                            upstream.server_address[1]) as nginx:
+            yield nginx.url, upstream
+    finally:
+        upstream.shutdown()
+        upstream.server_close()
+
+
+@pytest.mark.parametrize(("path", "tries"), [
+    ("/api/v1/differentiate", 2),  # pure: sent again to the other entry
+    ("/api/v1/classes/K7P2QX/answers", 1),  # stores an answer: never sent twice
+    ("/api/v1/classes", 1),
+    ("/api/v1/classes/K7P2QX/exercises", 1),
+])
+def test_a_post_cut_short_is_retried_only_where_repeating_it_is_safe(
+        dying: tuple[str, DyingUpstream], path: str, tries: int) -> None:
+    url, upstream = dying
+    upstream.received.clear()
+    r = httpx.post(f"{url}{path}", json={"answer": 1}, timeout=10)
+    assert r.status_code == 502
+    assert upstream.received == [path] * tries

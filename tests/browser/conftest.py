@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Route, sync_playwright
 
 from tests.app.conftest import stop_server
 
@@ -31,8 +31,15 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 # The API answers bad programs with a 422 on purpose; Chromium logs each failed fetch as a
 # console error. Those, and only those, are expected.
-EXPECTED_CONSOLE = re.compile(r"Failed to load resource: the server responded with a status "
-                              r"of 422")
+# A 422 is the page showing a learner's mistake. ERR_NETWORK_CHANGED is Chromium noticing a new
+# network interface: the container test, running beside the browser tests, makes podman's.
+EXPECTED_CONSOLE = re.compile(r"Failed to load resource: (the server responded with a status "
+                              r"of 422|net::ERR_NETWORK_CHANGED)")
+
+
+def is_console_error(message: ConsoleMessage) -> bool:
+    """An error the page logged that no test expects."""
+    return message.type == "error" and not EXPECTED_CONSOLE.search(message.text)
 
 
 def free_port() -> int:
@@ -111,7 +118,7 @@ def page(browser: Browser, server: str, watch: Watch) -> Iterator[Page]:
     context.route("**/*", guard)
     page = context.new_page()
     page.on("console", lambda m: watch.console_errors.append(m.text)
-            if m.type == "error" and not EXPECTED_CONSOLE.search(m.text) else None)
+            if is_console_error(m) else None)
     page.on("pageerror", lambda e: watch.console_errors.append(f"uncaught: {e}"))
     yield page
     context.close()

@@ -14,6 +14,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from tests.browser.conftest import is_console_error
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +38,7 @@ class People:
                                            base_url=self.server)
         self.contexts.append(context)
         page = context.new_page()
-        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("console", lambda m: self.errors.append(m.text) if is_console_error(m) else None)
         page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
         return page
 
@@ -159,3 +161,43 @@ def test_classroom_pages_pass_axe_on_a_projector_and_a_phone(page: Page, path: s
                       if v["impact"] in ("serious", "critical")]
         assert violations == [], [v["id"] for v in violations]
         assert page.evaluate("document.documentElement.scrollWidth") <= width + 2
+
+
+def test_a_teacher_assigns_the_playground_program_to_the_class(people: People) -> None:
+    teacher = people.open()
+    code = make_class(teacher)
+    # the playground in another browser, without a teacher's key, offers no such thing
+    stranger = people.open()
+    stranger.goto("/playground")
+    expect(stranger.locator("#graph svg")).to_be_visible(timeout=10_000)
+    expect(stranger.locator("#assign-panel")).to_be_hidden()
+
+    teacher.goto("/playground?source=b+%3D+a+%2B+a%3B+c+%3D+b+%2B+b&at=a%3D2&mode=reverse")
+    panel = teacher.locator("#assign-panel")
+    expect(panel).to_be_visible(timeout=10_000)
+    panel.locator("summary").click()
+    expect(panel.get_by_label("Class")).to_have_value(code)
+    nodes = panel.locator("#assign-nodes input[type=checkbox]")
+    expect(nodes).to_have_count(2, timeout=10_000)  # the adjoints of a and b
+    panel.locator("#assign-nodes input[value=v0]").uncheck()  # ask only b's (v1)
+    panel.get_by_label("Offer hints").uncheck()
+    panel.get_by_label("Title").fill("The fork")
+    panel.get_by_role("button", name="Hand out").click()
+    link = panel.locator("#assign-link")
+    expect(link).to_have_text(re.compile(r"/x/[a-z0-9]{8}$"), timeout=10_000)
+    expect(panel.locator("#assign-qr")).to_have_js_property("complete", True)
+    assert panel.locator("#assign-qr").evaluate("img => img.naturalWidth") > 100
+    teacher.screenshot(path=SHOTS / "classroom-assign-panel.png", full_page=True)
+    violations = [v["id"] for v in Axe().run(teacher).response["violations"]
+                  if v["impact"] in ("serious", "critical")]
+    assert violations == []
+
+    # a student opens it: one question (v1), and no hint button
+    student = people.open(390, 844)
+    student.goto(link.get_attribute("href") or "")
+    quiz = student.locator("[data-quiz]")
+    expect(quiz).to_have_attribute("data-ready", "true", timeout=10_000)
+    expect(quiz.locator(".quiz-progress")).to_have_text("Question 1 of 1")
+    expect(quiz).to_have_attribute("data-question", "adjoint-v1")
+    expect(quiz.get_by_role("button", name="Check")).to_be_visible()
+    expect(quiz.get_by_role("button", name="Hint")).to_be_hidden()

@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 import autodiff_core as ad
+from tests.browser.conftest import is_console_error
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
@@ -61,7 +62,7 @@ def widget_page(browser: Browser) -> Iterator[Page]:
     context.route("**/*", lambda route: (outside.append(route.request.url), route.abort()))
     page = context.new_page()
     errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("console", lambda m: errors.append(m.text) if is_console_error(m) else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.set_content(HARNESS)
     yield page

@@ -6,7 +6,9 @@
  *                                   // ("value" | "forward" | "reverse"), data-wrt, data-outputs;
  *                                   // or data-variants (JSON list of {source, at: {name:
  *                                   // [candidates]}, wrt, outputs}): one is picked from the
- *                                   // learner's seed (lesson-state.js), so a link reproduces it
+ *                                   // learner's seed (lesson-state.js), so a link reproduces it;
+ *                                   // data-asked (JSON list of nodes): only those are asked;
+ *                                   // data-hints="off": no hint button
  *
  * The server makes the questions (POST /api/v1/quiz, no rule and no answer in them), gives
  * hints one rung at a time (POST /api/v1/quiz/hint) and judges each answer
@@ -75,6 +77,9 @@ export function mountQuiz(container, index = 0) {
   const slug = container.closest("[data-slug]")?.dataset.slug || null;
   const id = `quiz-${(counter += 1)}`;
   const state = { quiz: null, index: 0, rows: new Map(), hints: 0 };
+  // a teacher's exercise (/x/<slug>) may ask only some nodes, and offer no hints
+  const asked = container.dataset.asked ? JSON.parse(container.dataset.asked) : null;
+  const hintsOffered = container.dataset.hints !== "off";
 
   const point = Object.entries(request.at).map(([n, v]) => `${n} = ${v}`).join(", ");
   const task = el("p", { class: "quiz-task" }, "Your exercise: ",
@@ -156,7 +161,7 @@ export function mountQuiz(container, index = 0) {
     input.value = "";
     input.disabled = false;
     check.hidden = false;
-    hint.hidden = false;
+    hint.hidden = !hintsOffered; // a teacher may hand out an exercise without hints
     reveal.hidden = false;
     next.hidden = true;
     container.dataset.question = q.id;
@@ -235,6 +240,7 @@ export function mountQuiz(container, index = 0) {
   });
 
   const ready = postJson("/api/v1/quiz", request).then((quiz) => {
+    if (asked) quiz.questions = quiz.questions.filter((q) => asked.includes(q.node));
     state.quiz = quiz;
     renderTable(quiz);
     showQuestion();

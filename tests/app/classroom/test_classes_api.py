@@ -307,3 +307,28 @@ def test_a_handed_out_exercise_has_a_short_link_and_counts_under_its_title(
                      json={"title": "x", "source": FANOUT["source"], "at": FANOUT["at"]})
         assert r.status_code == 403
 
+
+
+def test_an_exercise_may_ask_some_nodes_and_offer_no_hints(api: TestClient) -> None:
+    code, teacher = new_class(api)
+    base = {"title": "Only the fork", "source": FANOUT["source"], "at": FANOUT["at"],
+            "mode": "reverse"}
+    r = api.post(f"/api/v1/classes/{code}/exercises", headers=bearer(teacher),
+                 json={**base, "asked": ["v0"], "hints": False})
+    assert r.status_code == 201, r.text
+    assert r.json()["asked"] == ["v0"] and r.json()["hints"] is False
+    page = api.get(r.json()["link"]).text
+    assert "data-asked='[\"v0\"]'" in page and 'data-hints="off"' in page
+    # by default every node is asked, with hints
+    r = api.post(f"/api/v1/classes/{code}/exercises", headers=bearer(teacher), json=base)
+    assert r.json()["asked"] is None and r.json()["hints"] is True
+    page = api.get(r.json()["link"]).text
+    assert "data-asked" not in page and "data-hints" not in page
+    # a node the quiz does not ask about (the seeded output, or no such node) is a 422
+    for asked in (["v2"], ["v9", "v0"], []):
+        bad = api.post(f"/api/v1/classes/{code}/exercises", headers=bearer(teacher),
+                       json={**base, "asked": asked})
+        assert bad.status_code == 422, bad.text
+        [entry] = bad.json()["detail"]
+        assert entry["loc"] == ["body", "asked"]
+        assert "v0" in entry["msg"] and "v1" in entry["msg"]  # the nodes it may name
