@@ -90,6 +90,7 @@ class Container:
     image: str
     base_url: str
     build_seconds: float
+    run_args: tuple[str, ...] = ()  # how it was started, to start it again on the same volume
     proxy: Nginx | None = None  # nginx in front of base_url, as compose.yaml runs it
 
     def exec(self, *argv: str, check: bool = True, user: str | None = None):
@@ -145,18 +146,24 @@ def container(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Container]:
         # Only the tag goes: its layers stay behind as build cache (untagged), so the next run
         # rebuilds just what changed. `podman image prune` removes them.
         cleanup.callback(podman, "untag", image, check=False, timeout=60)
+        # The classroom's data on a named volume, as compose.yaml keeps it.
+        volume = f"{name}-data"
+        podman("volume", "create", volume, timeout=60)
+        cleanup.callback(podman, "volume", "rm", "-f", volume, check=False, timeout=60)
         cleanup.callback(podman, "rm", "-f", "-t", "2", name, check=False, timeout=60)
         # The hardening of compose.yaml too: read-only root, a tmpfs /tmp, no capabilities.
-        podman(
+        run_args = (
             "run", "-d", "--name", name,
             "-p", f"127.0.0.1:{port}:8000",
             "-e", f"AUTODIFF_WORKERS={WORKERS}",
+            "-v", f"{volume}:/var/lib/autodiff-lab",
             "--read-only", "--tmpfs", "/tmp",
             "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
             "--memory", "1g",
             image,
         )  # fmt: skip
-        ctr = Container(name, image, f"http://127.0.0.1:{port}", build_seconds)
+        podman(*run_args)
+        ctr = Container(name, image, f"http://127.0.0.1:{port}", build_seconds, run_args)
         wait_until_healthy(ctr)
         ctr.proxy = cleanup.enter_context(
             nginx_in_front(tmp_path_factory.mktemp("nginx"), free_loopback_port(), port))
@@ -430,6 +437,21 @@ def check_killed_worker_loses_no_request(ctr: Container) -> None:
     assert results and not failed, f"{len(failed)} of {len(results)} requests failed"
 
 
+def check_class_survives_recreation(ctr: Container) -> None:
+    """A class made before the container is removed and made anew (as `docker compose up`
+    after an image update does) is still there: its database is on the named volume."""
+    made = request(ctr.base_url + "/api/v1/classes", {"name": "Period 3"})
+    assert made.status == 201, made.body[:300]
+    code, key = made.json()["code"], made.json()["teacher_key"]
+    podman("rm", "-f", "-t", "2", ctr.name, timeout=60)
+    podman(*ctr.run_args)
+    wait_until_healthy(ctr)
+    req = urllib.request.Request(f"{ctr.base_url}/api/v1/classes/{code}",
+                                 headers={"Authorization": f"Bearer {key}"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        assert r.status == 200 and json.loads(r.read())["name"] == "Period 3"
+
+
 def test_container_serves_a_classroom(container: Container) -> None:
     print(f"image built in {container.build_seconds:.0f} s")
     checks: list[Callable[[Container], None]] = [
@@ -440,7 +462,8 @@ def test_container_serves_a_classroom(container: Container) -> None:
         check_healthcheck_command,
         check_not_root,
         check_through_nginx,
-        check_killed_worker_loses_no_request,  # last: it disturbs the server
+        check_killed_worker_loses_no_request,  # it disturbs the server
+        check_class_survives_recreation,  # last: it makes the container anew
     ]
     failures = []
     for check in checks:
