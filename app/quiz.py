@@ -175,21 +175,17 @@ def hint(quiz: Quiz, qid: str, level: int) -> str:
     if level == 3:
         return f"The whole rule: {q.rule}."
     edges = q.edges
-    if q.asks == "tangent":
-        if level == 1:
-            names = ", ".join(e.source for e in edges)
-            return (f"{q.symbol} collects one term per argument of {q.node} that carries a "
-                    f"tangent: {_count(edges, 'edge enters', 'edges enter')}, from "
-                    f"{names}. Each term is the local derivative × the argument's tangent.")
+    if level == 2:
         return "Local derivatives: " + "; ".join(
             f"{_partial(e)} = {_with_value(e)}" for e in edges) + "."
-    if level == 1:
-        users = ", ".join(e.source for e in edges)
-        return (f"{q.symbol} collects one contribution from every node that uses {q.node}: "
-                f"{_count(edges, 'edge leaves', 'edges leave')} it, to {users}. Each "
-                f"contribution is that node's adjoint × its local derivative.")
-    return "Local derivatives: " + "; ".join(
-        f"{_partial(e)} = {_with_value(e)}" for e in edges) + "."
+    names = ", ".join(e.source for e in edges)
+    if q.asks == "tangent":
+        return (f"{q.symbol} collects one term per argument of {q.node} that carries a "
+                f"tangent: {_count(edges, 'edge enters', 'edges enter')}, from "
+                f"{names}. Each term is the local derivative × the argument's tangent.")
+    return (f"{q.symbol} collects one contribution from every node that uses {q.node}: "
+            f"{_count(edges, 'edge leaves', 'edges leave')} it, to {names}. Each "
+            f"contribution is that node's adjoint × its local derivative.")
 
 
 # --- the three kinds of quiz ------------------------------------------------------------------

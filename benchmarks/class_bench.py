@@ -199,15 +199,22 @@ def start_server(workers: int, data_dir: str, database_url: str = "",
     process = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env, stdout=log,
                                stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    if answers_health(url, seconds=60):
+        return process, url
+    stop_server(process)
+    raise RuntimeError(f"the server did not start; see {log.name}")
+
+
+def answers_health(url: str, seconds: float) -> bool:
+    """Whether `url`/healthz answers 200 within `seconds` (a server or nginx starting)."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return process, url
+                return True
         except httpx.TransportError:
-            time.sleep(0.2)
-    stop_server(process)
-    raise RuntimeError(f"the server did not start; see {log.name}")
+            time.sleep(0.1)
+    return False
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:
@@ -254,13 +261,8 @@ http {{
     process = subprocess.Popen([nginx, "-c", str(folder / "nginx.conf"), "-g", "daemon off;"],
                                start_new_session=True, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.1)
+    if answers_health(url, seconds=20):
+        return process, url
     stop_server(process)
     raise RuntimeError(f"nginx did not start; see {folder / 'error.log'}")
 

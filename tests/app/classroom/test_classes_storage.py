@@ -20,7 +20,7 @@ from alembic.migration import MigrationContext
 from app.db import Database
 from app.models import Base
 from tests.app.classroom.conftest import FANOUT, bearer
-from tests.app.conftest import free_port
+from tests.app.conftest import start_server
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -42,24 +42,10 @@ def test_sqlite_is_in_wal_mode(tmp_path: Path) -> None:
 
 
 def start(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """`python -m app` with 2 workers in its own process group (killed as a whole)."""
-    port = free_port()
-    env = {**os.environ, "AUTODIFF_HOST": "127.0.0.1", "AUTODIFF_PORT": str(port),
-           "AUTODIFF_WORKERS": "2", "AUTODIFF_DATA_DIR": str(data_dir),
-           "AUTODIFF_DATABASE_URL": ""}
-    log = (data_dir / f"server-{port}.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    os.killpg(process.pid, signal.SIGKILL)
-    raise RuntimeError("the server did not start")
+    """`python -m app` with 2 workers on SQLite in `data_dir`, in its own process group (so
+    the test can kill it as a whole)."""
+    return start_server({"AUTODIFF_WORKERS": "2", "AUTODIFF_DATA_DIR": str(data_dir),
+                         "AUTODIFF_DATABASE_URL": ""})
 
 
 @pytest.mark.slow
