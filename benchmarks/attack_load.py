@@ -32,6 +32,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.api_bench import exchange, request_bytes  # noqa: E402 (its keep-alive client)
 from tests.app.conftest import SEED, free_port  # noqa: E402
 from tests.app.heavy_requests import HEAVY, tree_rss_mb, variant  # noqa: E402
 
@@ -67,23 +68,6 @@ def start_server(env: dict[str, str] | None = None) -> tuple[subprocess.Popen[by
     raise RuntimeError("the server did not start")
 
 
-def request_bytes(port: int, path: str, body: dict[str, object]) -> bytes:
-    payload = json.dumps(body).encode()
-    return (f"POST {path} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\n"
-            f"content-type: application/json\r\ncontent-length: {len(payload)}\r\n\r\n"
-            ).encode() + payload
-
-
-async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                   request: bytes) -> tuple[int, bool]:
-    writer.write(request)
-    head = await reader.readuntil(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {k.lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:] if x)}
-    await reader.readexactly(int(headers.get("content-length", "0")))
-    return int(lines[0].split()[1]), headers.get("connection", "").lower() == "close"
-
-
 async def client(port: int, requests: list[bytes], until: float, phase: Phase,
                  normal: bool) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -111,12 +95,12 @@ async def client(port: int, requests: list[bytes], until: float, phase: Phase,
 async def run_phase(port: int, seconds: float, attacked: bool, offset: int) -> Phase:
     phase = Phase()
     # a new point each request, as a slider sends: every answer is computed (no cache)
-    normal = [request_bytes(port, "/api/v1/differentiate",
-                            {"source": SEED, "at": {"w": 1.0 + (offset + i) * 1e-7},
-                             "mode": "reverse"}) for i in range(20_000)]
+    normal = [request_bytes(port, "/api/v1/differentiate", json.dumps(
+                  {"source": SEED, "at": {"w": 1.0 + (offset + i) * 1e-7},
+                   "mode": "reverse"}).encode()) for i in range(20_000)]
     # each attack worded anew (no cache serves it), the two attackers at different ones
     heavy = list(HEAVY.values())
-    attacks = [request_bytes(port, h.path, variant(h.body, offset + i))
+    attacks = [request_bytes(port, h.path, json.dumps(variant(h.body, offset + i)).encode())
                for i, h in enumerate(heavy * 20)]
     until = time.perf_counter() + seconds
     tasks = [client(port, normal[k::NORMAL_CLIENTS], until, phase, True)
