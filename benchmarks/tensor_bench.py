@@ -1,0 +1,309 @@
+"""Tensor speed (issue 13): ratios against baselines measured in the same run, one thread each.
+
+    .venv/bin/python benchmarks/tensor_bench.py            # the table, and the figures as JSON
+    .venv/bin/python benchmarks/tensor_bench.py --quick    # fewer repeats, no scalar check
+
+(a) One training step of the contract's 784-128-10 MLP at batch 64: the loss and its gradients
+    wrt W1, b1, W2, b2 (not the data X, Y). Ours, `ad.reverse(program, at, wrt=[...],
+    trace=False)`, against PyTorch eager (autograd, float64 like ours) and against the same step
+    written by hand in numpy (the forward pass and the four gradients, no autodiff: the limit).
+    Goals: ours / PyTorch <= 1.0, ours / numpy <= 1.5.
+(b) A traced step (`trace=True`, then the JSON the API sends) of a small MLP: under 1 s.
+(c) Scalar programs keep their speed: the scalar benchmark's programs (benchmarks/engine_bench.py)
+    timed with this engine and with the engine of a baseline commit (default `main`), each in its
+    own process, in turns. Goal: this / baseline <= 1.10 (noise allowance).
+
+Every time is the best of several repeats after a warm-up; contenders run in turns so that a slow
+patch of the shared machine hits each alike. One thread everywhere: the BLAS thread variables are
+set before numpy is imported, and torch.set_num_threads(1).
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+             "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"):
+    os.environ[_var] = "1"  # before numpy (and its BLAS) is loaded
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tarfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from io import BytesIO  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import autodiff_core as ad  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "build" / "tensor_bench"
+
+MLP_SOURCE = """\
+X: [{batch}, {inputs}]
+Y: [{batch}, {classes}]
+W1: [{inputs}, {hidden}]
+b1: [{hidden}]
+W2: [{hidden}, {classes}]
+b2: [{classes}]
+h = relu(X @ W1 + b1)
+logits = h @ W2 + b2
+loss = mean(logsumexp(logits, 1) - sum(Y * logits, 1))
+"""
+BIG = {"batch": 64, "inputs": 784, "hidden": 128, "classes": 10}
+SMALL = {"batch": 16, "inputs": 2, "hidden": 8, "classes": 2}  # two moons' size
+PARAMS = ["W1", "b1", "W2", "b2"]
+GOALS = {"torch": 1.0, "numpy": 1.5, "traced_seconds": 1.0, "scalar": 1.10}
+
+
+def mlp_source(sizes: dict[str, int]) -> str:
+    return MLP_SOURCE.format(**sizes)
+
+
+def mlp_point(sizes: dict[str, int], seed: int = 0) -> dict[str, np.ndarray]:
+    """Data (X, one-hot Y) and He-initialized weights, as a first training step sees them."""
+    rng = np.random.default_rng(seed)
+    n, d, k, c = sizes["batch"], sizes["inputs"], sizes["hidden"], sizes["classes"]
+    return {
+        "X": rng.normal(size=(n, d)),
+        "Y": np.eye(c)[rng.integers(0, c, n)],
+        "W1": rng.normal(size=(d, k)) * np.sqrt(2 / d), "b1": rng.normal(size=k) * 0.1,
+        "W2": rng.normal(size=(k, c)) * np.sqrt(2 / k), "b2": rng.normal(size=c) * 0.1,
+    }
+
+
+# --- the three contenders ----------------------------------------------------------------------
+
+
+def ours_step(program: ad.Program, at: dict[str, np.ndarray]) -> tuple[float, list[np.ndarray]]:
+    result = ad.reverse(program, at, wrt=PARAMS, trace=False)
+    return float(result.values["loss"]), [result.derivatives["loss"][w] for w in PARAMS]
+
+
+def numpy_step(at: dict[str, np.ndarray]) -> tuple[float, list[np.ndarray]]:
+    """The step by hand: forward, then each gradient from its formula."""
+    X, Y, W1, b1, W2, b2 = (at[k] for k in ("X", "Y", "W1", "b1", "W2", "b2"))
+    pre = X @ W1 + b1
+    h = np.maximum(pre, 0.0)
+    logits = h @ W2 + b2
+    top = logits.max(axis=1, keepdims=True)
+    e = np.exp(logits - top)
+    total = e.sum(axis=1, keepdims=True)
+    lse = np.log(total[:, 0]) + top[:, 0]
+    loss = float(np.mean(lse - np.sum(Y * logits, axis=1)))
+    d_logits = (e / total - Y) / X.shape[0]  # softmax minus the targets, over the batch size
+    d_pre = (d_logits @ W2.T) * (pre > 0)
+    return loss, [X.T @ d_pre, d_pre.sum(axis=0), h.T @ d_logits, d_logits.sum(axis=0)]
+
+
+def torch_step_fn(torch: Any, at: dict[str, np.ndarray]) -> Callable[[], tuple[float, list]]:
+    t = {k: torch.tensor(v, dtype=torch.float64, requires_grad=k in PARAMS) for k, v in at.items()}
+
+    def step() -> tuple[float, list]:
+        h = torch.relu(t["X"] @ t["W1"] + t["b1"])
+        logits = h @ t["W2"] + t["b2"]
+        loss = torch.mean(torch.logsumexp(logits, 1) - torch.sum(t["Y"] * logits, 1))
+        grads = torch.autograd.grad(loss, [t[w] for w in PARAMS])
+        return float(loss), [g.numpy() for g in grads]
+
+    return step
+
+
+def race(fns: list[Callable[[], Any]], repeat: int) -> list[float]:
+    """The best time of each function, run in turns after one warm-up each."""
+    for fn in fns:
+        fn()
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeat):
+        for fn, spent in zip(fns, times, strict=True):
+            start = time.perf_counter()
+            fn()
+            spent.append(time.perf_counter() - start)
+    return [min(spent) for spent in times]
+
+
+def same_answers(*answers: tuple[float, list[np.ndarray]]) -> None:
+    """Every contender computes the same loss and gradients, or the race means nothing."""
+    loss, grads = answers[0]
+    for other_loss, other_grads in answers[1:]:
+        assert abs(loss - other_loss) <= 1e-9 * max(1.0, abs(loss)), (loss, other_loss)
+        for w, a, b in zip(PARAMS, grads, other_grads, strict=True):
+            np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-7, atol=1e-12,
+                                       err_msg=w)
+
+
+def training_step(repeat: int) -> dict[str, float]:
+    """(a): seconds per step for each contender, and the ratios."""
+    import torch
+
+    torch.set_num_threads(1)
+    program = ad.parse(mlp_source(BIG))
+    at = mlp_point(BIG)
+    torch_step = torch_step_fn(torch, at)
+    same_answers(numpy_step(at), ours_step(program, at), torch_step())
+    t_ours, t_torch, t_numpy = race([lambda: ours_step(program, at), torch_step,
+                                     lambda: numpy_step(at)], repeat)
+    return {"ours": t_ours, "torch": t_torch, "numpy": t_numpy,
+            "ours/torch": t_ours / t_torch, "ours/numpy": t_ours / t_numpy,
+            "numpy/torch": t_numpy / t_torch}
+
+
+def traced_step(repeat: int) -> dict[str, float]:
+    """(b): a traced reverse step of the small MLP and its JSON, in seconds (best of repeat)."""
+    program = ad.parse(mlp_source(SMALL))
+    at = mlp_point(SMALL)
+
+    def step() -> int:
+        result = ad.reverse(program, at, wrt=PARAMS, trace=True)
+        return len(json.dumps(result.to_dict()))
+
+    size = step()
+    t_trace, = race([step], repeat)
+    t_untraced, = race([lambda: ad.reverse(program, at, wrt=PARAMS, trace=False)], repeat)
+    return {"traced": t_trace, "untraced": t_untraced, "json_bytes": size,
+            "nodes": len(program.nodes)}
+
+
+# --- (c) scalar programs: this engine against a baseline commit's -----------------------------
+
+
+SCALAR_CHILD = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1])  # benchmarks/ for engine_bench's program text
+import autodiff_core as ad
+from engine_bench import AT, GRID_SOURCE, _SMOOTH_TEMPLATES, program_text, race
+import numpy as np
+arith = ad.parse(program_text(10_000))
+smooth = ad.parse(program_text(10_000, _SMOOTH_TEMPLATES))
+grid = ad.parse(GRID_SOURCE)
+xs = {"x": np.linspace(-4.0, 4.0, 1_000_000)}
+small = ad.parse("x = 3*w; y = 2*x^2 + 4")
+repeat = int(sys.argv[2])
+times = race([lambda: ad.reverse(arith, AT, trace=False),
+              lambda: ad.reverse(smooth, AT, trace=False),
+              lambda: ad.evaluate(arith, AT),
+              lambda: ad.reverse(grid, xs, trace=False),
+              lambda: ad.forward(grid, xs, trace=False),
+              lambda: ad.reverse(small, {"w": 1.0}, trace=True)], repeat)
+names = ["reverse, 10,000-node arithmetic program", "reverse, 10,000-node smooth program",
+         "evaluate, 10,000-node arithmetic program", "reverse, 1,000,000-point grid",
+         "forward, 1,000,000-point grid", "traced reverse, 3-node program"]
+print(json.dumps({"engine": ad.__file__, "times": dict(zip(names, times))}))
+"""
+
+
+def baseline_engine(ref: str) -> Path | None:
+    """The baseline commit's autodiff_core, unpacked under build/ (None if the ref is unknown)."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "autodiff_core"],
+                             capture_output=True)
+    if archive.returncode:
+        return None
+    where = BUILD / "baseline"
+    BUILD.mkdir(parents=True, exist_ok=True)
+    if where.exists():
+        subprocess.run(["rm", "-rf", str(where)], check=True)
+    where.mkdir(parents=True)
+    with tarfile.open(fileobj=BytesIO(archive.stdout)) as tar:
+        tar.extractall(where, filter="data")
+    return where
+
+
+def scalar_times(engine: Path | None, repeat: int) -> dict[str, Any]:
+    env = dict(os.environ)
+    if engine is not None:  # put the baseline's package ahead of this worktree's
+        env["PYTHONPATH"] = str(engine)
+    out = subprocess.run([sys.executable, "-c", SCALAR_CHILD, str(ROOT / "benchmarks"),
+                          str(repeat)], env=env, capture_output=True, text=True, check=True,
+                         cwd=BUILD)  # not the checkout: `-c` puts the current directory first
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def scalar_check(ref: str, rounds: int, repeat: int) -> dict[str, Any] | str:
+    """(c): best time of each scalar measurement, this engine / the baseline's, in turns."""
+    engine = baseline_engine(ref)
+    if engine is None:
+        return f"baseline {ref!r} not found by git: skipped"
+    ours: dict[str, float] = {}
+    theirs: dict[str, float] = {}
+    for _ in range(rounds):
+        for best, where in ((theirs, engine), (ours, None)):
+            answer = scalar_times(where, repeat)
+            assert (where is None) != answer["engine"].startswith(str(engine)), answer["engine"]
+            for name, t in answer["times"].items():
+                best[name] = min(best.get(name, t), t)
+    return {name: {"ours": ours[name], "baseline": theirs[name], "ratio": ours[name] / theirs[name]}
+            for name in ours}
+
+
+# --- report ------------------------------------------------------------------------------------
+
+
+def ms(t: float) -> str:
+    return f"{t * 1e3:.2f} ms"
+
+
+def report(figures: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """Rows (what, figure, goal, met) for the table and for docs/tensors.md."""
+    a, b = figures["step"], figures["traced"]
+    rows = [
+        ("(a) ours: `ad.reverse(trace=False, wrt=[W1, b1, W2, b2])`", ms(a["ours"]), "", ""),
+        ("(a) PyTorch eager, float64", ms(a["torch"]), "", ""),
+        ("(a) numpy by hand", ms(a["numpy"]), "", ""),
+        ("(a) ours / PyTorch", f"{a['ours/torch']:.2f}x", f"<= {GOALS['torch']}x",
+         _met(a["ours/torch"] <= GOALS["torch"])),
+        ("(a) ours / numpy by hand", f"{a['ours/numpy']:.2f}x", f"<= {GOALS['numpy']}x",
+         _met(a["ours/numpy"] <= GOALS["numpy"])),
+        ("(a) numpy by hand / PyTorch", f"{a['numpy/torch']:.2f}x", "(info)", ""),
+        (f"(b) traced step + JSON, small MLP ({b['nodes']} nodes, {b['json_bytes']:,} bytes)",
+         ms(b["traced"]), f"< {GOALS['traced_seconds']:.0f} s",
+         _met(b["traced"] < GOALS["traced_seconds"])),
+        ("(b) the same step untraced", ms(b["untraced"]), "(info)", ""),
+    ]
+    scalar = figures.get("scalar")
+    if isinstance(scalar, str):
+        rows.append(("(c) scalar programs", scalar, "", ""))
+    elif scalar:
+        for name, s in scalar.items():
+            rows.append((f"(c) {name}: this / baseline ({ms(s['ours'])} / {ms(s['baseline'])})",
+                         f"{s['ratio']:.2f}x", f"<= {GOALS['scalar']}x",
+                         _met(s["ratio"] <= GOALS["scalar"])))
+    return rows
+
+
+def _met(ok: bool) -> str:
+    return "yes" if ok else "NO"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, no scalar check")
+    parser.add_argument("--repeat", type=int, default=None, help="repeats of (a) (default 30)")
+    parser.add_argument("--baseline", default="main", help="git ref of the scalar baseline")
+    parser.add_argument("--no-scalar", action="store_true", help="skip (c)")
+    args = parser.parse_args()
+    repeat = args.repeat or (10 if args.quick else 30)
+    import torch
+
+    machine = (f"{platform.machine()}, {len(os.sched_getaffinity(0))} CPUs, Python "
+               f"{platform.python_version()}, numpy {np.__version__}, torch {torch.__version__}, "
+               f"load average {os.getloadavg()[0]:.1f} at the start")
+    print(f"Tensor benchmark ({machine}), one thread each", flush=True)
+    figures: dict[str, Any] = {"machine": machine, "repeat": repeat,
+                               "step": training_step(repeat), "traced": traced_step(5)}
+    if not (args.quick or args.no_scalar):
+        figures["scalar"] = scalar_check(args.baseline, rounds=3, repeat=5)
+    rows = report(figures)
+    width = max(len(r[0]) for r in rows)
+    for what, figure, goal, met in rows:
+        print(f"  {what:<{width}}  {figure:>10}  {goal:<8} {met}")
+    print("JSON " + json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
