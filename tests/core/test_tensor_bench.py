@@ -15,13 +15,8 @@ from pathlib import Path
 
 import pytest
 
-import autodiff_core as ad
-
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "tensor_bench.py"
 TRIES = 3
-
-if not hasattr(ad.Program, "input_shapes"):  # TEMPORARY until i13-engine is merged
-    pytest.skip("the tensor engine has not landed", allow_module_level=True)
 
 pytest.importorskip("torch")
 

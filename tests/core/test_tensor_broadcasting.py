@@ -13,9 +13,6 @@ import pytest
 
 import autodiff_core as ad
 
-if not hasattr(ad.Program, "input_shapes"):  # TEMPORARY until i13-engine is merged
-    pytest.skip("the tensor engine has not landed", allow_module_level=True)
-
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)
 
