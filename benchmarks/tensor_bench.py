@@ -110,7 +110,7 @@ def torch_step_fn(torch: Any, at: dict[str, np.ndarray]) -> Callable[[], tuple[f
         logits = h @ t["W2"] + t["b2"]
         loss = torch.mean(torch.logsumexp(logits, 1) - torch.sum(t["Y"] * logits, 1))
         grads = torch.autograd.grad(loss, [t[w] for w in PARAMS])
-        return float(loss), [g.numpy() for g in grads]
+        return float(loss.detach()), [g.numpy() for g in grads]
 
     return step
 

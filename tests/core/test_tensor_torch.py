@@ -210,3 +210,61 @@ def test_nested_lists_are_values_too() -> None:
     result = ad.reverse(program, at, trace=False)
     for name in tp.inputs:
         close(result.derivatives["loss"][name], jac["loss"][name], f"d loss/d{name}", tp)
+
+
+# --- second derivatives and derivative programs -----------------------------------------------
+
+
+def element_labels(tp: TensorProgram) -> list[str]:
+    """The inputs' elements in input order, row-major: `W[0,1]`, or the name for a scalar."""
+    return [name if not shape else f"{name}[{','.join(map(str, index))}]"
+            for name, shape in tp.inputs.items() for index in np.ndindex(*shape)]
+
+
+def small(seeds: range, elements: int = 40) -> list[int]:
+    return [s for s in seeds if sum(int(np.prod(v)) for v in generate(s).inputs.values())
+            <= elements]
+
+
+@pytest.mark.parametrize("seed", small(SEEDS[::2]))
+def test_hessian_of_the_loss_over_every_input_element(seed: int) -> None:
+    tp, program = case(seed)
+    names = list(tp.inputs)
+    flat = np.concatenate([np.ravel(tp.at[n]) for n in names])
+    sizes = [int(np.prod(tp.inputs[n])) for n in names]
+    loss = tp.torch_function(torch, "loss")
+
+    def of_flat(v: Any) -> Any:
+        parts = torch.split(v, sizes)
+        return loss(*(p.reshape(tp.inputs[n]) for p, n in zip(parts, names, strict=True)))
+
+    want = torch.autograd.functional.hessian(of_flat, torch.tensor(flat)).numpy()
+    result = ad.hessian(program, tp.at, output="loss")
+    labels = element_labels(tp)
+    matrix = np.array([[result.hessian[r][c] for c in labels] for r in labels])
+    assert list(result.hessian) == labels
+    close(matrix, want, "hessian", tp)
+    _, jac = torch_answers(seed)
+    for name in names:
+        close(result.gradient[name], jac["loss"][name], f"hessian's gradient {name}", tp)
+
+
+@pytest.mark.parametrize("seed", SEEDS[::2])
+def test_derivative_programs(seed: int) -> None:
+    """grad_program, vjp_program and jvp_program written out as tensor graphs, then evaluated."""
+    tp, program = case(seed)
+    _, jac = torch_answers(seed)
+    grads = ad.evaluate(ad.grad_program(program, "loss"), tp.at)
+    for name in tp.inputs:
+        close(grads[f"dloss/d{name}"], jac["loss"][name], f"grad_program dloss/d{name}", tp)
+    rng = np.random.default_rng(4000 + seed)
+    bar = rng.normal(size=tp.shape("out"))
+    vjp = ad.evaluate(ad.vjp_program(program), {**tp.at, "out_bar": bar, "loss_bar": 0.0})
+    for name in tp.inputs:
+        want = np.tensordot(bar, jac["out"][name], axes=len(tp.shape("out")))
+        close(vjp[f"{name}_bar"], want, f"vjp_program {name}_bar", tp)
+    dots = {n: rng.normal(size=s) for n, s in tp.inputs.items()}
+    jvp = ad.evaluate(ad.jvp_program(program), {**tp.at, **{f"{n}_dot": v for n, v in
+                                                            dots.items()}})
+    want = sum(np.tensordot(jac["out"][n], dots[n], axes=len(tp.inputs[n])) for n in tp.inputs)
+    close(jvp["out_dot"], want, "jvp_program out_dot", tp)
