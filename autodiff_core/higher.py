@@ -31,6 +31,7 @@ from .ops import OPS
 from .program import CONST, INPUT, Program
 from .results import jsonable
 from .reverse import reverse
+from .tensor_cost import tensor_costs
 
 # --- counting the work of each mode --------------------------------------------------------------
 
@@ -136,7 +137,8 @@ def jacobian(program: Program, at: Mapping[str, Any] | None = None,
     if mode not in ("forward", "reverse"):
         raise InputError(f"mode must be 'forward' or 'reverse', not {mode!r}")
     result = (forward if mode == "forward" else reverse)(program, at, trace=False)
-    costs = accumulation_costs(program)
+    costs = tensor_costs(program, Cost) if program.tensor_path else accumulation_costs(program)
+    # (a tensor program's blocks have shape output.shape + input.shape, grid axes first)
     matrix = {out: {x: result.derivatives[out].get(x, 0.0) for x in program.inputs}
               for out in program.outputs}
     cheaper = min(costs, key=lambda m: (costs[m].operations, m != mode))

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import shapes
+from .errors import ExpressionError
 from .ops import FUNCTIONS, OPS, ArrayMath, Op, _register, format_number
 
 Shape = tuple[int, ...]
@@ -295,6 +296,13 @@ _op("logsumexp", 1, "logsumexp({0})", r"\log \sum e^{{{0}}}", "lse",
 # The functions a program may call (matmul is `@`; broadcast is inserted by the parser).
 for _name in ("sum", "mean", "transpose", "softmax", "logsumexp"):
     FUNCTIONS[_name] = OPS[_name]
+
+
+def scalar_only(program: Any, what: str) -> None:
+    """Refuse, with a clear ExpressionError, a transform not written for tensor programs yet."""
+    if getattr(program, "tensor_path", False):
+        raise ExpressionError(f"{what} is not yet supported for tensor programs (forward, "
+                              "reverse, jacobian and hessian are; see docs/tensors.md)")
 
 
 # --- text -------------------------------------------------------------------------------------
