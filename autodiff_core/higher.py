@@ -32,6 +32,7 @@ from .program import CONST, INPUT, Program
 from .results import jsonable
 from .reverse import reverse
 from .tensor_cost import tensor_costs
+from .tensor_hessian import tensor_hessian
 
 # --- counting the work of each mode --------------------------------------------------------------
 
@@ -200,6 +201,11 @@ class HessianResult:
     gradient: dict[str, Any]
     hessian: dict[str, dict[str, Any]]  # hessian[xi][xj] = d2y / dxi dxj
     invalid_points: int = 0
+    # Tensor programs: hessian[x][z] has shape x.shape + z.shape, and the whole matrix over the
+    # inputs' elements (flattened in input order, row-major) is `matrix`, its rows and columns
+    # named by `labels` (W[0,1]). None and [] for a scalar program.
+    matrix: Any = None
+    labels: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable(self)
@@ -263,6 +269,9 @@ def hessian(program: Program, at: Mapping[str, Any] | None = None,
     ({'x': 12.0, 'w': 9.0}, {'x': {'x': 4.0, 'w': 6.0}, 'w': {'x': 6.0, 'w': 0.0}})
     """
     output, point, value, gradient, invalid = _first_order(program, at, output)
+    if program.tensor_path:
+        t = tensor_hessian(program, at, output)
+        return HessianResult(output, t.value, t.gradient, t.blocks, 0, t.matrix, t.labels)
     inputs = list(program.inputs)
     n = len(inputs)
     eye = np.eye(n)

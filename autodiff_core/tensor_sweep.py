@@ -52,8 +52,6 @@ from .tensor_values import (
 TANGENT = "v\u0307"
 ADJOINT = "v\u0304"
 
-m = TensorMath
-
 # --- what both modes share --------------------------------------------------------------------
 
 
@@ -66,10 +64,12 @@ class Locals:
     with the sweep policy: NaN where a node's value is undefined on a grid; an error naming the
     node at a point. Also the grid masks of tensor ops (where their value is undefined)."""
 
-    def __init__(self, program: Program, vals: list[Any], grid: bool, check: bool = True):
+    def __init__(self, program: Program, vals: list[Any], grid: bool, check: bool = True,
+                 m: Any = TensorMath):
         # check=False: the untraced sweep at a point, which checks its results instead and
         # runs again with checks only if one is not finite (as plan.py does for scalars)
         self.program, self.vals, self.grid, self.check = program, vals, grid, check
+        self.m = m
         self._cache: dict[tuple[int, int], Any] = {}
         self._bad: dict[int, Any] = {}
 
@@ -83,7 +83,7 @@ class Locals:
         node = self.program.nodes[i]
         vals = self.vals
         args = [vals[a] for a in node.args]
-        p = OPS[node.op].partials[k](m, vals[i], *args)
+        p = OPS[node.op].partials[k](self.m, vals[i], *args)
         if self.grid:
             bad = self.undefined(i)
             return p if bad is None else np.where(bad, np.nan, p)
@@ -255,16 +255,17 @@ def _finish_blocks(store: dict[str, dict[str, Any]], program: Program, point: An
 
 
 def pull(program: Program, swept: Route, vals: list[Any], locals_: Locals,
-         adjoints: list[Any], observer: Any = None) -> None:
+         adjoints: list[Any], observer: Any = None, m: Any = TensorMath) -> None:
     """Reverse accumulation along the route: each visited node, last first, adds its
     contribution into each argument's adjoint (adding: a value used twice gets both)."""
     with np.errstate(all="ignore"):  # once per sweep: a context per edge costs more than a step
-        _pull(program, swept, vals, locals_, adjoints, observer)
+        _pull(program, swept, vals, locals_, adjoints, observer, m)
 
 
 def _pull(program: Program, swept: Route, vals: list[Any], locals_: Locals,
-          adjoints: list[Any], observer: Any) -> None:
+          adjoints: list[Any], observer: Any, m: Any) -> None:
     nodes = program.nodes
+    mul, add = m.mul, m.add
     call_of = calls(program)
     visited, all_edges = swept.visited, swept.edges
     for i in range(len(nodes) - 1, -1, -1):
@@ -286,9 +287,9 @@ def _pull(program: Program, swept: Route, vals: list[Any], locals_: Locals,
                 contribution = locals_.masked(i, contribution, nodes[a].shape)
             else:
                 local = locals_.partial(i, k)
-                contribution = g if _one(local) else np.multiply(g, local)
+                contribution = g if _one(local) else mul(g, local)
             before = adjoints[a]
-            adjoints[a] = contribution if before is None else before + contribution
+            adjoints[a] = contribution if before is None else add(before, contribution)
             if observer is not None:
                 observer.edge(i, k, a, local, contribution, before)
 
@@ -434,7 +435,7 @@ def _push(program: Program, swept: Route, vals: list[Any], locals_: Locals,
                 if rule is not None:
                     local = None
                     args = [vals[b] for b in node.args]
-                    product = rule.jvp[k](m, call_of[i], vals[i], *args, t)
+                    product = rule.jvp[k](TensorMath, call_of[i], vals[i], *args, t)
                     product = locals_.masked(i, product, ())
                 else:
                     local = locals_.partial(i, k)

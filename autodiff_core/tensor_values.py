@@ -95,8 +95,10 @@ def calls(program: Program) -> list[Call | None]:
     return found
 
 
-def tensor_primal(program: Program, point: Any) -> list[Any]:
-    """The value of every node: an array of shape grid + node.shape (constants: their own)."""
+def tensor_primal(program: Program, point: Any, math: Any = None) -> list[Any]:
+    """The value of every node: an array of shape grid + node.shape (constants: their own).
+
+    `math`: another namespace to compute with (the Hessian's dual values), unchecked."""
     vals: list[Any] = [None] * len(program.nodes)
     call_of = calls(program)
     with np.errstate(all="ignore"):
@@ -110,6 +112,10 @@ def tensor_primal(program: Program, point: Any) -> list[Any]:
                 continue
             args = [vals[a] for a in node.args]
             rule = TENSOR_RULES.get(op)
+            if math is not None:
+                vals[i] = rule.value(math, call_of[i], *args) if rule is not None \
+                    else getattr(math, op)(*args)
+                continue
             v = rule.value(m, call_of[i], *args) if rule is not None else OPS[op].array(*args)
             vals[i] = v
             if not point.grid and not all_finite(v):
