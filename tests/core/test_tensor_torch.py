@@ -183,14 +183,19 @@ def test_every_gradient_element_against_central_differences(seed: int) -> None:
                                    err_msg=f"d loss/d{name}\n{tp}")
 
 
+@pytest.mark.parametrize("spread", ["every input", "one input"])
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
 @pytest.mark.parametrize("seed", FEWER)
-def test_a_grid_of_two_points(seed: int, mode: str) -> None:
-    """An extra leading axis makes a grid: each point's answers are its own, as torch's."""
+def test_a_grid_of_two_points(seed: int, mode: str, spread: str) -> None:
+    """An extra leading axis makes a grid: each point's answers are its own, as torch's. The
+    inputs' grid axes broadcast together: one input may vary while the others stay put."""
     tp, program = case(seed)
     rng = np.random.default_rng(3000 + seed)
-    other = {n: np.asarray(v) + rng.uniform(-0.2, 0.2, np.shape(v)) for n, v in tp.at.items()}
-    grid = {n: np.stack([np.asarray(tp.at[n]), other[n]]) for n in tp.inputs}
+    moved = list(tp.inputs) if spread == "every input" else list(tp.inputs)[:1]
+    other = {n: np.asarray(v) + (rng.uniform(-0.2, 0.2, np.shape(v)) if n in moved else 0.0)
+             for n, v in tp.at.items()}
+    grid = {n: np.stack([np.asarray(tp.at[n]), other[n]]) if n in moved else tp.at[n]
+            for n in tp.inputs}
     result = getattr(ad, mode)(program, grid, trace=False)
     for k, point in enumerate((tp.at, other)):
         env = tp.torch_inputs(torch, point)
