@@ -113,7 +113,8 @@ def _torch_call(torch: Any, name: str, x: Any, axis: int | None) -> Any:
 def _literal(value: Any) -> str:
     if isinstance(value, np.ndarray):
         return repr(value.tolist())
-    return repr(float(value))
+    text = repr(float(value))
+    return f"({text})" if value < 0 else text  # -1.5 ** 2 would be -(1.5 ** 2)
 
 
 @dataclass

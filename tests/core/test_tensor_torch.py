@@ -28,12 +28,13 @@ torch.set_num_threads(1)
 
 SEEDS = range(40)
 FEWER = range(0, 40, 3)  # the slower checks (grids, central differences of every element)
+LONG = range(100, 108)  # longer programs: deeper chains, more fan-out
 RTOL, ATOL = 1e-8, 1e-10
 
 
 @functools.cache
 def case(seed: int) -> tuple[TensorProgram, ad.Program]:
-    tp = generate(seed)
+    tp = generate(seed, statements=(8, 14)) if seed in LONG else generate(seed)
     return tp, ad.parse(tp.source, outputs=tp.outputs)
 
 
@@ -72,12 +73,14 @@ def test_the_generator_is_deterministic_and_varied() -> None:
     assert any(len(s) == 3 for s in shapes) and () in shapes and any(1 in s for s in shapes)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("seed", [*SEEDS, *LONG])
 def test_shapes_and_values(seed: int) -> None:
     tp, program = case(seed)
     values, _ = torch_answers(seed)
     assert program.input_shapes == tp.inputs
     assert program.is_tensor
+    graph = program.to_dict()["nodes"]
+    assert [n["shape"] for n in graph] == [list(n.shape) for n in program.nodes]
     ours = ad.evaluate(program, tp.at)
     for name, expr in tp.statements:
         assert program.shape(name) == expr.shape, (name, tp)
@@ -86,7 +89,7 @@ def test_shapes_and_values(seed: int) -> None:
 
 @pytest.mark.parametrize("trace", [False, True], ids=["untraced", "traced"])
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
-@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("seed", [*SEEDS, *LONG])
 def test_jacobians_of_every_output(seed: int, mode: str, trace: bool) -> None:
     """The full Jacobian of the tensor output and the gradient of the scalar loss."""
     tp, program = case(seed)
@@ -145,6 +148,9 @@ def test_wrt_differentiates_only_the_named_inputs(seed: int, mode: str) -> None:
     _, jac = torch_answers(seed)
     wrt = list(tp.inputs)[-1:]
     result = getattr(ad, mode)(program, tp.at, trace=False, wrt=wrt)
+    passes = int(np.prod(tp.inputs[wrt[0]])) if mode == "forward" \
+        else sum(int(np.prod(tp.shape(out))) for out in tp.outputs)
+    assert len(result.passes) == passes  # forward: one pass per element of the wrt inputs
     for out in tp.outputs:
         assert set(result.derivatives[out]) == set(wrt)
         close(result.derivatives[out][wrt[0]], jac[out][wrt[0]], f"{mode} wrt {wrt}", tp)
@@ -206,6 +212,27 @@ def test_a_grid_of_two_points(seed: int, mode: str, spread: str) -> None:
             want = np.zeros(tp.inputs[name]) if g is None else g.numpy()
             close(np.asarray(result.derivatives["loss"][name])[k], want,
                   f"{mode} dloss/d{name} at grid point {k}", tp)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_undefined_values_follow_the_sweep_policy(mode: str) -> None:
+    """log of a negative element: an error naming the node at a point; on a grid, NaN for
+    that point's value and every derivative, the other point's answers as torch's."""
+    program = ad.parse("x: [3]\nw: [3]\nt = log(x)\ny = sum(t * w)")
+    bad, good, w = np.array([1.0, -1.0, 2.0]), np.array([1.0, 2.0, 3.0]), np.ones(3)
+    with pytest.raises(ad.EvaluationError, match="v2 \\(t\\)"):
+        getattr(ad, mode)(program, {"x": bad, "w": w})
+    result = getattr(ad, mode)(program, {"x": np.stack([bad, good]), "w": w}, trace=False)
+    assert result.invalid_points == 1
+    assert np.isnan(result.values["y"][0])
+    for name in ("x", "w"):
+        assert np.isnan(result.derivatives["y"][name][0]).all()
+    x, wt = torch.tensor(good, requires_grad=True), torch.tensor(w, requires_grad=True)
+    y = torch.sum(torch.log(x) * wt)
+    gx, gw = torch.autograd.grad(y, [x, wt])
+    np.testing.assert_allclose(result.values["y"][1], y.item(), rtol=RTOL)
+    np.testing.assert_allclose(result.derivatives["y"]["x"][1], gx.numpy(), rtol=RTOL)
+    np.testing.assert_allclose(result.derivatives["y"]["w"][1], gw.numpy(), rtol=RTOL)
 
 
 def test_nested_lists_are_values_too() -> None:
