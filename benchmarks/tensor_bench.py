@@ -297,6 +297,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=None, help="repeats of (a) (default 30)")
     parser.add_argument("--baseline", default="main", help="git ref of the scalar baseline")
     parser.add_argument("--no-scalar", action="store_true", help="skip (c)")
+    parser.add_argument("--markdown", action="store_true",
+                        help="also print the tables as markdown (for docs/tensors.md)")
     args = parser.parse_args()
     repeat = args.repeat or (10 if args.quick else 30)
     import torch
@@ -308,11 +310,17 @@ def main() -> None:
     figures: dict[str, Any] = {"machine": machine, "repeat": repeat,
                                "step": training_step(repeat), "traced": traced_step(5)}
     if not (args.quick or args.no_scalar):
-        figures["scalar"] = scalar_check(args.baseline, rounds=3, repeat=5)
+        figures["scalar"] = scalar_check(args.baseline, rounds=5, repeat=5)
     rows = report(figures)
     width = max(len(r[0]) for r in rows)
     for what, figure, goal, met in rows:
         print(f"  {what:<{width}}  {figure:>10}  {goal:<8} {met}")
+    if args.markdown:
+        for part in "abc":
+            print("\n| measurement | figure | goal | met |\n|---|---|---|---|")
+            for what, figure, goal, met in rows:
+                if what.startswith(f"({part})"):
+                    print(f"| {what[4:]} | {figure} | {goal} | {met} |")
     print("JSON " + json.dumps(figures))
 
 
