@@ -11,8 +11,9 @@
 (b) A traced step (`trace=True`, then the JSON the API sends) of a small MLP, and its graph
     drawn by graphviz: under 1 s together.
 (c) Scalar programs keep their speed: the scalar benchmark's programs (benchmarks/engine_bench.py)
-    timed with this engine and with the engine of a baseline commit (default `main`), each in its
-    own process, in turns. Goal: this / baseline <= 1.10 (noise allowance).
+    timed with this engine and with the engine of a baseline commit (default: the last commit
+    before the tensor engine, unpacked under build/ and imported beside this one), in turns.
+    Goal: this / baseline <= 1.10 (noise).
 
 Every time is the best of several repeats after a warm-up; contenders run in turns so that a slow
 patch of the shared machine hits each alike. One thread everywhere: the BLAS thread variables are
@@ -28,8 +29,10 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
     os.environ[_var] = "1"  # before numpy (and its BLAS) is loaded
 
 import argparse  # noqa: E402
+import importlib.util  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
+import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tarfile  # noqa: E402
@@ -61,6 +64,9 @@ BIG = {"batch": 64, "inputs": 784, "hidden": 128, "classes": 10}
 SMALL = {"batch": 16, "inputs": 2, "hidden": 8, "classes": 2}  # two moons' size
 PARAMS = ["W1", "b1", "W2", "b2"]
 GOALS = {"torch": 1.0, "numpy": 1.5, "traced_seconds": 1.0, "scalar": 1.10}
+# The scalar engine before tensors: main's last commit before issue 13's engine was merged
+# (f73b686, "Tensor programs in the engine: ..."). `main` itself has the tensor engine now.
+SCALAR_BASELINE = "9b5dad1"
 
 
 def mlp_source(sizes: dict[str, int]) -> str:
@@ -182,72 +188,66 @@ def traced_step(repeat: int) -> dict[str, float]:
 # --- (c) scalar programs: this engine against a baseline commit's -----------------------------
 
 
-SCALAR_CHILD = r"""
-import json, sys, time
-sys.path.insert(0, sys.argv[1])  # benchmarks/ for engine_bench's program text
-import autodiff_core as ad
-from engine_bench import AT, GRID_SOURCE, _SMOOTH_TEMPLATES, program_text, race
-import numpy as np
-arith = ad.parse(program_text(10_000))
-smooth = ad.parse(program_text(10_000, _SMOOTH_TEMPLATES))
-grid = ad.parse(GRID_SOURCE)
-xs = {"x": np.linspace(-4.0, 4.0, 1_000_000)}
-small = ad.parse("x = 3*w; y = 2*x^2 + 4")
-repeat = int(sys.argv[2])
-times = race([lambda: ad.reverse(arith, AT, trace=False),
-              lambda: ad.reverse(smooth, AT, trace=False),
-              lambda: ad.evaluate(arith, AT),
-              lambda: ad.reverse(grid, xs, trace=False),
-              lambda: ad.forward(grid, xs, trace=False),
-              lambda: ad.reverse(small, {"w": 1.0}, trace=True)], repeat)
-names = ["reverse, 10,000-node arithmetic program", "reverse, 10,000-node smooth program",
-         "evaluate, 10,000-node arithmetic program", "reverse, 1,000,000-point grid",
-         "forward, 1,000,000-point grid", "traced reverse, 3-node program"]
-print(json.dumps({"engine": ad.__file__, "times": dict(zip(names, times))}))
-"""
-
-
-def baseline_engine(ref: str) -> Path | None:
-    """The baseline commit's autodiff_core, unpacked under build/ (None if the ref is unknown)."""
+def baseline_engine(ref: str) -> Any:
+    """The baseline commit's autodiff_core, unpacked under build/ and imported beside this one
+    as the package `baseline_autodiff_core` (None if git does not know the ref). The engine's
+    modules import each other relatively, so the copy is whole and independent."""
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "autodiff_core"],
                              capture_output=True)
     if archive.returncode:
         return None
     where = BUILD / "baseline"
-    BUILD.mkdir(parents=True, exist_ok=True)
     if where.exists():
-        subprocess.run(["rm", "-rf", str(where)], check=True)
+        shutil.rmtree(where)
     where.mkdir(parents=True)
     with tarfile.open(fileobj=BytesIO(archive.stdout)) as tar:
         tar.extractall(where, filter="data")
-    return where
+    name = "baseline_autodiff_core"
+    spec = importlib.util.spec_from_file_location(
+        name, where / "autodiff_core" / "__init__.py",
+        submodule_search_locations=[str(where / "autodiff_core")])
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
-def scalar_times(engine: Path | None, repeat: int) -> dict[str, Any]:
-    env = dict(os.environ)
-    if engine is not None:  # put the baseline's package ahead of this worktree's
-        env["PYTHONPATH"] = str(engine)
-    out = subprocess.run([sys.executable, "-c", SCALAR_CHILD, str(ROOT / "benchmarks"),
-                          str(repeat)], env=env, capture_output=True, text=True, check=True,
-                         cwd=BUILD)  # not the checkout: `-c` puts the current directory first
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def scalar_runs(engine: Any) -> dict[str, Callable[[], Any]]:
+    """engine_bench's programs, each parsed by `engine`, as calls to time."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from engine_bench import _SMOOTH_TEMPLATES, AT, GRID_SOURCE, program_text
+
+    arith = engine.parse(program_text(10_000))
+    smooth = engine.parse(program_text(10_000, _SMOOTH_TEMPLATES))
+    grid = engine.parse(GRID_SOURCE)
+    xs = {"x": np.linspace(-4.0, 4.0, 1_000_000)}
+    small = engine.parse("x = 3*w; y = 2*x^2 + 4")
+    text = program_text(10_000)
+    return {
+        "parse, 10,000-node arithmetic program": lambda: engine.parse(text),
+        "reverse, 10,000-node arithmetic program": lambda: engine.reverse(arith, AT, trace=False),
+        "reverse, 10,000-node smooth program": lambda: engine.reverse(smooth, AT, trace=False),
+        "evaluate, 10,000-node arithmetic program": lambda: engine.evaluate(arith, AT),
+        "reverse, 1,000,000-point grid": lambda: engine.reverse(grid, xs, trace=False),
+        "forward, 1,000,000-point grid": lambda: engine.forward(grid, xs, trace=False),
+        "traced reverse, 3-node program": lambda: engine.reverse(small, {"w": 1.0}, trace=True),
+    }
 
 
-def scalar_check(ref: str, rounds: int, repeat: int) -> dict[str, Any] | str:
-    """(c): best time of each scalar measurement, this engine / the baseline's, in turns."""
-    engine = baseline_engine(ref)
-    if engine is None:
+def scalar_check(ref: str, repeat: int) -> dict[str, Any] | str:
+    """(c): each scalar measurement, this engine / the baseline's, the two calls in turns in
+    one process (a slow patch of the machine hits both alike)."""
+    baseline = baseline_engine(ref)
+    if baseline is None:
         return f"baseline {ref!r} not found by git: skipped"
-    ours: dict[str, float] = {}
-    theirs: dict[str, float] = {}
-    for _ in range(rounds):
-        for best, where in ((theirs, engine), (ours, None)):
-            answer = scalar_times(where, repeat)
-            assert (where is None) != answer["engine"].startswith(str(engine)), answer["engine"]
-            for name, t in answer["times"].items():
-                best[name] = min(best.get(name, t), t)
-    return {name: {"ours": ours[name], "baseline": theirs[name], "ratio": ours[name] / theirs[name]}
-            for name in ours}
+    ours, theirs = scalar_runs(ad), scalar_runs(baseline)
+    figures = {}
+    for name, run in ours.items():
+        heavy = "grid" in name or "parse" in name
+        t_ours, t_base = race([run, theirs[name]], max(3, repeat // 3) if heavy else repeat)
+        figures[name] = {"ours": t_ours, "baseline": t_base, "ratio": t_ours / t_base}
+    return figures
 
 
 # --- report ------------------------------------------------------------------------------------
@@ -295,7 +295,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, no scalar check")
     parser.add_argument("--repeat", type=int, default=None, help="repeats of (a) (default 30)")
-    parser.add_argument("--baseline", default="main", help="git ref of the scalar baseline")
+    parser.add_argument("--baseline", default=SCALAR_BASELINE,
+                        help="git ref of the scalar baseline (default: the last before tensors)")
     parser.add_argument("--no-scalar", action="store_true", help="skip (c)")
     parser.add_argument("--markdown", action="store_true",
                         help="also print the tables as markdown (for docs/tensors.md)")
@@ -310,7 +311,7 @@ def main() -> None:
     figures: dict[str, Any] = {"machine": machine, "repeat": repeat,
                                "step": training_step(repeat), "traced": traced_step(5)}
     if not (args.quick or args.no_scalar):
-        figures["scalar"] = scalar_check(args.baseline, rounds=5, repeat=5)
+        figures["scalar"] = scalar_check(args.baseline, repeat=30)
     rows = report(figures)
     width = max(len(r[0]) for r in rows)
     for what, figure, goal, met in rows:
