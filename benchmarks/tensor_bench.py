@@ -294,14 +294,14 @@ def _met(ok: bool) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, no scalar check")
-    parser.add_argument("--repeat", type=int, default=None, help="repeats of (a) (default 30)")
+    parser.add_argument("--repeat", type=int, default=None, help="repeats of (a) (default 100)")
     parser.add_argument("--baseline", default=SCALAR_BASELINE,
                         help="git ref of the scalar baseline (default: the last before tensors)")
     parser.add_argument("--no-scalar", action="store_true", help="skip (c)")
     parser.add_argument("--markdown", action="store_true",
                         help="also print the tables as markdown (for docs/tensors.md)")
     args = parser.parse_args()
-    repeat = args.repeat or (10 if args.quick else 30)
+    repeat = args.repeat or (30 if args.quick else 100)
     import torch
 
     machine = (f"{platform.machine()}, {len(os.sched_getaffinity(0))} CPUs, Python "

@@ -22,7 +22,7 @@ pytest.importorskip("torch")
 
 
 def run_bench() -> dict:
-    out = subprocess.run([sys.executable, str(BENCH), "--quick", "--repeat", "15"],
+    out = subprocess.run([sys.executable, str(BENCH), "--quick", "--repeat", "60"],
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
     line = next(x for x in out.stdout.splitlines() if x.startswith("JSON "))
