@@ -29,6 +29,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
     os.environ[_var] = "1"  # before numpy (and its BLAS) is loaded
 
 import argparse  # noqa: E402
+import gc  # noqa: E402
 import importlib.util  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
@@ -123,15 +124,25 @@ def torch_step_fn(torch: Any, at: dict[str, np.ndarray]) -> Callable[[], tuple[f
 
 
 def race(fns: list[Callable[[], Any]], repeat: int) -> list[float]:
-    """The best time of each function, run in turns after one warm-up each."""
+    """The best time of each function, run in turns after one warm-up each, the order of a
+    turn reversed every other turn (no contender always follows the same one). The cyclic
+    garbage collector is off while a call is timed (as timeit does): when it runs depends on
+    what else the process holds, not on the call."""
     for fn in fns:
         fn()
     times: list[list[float]] = [[] for _ in fns]
-    for _ in range(repeat):
-        for fn, spent in zip(fns, times, strict=True):
-            start = time.perf_counter()
-            fn()
-            spent.append(time.perf_counter() - start)
+    try:
+        for turn in range(repeat):
+            order = list(zip(fns, times, strict=True))
+            for fn, spent in order[::-1] if turn % 2 else order:
+                gc.collect()
+                gc.disable()
+                start = time.perf_counter()
+                fn()
+                spent.append(time.perf_counter() - start)
+                gc.enable()
+    finally:
+        gc.enable()
     return [min(spent) for spent in times]
 
 
@@ -245,7 +256,7 @@ def scalar_check(ref: str, repeat: int) -> dict[str, Any] | str:
     figures = {}
     for name, run in ours.items():
         heavy = "grid" in name or "parse" in name
-        t_ours, t_base = race([run, theirs[name]], max(3, repeat // 3) if heavy else repeat)
+        t_ours, t_base = race([run, theirs[name]], max(3, repeat // 7) if heavy else repeat)
         figures[name] = {"ours": t_ours, "baseline": t_base, "ratio": t_ours / t_base}
     return figures
 
@@ -311,7 +322,7 @@ def main() -> None:
     figures: dict[str, Any] = {"machine": machine, "repeat": repeat,
                                "step": training_step(repeat), "traced": traced_step(5)}
     if not (args.quick or args.no_scalar):
-        figures["scalar"] = scalar_check(args.baseline, repeat=30)
+        figures["scalar"] = scalar_check(args.baseline, repeat=100)
     rows = report(figures)
     width = max(len(r[0]) for r in rows)
     for what, figure, goal, met in rows:

@@ -107,6 +107,7 @@ MATMULS = [
     ((1, 3, 4), (2, 4, 5)),  # batch axes broadcast: 1 with 2
     ((2, 1, 3, 4), (1, 3, 4, 2)),  # two batch axes, each broadcast from one side
     ((4,), (2, 4, 5)), ((2, 3, 4), (4,)),  # 1-D operands promoted, batched partner
+    ((6, 6, 5, 4), (4, 3)), ((5, 4), (6, 6, 4, 3)), ((6, 6, 5, 4), (6, 6, 4, 3)),  # needle's
 ]
 
 
