@@ -16,7 +16,8 @@ b2: [3]
 h = relu(X @ W1 + b1)
 logits = h @ W2 + b2
 loss = mean(logsumexp(logits, 1) - sum(Y * logits, 1))""",
-    "W: [2, 3]\nx: [3]\nb: [2]\nc: []\ny = sum(tanh(W @ x + b) * c) + sum(softmax(x, 0) * [1, 2, 3])",
+    "W: [2, 3]\nx: [3]\nb: [2]\nc: []\n"
+    "y = sum(tanh(W @ x + b) * c) + sum(softmax(x, 0) * [1, 2, 3])",
     "A: [2, 2, 3]\nB: [3, 2]\ny = mean(transpose(A @ B) ^ 2) + sum(logsumexp(sum(A, 1)))",
 ]
 
