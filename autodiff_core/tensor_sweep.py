@@ -436,7 +436,7 @@ def _push(program: Program, swept: Route, vals: list[Any], locals_: Locals,
                     local = None
                     args = [vals[b] for b in node.args]
                     product = rule.jvp[k](TensorMath, call_of[i], vals[i], *args, t)
-                    product = locals_.masked(i, product, ())
+                    product = locals_.masked(i, product, node.shape)
                 else:
                     local = locals_.partial(i, k)
                     product = t if _one(local) else np.multiply(local, t)
