@@ -232,11 +232,7 @@ def tensor_reverse(program: Program, at: Mapping[str, Any] | None, cotangent: An
         for name, start in direction.items():
             i = program.outputs[name]
             adjoints[i] = start if adjoints[i] is None else adjoints[i] + start
-        of = unit[0] if unit is not None and not program.nodes[program.outputs[unit[0]]].shape \
-            else "(cotangent · outputs)"
-        if unit is not None and program.nodes[program.outputs[unit[0]]].shape:
-            of = f"{unit[0]}[{', '.join(map(str, unit[1]))}]"
-        observer = ReverseTrace(program, vals, adjoints, swept, of) if trace else None
+        observer = ReverseTrace(program, vals, adjoints, swept, _of(unit)) if trace else None
         pull(program, swept, vals, locals_, adjoints, observer)
         if quick and not all(all_finite(adjoints[i]) for i in seeds if adjoints[i] is not None):
             # an undefined partial or an overflow: the checked sweep finds and names the node
@@ -270,6 +266,15 @@ def tensor_reverse(program: Program, at: Mapping[str, Any] | None, cotangent: An
                   primal_steps(program, vals) if trace else [], directional,
                   count_invalid(point, program, values, derivatives, directional or {}),
                   {"passes": len(passes), "nodes": len(program.nodes)})
+
+
+def _of(unit: tuple[str, tuple[int, ...]] | None) -> str:
+    """What a pass's finished adjoints are derivatives of: an output (`y`), one element of
+    one (`y[1]`), or a weighted sum of outputs (a general cotangent)."""
+    if unit is None:
+        return "(cotangent · outputs)"
+    name, index = unit
+    return f"{name}[{', '.join(map(str, index))}]" if index else name
 
 
 def _check_finite(program: Program, derivs: list[Any], ids: list[int]) -> None:
