@@ -20,7 +20,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .builder import GraphBuilder, Term, copy_program, is_const
+import numpy as np
+
+from .builder import GraphBuilder, Term, Var, copy_program, is_const
 from .errors import ExpressionError, InputError
 from .evaluation import unit_directions
 from .ops import GUARD, OPS
@@ -150,6 +152,14 @@ def adjoints(b: GraphBuilder, program: Program, primals: list[Term],
     return [0.0 if t is None else t for t in terms]
 
 
+def shaped(b: GraphBuilder, term: Term, shape: tuple[int, ...]) -> Term:
+    """A result that is a plain number (a structural zero, say) as a constant of the shape the
+    result must have: the gradient of an input off the route has the input's shape."""
+    if not shape or not is_const(term):
+        return term
+    return Var(b, b.ref(np.array(np.broadcast_to(np.asarray(term, dtype=np.float64), shape))))
+
+
 def guarded(b: GraphBuilder, program: Program, primals: list[Term], seeds: Iterable[int],
             targets: Iterable[int], term: Term) -> Term:
     """`term` wrapped in a guard for every primal value the passes sweep through from `seeds`
@@ -203,7 +213,7 @@ def _linearized(program: Program, kind: str, given: str | Mapping[str, float] | 
     live = [sources[s] for s, t in direction.items() if not is_const(t, 0.0)]
     outputs = {name: primals[i] for name, i in program.outputs.items()}
     for s, name in result_names.items():
-        term = b.name(terms[sinks[s]], name)
+        term = b.name(shaped(b, terms[sinks[s]], program.shape(sinks[s])), name)
         outputs[name] = guarded(b, program, primals, live, [sinks[s]], term) if forward \
             else guarded(b, program, primals, [sinks[s]], live, term)
     return b.program(outputs)
@@ -297,7 +307,8 @@ def grad_program(program: Program, output: str | None = None,
     target = program.outputs[output]
     for x, i in program.inputs.items():
         outputs[grads[x]] = guarded(b, program, primals, [i], [target],
-                                    b.name(bars[i], names.fresh(x + "_bar")))
+                                    b.name(shaped(b, bars[i], program.shape(i)),
+                                           names.fresh(x + "_bar")))
     return b.program(outputs)
 
 
@@ -345,7 +356,8 @@ def derivative(program: Program, wrt: str, order: int = 1, output: str | None = 
         dots = tangents(b, current, primals, {wrt: 1.0}, [target], names, suffix="'")
         name = names.fresh(gradient_name(output, wrt, k + 1))
         current = b.program({name: guarded(b, current, primals, [current.inputs[wrt]],
-                                           [target], dots[target])})
+                                           [target], shaped(b, dots[target],
+                                                            current.shape(target)))})
     if order == 0:
         b = GraphBuilder(max_nodes=max_nodes)
         primals = copy_program(b, program)
