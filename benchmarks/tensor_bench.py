@@ -12,8 +12,9 @@
     drawn by graphviz: under 1 s together.
 (c) Scalar programs keep their speed: the scalar benchmark's programs (benchmarks/engine_bench.py)
     timed with this engine and with the engine of a baseline commit (default: the last commit
-    before the tensor engine, unpacked under build/ and imported beside this one), in turns.
-    Goal: this / baseline <= 1.10 (noise).
+    before the tensor engine, unpacked under build/ and imported beside this one), in turns
+    with a copy of this engine, whose ratio to this one is the run's noise floor.
+    Goal: this / baseline <= 1.10.
 
 Every time is the best of several repeats after a warm-up; contenders run in turns so that a slow
 patch of the shared machine hits each alike. One thread everywhere: the BLAS thread variables are
@@ -199,21 +200,25 @@ def traced_step(repeat: int) -> dict[str, float]:
 # --- (c) scalar programs: this engine against a baseline commit's -----------------------------
 
 
-def baseline_engine(ref: str) -> Any:
-    """The baseline commit's autodiff_core, unpacked under build/ and imported beside this one
-    as the package `baseline_autodiff_core` (None if git does not know the ref). The engine's
-    modules import each other relatively, so the copy is whole and independent."""
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "autodiff_core"],
-                             capture_output=True)
-    if archive.returncode:
-        return None
-    where = BUILD / "baseline"
+def engine_copy(ref: str | None, name: str) -> Any:
+    """A copy of autodiff_core imported beside this one as the package `name`: a commit's
+    (`ref`, unpacked from git under build/; None if git does not know it), or this worktree's
+    own (ref None: the noise floor, the same code timed as a rival). The engine's modules
+    import each other relatively, so a copy is whole and independent."""
+    where = BUILD / name
     if where.exists():
         shutil.rmtree(where)
     where.mkdir(parents=True)
-    with tarfile.open(fileobj=BytesIO(archive.stdout)) as tar:
-        tar.extractall(where, filter="data")
-    name = "baseline_autodiff_core"
+    if ref is None:
+        shutil.copytree(ROOT / "autodiff_core", where / "autodiff_core",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    else:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "autodiff_core"],
+                                 capture_output=True)
+        if archive.returncode:
+            return None
+        with tarfile.open(fileobj=BytesIO(archive.stdout)) as tar:
+            tar.extractall(where, filter="data")
     spec = importlib.util.spec_from_file_location(
         name, where / "autodiff_core" / "__init__.py",
         submodule_search_locations=[str(where / "autodiff_core")])
@@ -247,17 +252,21 @@ def scalar_runs(engine: Any) -> dict[str, Callable[[], Any]]:
 
 
 def scalar_check(ref: str, repeat: int) -> dict[str, Any] | str:
-    """(c): each scalar measurement, this engine / the baseline's, the two calls in turns in
-    one process (a slow patch of the machine hits both alike)."""
-    baseline = baseline_engine(ref)
+    """(c): each scalar measurement by this engine, the baseline's and a copy of this one, the
+    three calls in turns in one process (a slow patch of the machine hits all alike). This /
+    its own copy is the noise floor of the run: what "this / baseline" may differ from 1 by
+    with no change at all."""
+    baseline = engine_copy(ref, "baseline_autodiff_core")
     if baseline is None:
         return f"baseline {ref!r} not found by git: skipped"
-    ours, theirs = scalar_runs(ad), scalar_runs(baseline)
+    runs = [scalar_runs(e) for e in (ad, baseline, engine_copy(None, "same_autodiff_core"))]
     figures = {}
-    for name, run in ours.items():
+    for name in runs[0]:
         heavy = "grid" in name or "parse" in name
-        t_ours, t_base = race([run, theirs[name]], max(3, repeat // 7) if heavy else repeat)
-        figures[name] = {"ours": t_ours, "baseline": t_base, "ratio": t_ours / t_base}
+        t_ours, t_base, t_same = race([r[name] for r in runs],
+                                      max(3, repeat // 7) if heavy else repeat)
+        figures[name] = {"ours": t_ours, "baseline": t_base, "ratio": t_ours / t_base,
+                         "noise": t_ours / t_same}
     return figures
 
 
@@ -292,7 +301,8 @@ def report(figures: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         rows.append(("(c) scalar programs", scalar, "", ""))
     elif scalar:
         for name, s in scalar.items():
-            rows.append((f"(c) {name}: this / baseline ({ms(s['ours'])} / {ms(s['baseline'])})",
+            rows.append((f"(c) {name}: this / baseline ({ms(s['ours'])} / {ms(s['baseline'])}"
+                         f"; this / its own copy, the noise: {s['noise']:.2f}x)",
                          f"{s['ratio']:.2f}x", f"<= {GOALS['scalar']}x",
                          _met(s["ratio"] <= GOALS["scalar"])))
     return rows
