@@ -303,13 +303,20 @@ def report(figures: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         for name, s in scalar.items():
             rows.append((f"(c) {name}: this / baseline ({ms(s['ours'])} / {ms(s['baseline'])}"
                          f"; this / its own copy, the noise: {s['noise']:.2f}x)",
-                         f"{s['ratio']:.2f}x", f"<= {GOALS['scalar']}x",
-                         _met(s["ratio"] <= GOALS["scalar"])))
+                         f"{s['ratio']:.2f}x", f"<= {GOALS['scalar']}x", _scalar_met(s)))
     return rows
 
 
 def _met(ok: bool) -> str:
     return "yes" if ok else "NO"
+
+
+def _scalar_met(s: dict[str, float]) -> str:
+    """Met; or missed by less than the run's noise (this engine against its own copy)."""
+    if s["ratio"] <= GOALS["scalar"]:
+        return "yes"
+    noise = max(s["noise"], 1 / s["noise"])
+    return "NO (within the noise)" if s["ratio"] <= GOALS["scalar"] * noise else "NO"
 
 
 def main() -> None:
