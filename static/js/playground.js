@@ -19,6 +19,7 @@ import { TraceTable } from "./trace-table.js";
 import { quizHref, readState, writeState } from "./url-state.js";
 import { arrayText, declaredShapes, filled, parseArray, shapeOf, shapeText } from "./arrays.js";
 import { arrayView } from "./array-view.js";
+import { StepArrays } from "./step-arrays.js";
 
 const $ = (id) => document.getElementById(id);
 const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
@@ -53,6 +54,7 @@ const graph = new GraphView($("graph"), { onNodeClick: clickNode, onClusterClick
 let collapsed = new Set(state.collapse);
 let collapsedFor = state.source; // the program text `collapsed` belongs to
 const table = new TraceTable($("trace"), { onRowClick: jumpTo });
+const stepArrays = new StepArrays($("step-arrays"));
 // "Expand to scalars": the scalar graph of a small tensor program, in a panel of its own
 const scalarView = new GraphView($("scalar-graph"));
 let expanded = false;
@@ -75,6 +77,7 @@ function drawFrame(k) {
   const s = stateAt(timeline, k);
   graph.apply(s);
   table.apply(s);
+  stepArrays.show(timeline, k);
   els.caption.textContent = `Step ${k + 1}: ${describe(timeline, k)}`;
   els.passCaption.textContent = passCaption(timeline, k);
   performance.measure("playground-step", { start, end: performance.now() });
@@ -731,6 +734,7 @@ async function run() {
     showConstants(null);
     graph.markError(failure.node);
     table.clear("No trace: the program cannot be differentiated at this point.");
+    stepArrays.clear();
     els.summary.replaceChildren();
     els.caption.textContent = "";
     els.passCaption.textContent = "";
