@@ -186,7 +186,7 @@ async function drawScalars() {
     const svg = await renderSvg(request, { signal: scalarController.signal });
     scalarView.show(svg, null);
     const count = scalarView.nodes.size;
-    status.textContent = `${count} scalar nodes. Drag to pan, scroll or use the graph's buttons to zoom.`;
+    status.textContent = `${count} scalar nodes. Drag to pan; scroll or use the buttons to zoom.`;
     scalarView.svg.setAttribute("aria-label", `The scalar graph: ${count} nodes, one per element`);
   } catch (error) {
     if (error.name === "AbortError") return;
@@ -810,6 +810,9 @@ $("zoom-out").addEventListener("click", () => graph.zoomOut());
 $("zoom-fit").addEventListener("click", () => graph.fit());
 $("collapse-all").addEventListener("click", toggleCollapseAll);
 $("expand-scalars").addEventListener("click", () => setExpanded(!expanded, { focus: !expanded }));
+$("scalar-zoom-in").addEventListener("click", () => scalarView.zoomIn());
+$("scalar-zoom-out").addEventListener("click", () => scalarView.zoomOut());
+$("scalar-zoom-fit").addEventListener("click", () => scalarView.fit());
 $("scalar-close").addEventListener("click", () => {
   setExpanded(false);
   $("expand-scalars").focus();
