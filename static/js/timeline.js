@@ -20,7 +20,7 @@
  * Reusable: the lessons use it with graph.js, trace-table.js and animation.js.
  */
 
-import { stats, summary } from "./arrays.js";
+import { flat, shapeOf, stats, summary } from "./arrays.js";
 
 /** A number as a learner wants to read it: 36, 0.5, 2.71828, 1.2e-7; null is "undefined";
  * an array as a summary (its numbers when few, else its shape and norm). */
@@ -296,10 +296,33 @@ function named(t, id) {
 
 /** What an input's adjoint is: ∂y/∂w when the pass seeds one output with 1. */
 function derivativeOf(t, frame) {
-  const seeded = Object.entries(t.result.passes[frame.pass].seed || {}).filter(([, v]) => v !== 0);
+  const seeded = seededElements(t.result.passes[frame.pass].seed);
   const input = t.labels.get(frame.node) || frame.node;
-  if (seeded.length === 1 && seeded[0][1] === 1) return `∂${seeded[0][0]}/∂${input}`;
+  if (seeded.length === 1 && seeded[0].value === 1) return `∂${seeded[0].name}/∂${input}`;
   return "a derivative of the weighted outputs";
+}
+
+/** The nonzero entries of a seed, element by element: [{name: "W[0,1]", value}]; a scalar's
+ * name is its own. (A tensor pass seeds one element of one input or output with 1.) */
+export function seededElements(seed) {
+  const found = [];
+  for (const [name, v] of Object.entries(seed || {})) {
+    if (!Array.isArray(v)) {
+      if (v !== 0) found.push({ name, value: v });
+      continue;
+    }
+    const shape = shapeOf(v);
+    flat(v).forEach((x, i) => {
+      if (x === 0) return;
+      const index = [];
+      for (let axis = shape.length - 1, rest = i; axis >= 0; axis -= 1) {
+        index.unshift(rest % shape[axis]);
+        rest = Math.floor(rest / shape[axis]);
+      }
+      found.push({ name: `${name}[${index.join(",")}]`, value: x });
+    });
+  }
+  return found;
 }
 
 export function describe(t, k) {
@@ -322,8 +345,9 @@ export function passCaption(t, k) {
   const frame = t.frames[k];
   if (frame.phase === "primal") return "Primal trace: evaluating the program in order";
   const passes = t.result.passes;
-  const seed = Object.entries(passes[frame.pass].seed || {})
-    .filter(([, v]) => v !== 0).map(([name, v]) => `${name} = ${formatNumber(v)}`).join(", ");
+  const elements = seededElements(passes[frame.pass].seed);
+  const seed = elements.length > 4 ? `${elements.length} elements`
+    : elements.map(({ name, value }) => `${name} = ${formatNumber(value)}`).join(", ");
   const what = frame.phase === "forward" ? "Tangent pass" : "Adjoint pass";
   return `${what} ${frame.pass + 1} of ${passes.length} · seed ${seed || "0"}`;
 }

@@ -192,3 +192,16 @@ def test_phone_layout_and_accessibility(page: Page) -> None:
     page.emulate_media(reduced_motion="reduce")
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
+
+
+def test_forward_mode_makes_one_pass_per_input_element(page: Page) -> None:
+    open_example(page, LAYER_TITLE)
+    before = rerun(page)
+    page.get_by_role("radio", name="Forward (tangents)").check()
+    wait_rerun(page, before)
+    page.locator("#end").click()
+    # W (6) + x (3) + b (2) elements: 11 tangent passes, the last seeding b[1]
+    expect(page.locator("#pass-caption")).to_have_text("Tangent pass 11 of 11 · seed b[1] = 1")
+    seek(page, page.locator("#trace table.trace-table > tbody > tr").count())  # pass 1 begins
+    expect(page.locator("#pass-caption")).to_have_text("Tangent pass 1 of 11 · seed W[0,0] = 1")
+    photograph(page, "tensor-forward-1280.png")
