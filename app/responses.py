@@ -36,7 +36,7 @@ def _array(value: Any) -> Any:
     broadcast, a slice: a tensor trace is full of them) is made contiguous here rather than
     sending the whole answer down the slow path below."""
     if isinstance(value, np.ndarray):
-        if value.dtype == object:
+        if value.dtype == object or value.ndim == 0:  # a 0-d array is a number, not [x]
             return value.tolist()
         return np.ascontiguousarray(value)
     if isinstance(value, np.generic):
