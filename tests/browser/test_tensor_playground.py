@@ -205,3 +205,23 @@ def test_forward_mode_makes_one_pass_per_input_element(page: Page) -> None:
     seek(page, page.locator("#trace table.trace-table > tbody > tr").count())  # pass 1 begins
     expect(page.locator("#pass-caption")).to_have_text("Tangent pass 1 of 11 · seed W[0,0] = 1")
     photograph(page, "tensor-forward-1280.png")
+
+
+def test_a_tensor_program_typed_from_scratch_gets_inputs_of_its_shapes(page: Page) -> None:
+    open_ready(page, "/playground")
+    before = rerun(page)
+    page.locator("#source").fill("A: [2, 2]\nv: [2]\ny = sum(A @ v)")
+    wait_rerun(page, before)
+    expect(page.locator('label[for="in-A"] .shape-tag')).to_have_text("2×2")
+    a = json.loads(page.locator("#in-A").input_value())
+    v = json.loads(page.locator("#in-v").input_value())
+    assert np.array(a).shape == (2, 2) and np.array(v).shape == (2,)
+    # the gradient shown is the API's: ∂y/∂A = 1·vᵀ per row, ∂y/∂v = Aᵀ·1
+    shown = page.locator('#summary li[data-input="A"]').get_attribute("data-value") or "null"
+    np.testing.assert_allclose(json.loads(shown), [v, v])
+    # a declaration edited to another shape gives the input a value of the new shape
+    before = rerun(page)
+    page.locator("#source").fill("A: [3, 2]\nv: [2]\ny = sum(A @ v)")
+    wait_rerun(page, before)
+    assert np.array(json.loads(page.locator("#in-A").input_value())).shape == (3, 2)
+    expect(page.locator('label[for="in-A"] .shape-tag')).to_have_text("3×2")
