@@ -189,6 +189,9 @@ def test_phone_layout_and_accessibility(page: Page) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways on a phone ({width} px)"
     photograph(page, "tensor-layer-390.png", full_page=True)
+    page.locator("#expand-scalars").click()
+    expect(page.locator("#scalar-status")).to_contain_text("26 scalar nodes")
+    photograph(page, "tensor-expanded-390.png")
     page.emulate_media(reduced_motion="reduce")
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
