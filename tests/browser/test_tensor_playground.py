@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, quote, urlparse
 
 import numpy as np
 import pytest
@@ -228,3 +228,17 @@ def test_a_tensor_program_typed_from_scratch_gets_inputs_of_its_shapes(page: Pag
     wait_rerun(page, before)
     assert np.array(json.loads(page.locator("#in-A").input_value())).shape == (3, 2)
     expect(page.locator('label[for="in-A"] .shape-tag')).to_have_text("3×2")
+
+
+def test_inputs_too_big_to_type_are_drawn_not_traced(page: Page) -> None:
+    source = "W: [40, 30]\nx: [30]\nb: [40]\ny = sum(tanh(W @ x + b))"
+    page.goto(f"/playground?source={quote(source)}&mode=reverse")
+    page.wait_for_function("() => document.body.dataset.status === 'error'")
+    expect(page.locator("#problem")).to_have_text(
+        "W (40×30): more than 1,000 numbers, too many to trace here. The graph is drawn; "
+        "smaller shapes can be stepped through.")
+    expect(page.locator('#graph g.node:has(text:text-is("40×30"))')).to_have_count(1)
+    expect(page.locator("#in-W")).to_have_text("1,200 numbers: too many to type here")
+    assert np.array(json.loads(page.locator("#in-x").input_value())).shape == (30,)
+    assert len(page.url) < 2000  # the big input is not in the link
+    expect(page.locator("#trace")).to_have_text("No trace: the inputs are too big to trace here.")
