@@ -153,10 +153,14 @@ def test_tensor_inputs_are_typed_as_nested_lists(page: Page) -> None:
     before = rerun(page)
     field.fill("[1, 2]")
     error = page.locator("#in-x-error")
-    expect(error).to_have_text("x: Expected a 3 array, got a 2 array.")
+    expect(error).to_have_text("x: Expected a vector of 3 numbers, got a vector of 2 numbers.")
     expect(field).to_have_attribute("aria-invalid", "true")
     field.fill("[1, 2, oops]")
-    expect(error).to_contain_text("Not a nested list of numbers")
+    expect(error).to_have_text("x: Not a nested list of numbers: write a vector of 3 numbers "
+                               "like [0, 0, 0].")
+    field.fill("[[1, 2], [3]]")
+    expect(error).to_have_text("x: Every row must have the same length, and every entry must "
+                               "be a number.")
     field.fill("[0.5, 0, -1]")
     expect(error).to_be_hidden()
     wait_rerun(page, before)
