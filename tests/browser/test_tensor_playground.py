@@ -78,7 +78,7 @@ def test_the_layer_draws_with_shapes_and_steps_through_arrays(page: Page) -> Non
     # the matmul's step: the outer product picture, v̄ (column) · xᵀ (row) = a 2×3 matrix
     matmul = next(n["id"] for n in result["graph"]["nodes"] if n["op"] == "matmul")
     seek(page, frames - len(last_pass) + [s["node"] for s in last_pass].index(matmul))
-    picture = page.locator("#step-arrays .outer-product")
+    picture = page.locator("#step-arrays .product-picture").first
     expect(picture).to_be_visible()
     expect(picture.locator(".array-view")).to_have_count(3)
     expect(picture.locator(".array-view").nth(2).locator("td")).to_have_count(6)
@@ -103,6 +103,13 @@ def test_the_network_draws_traces_and_plays_to_the_end(page: Page) -> None:
     assert page.locator("#trace td.deriv-value table.matrix").count() >= 10
     # the two biases are broadcast over the batch by nodes of their own, drawn apart
     expect(page.locator("#graph g.node.op-broadcast")).to_have_count(2)
+    # X @ W1's step: W1's adjoint is Xᵀ · v̄, the batch summed
+    steps = result["passes"][-1]["steps"]
+    first = next(n for n in result["graph"]["nodes"] if n["op"] == "matmul")
+    seek(page, frame_count(page) - len(steps) + [s["node"] for s in steps].index(first["id"]))
+    picture = page.locator("#step-arrays .product-picture").nth(1)
+    expect(picture.locator(".array-caption")).to_have_text(
+        [f"{first['args'][0]}ᵀ (2×4)", f"v̄{first['id'][1:]} (4×3)", f"to {first['args'][1]} (2×3)"])
     photograph(page, "tensor-network-1280.png")
     print(f"\nnetwork example: drawn {drawn:.0f} ms after the link's navigation; "
           f"traced request {traced * 1000:.0f} ms")
