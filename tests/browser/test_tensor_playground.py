@@ -132,6 +132,8 @@ def test_heatmap_for_a_larger_array(page: Page) -> None:
     assert (low, high) == (-1, 0.75)
     expect(heatmap.locator(".heatmap-legend")).to_be_attached()
     photograph(page, "tensor-heatmap-1280.png")
+    results = Axe().run(page)  # heatmaps: canvases with a text alternative each
+    assert results.violations_count == 0, results.generate_report()
 
 
 def test_expand_to_scalars_from_the_keyboard(page: Page) -> None:
@@ -149,6 +151,8 @@ def test_expand_to_scalars_from_the_keyboard(page: Page) -> None:
     assert page.locator("#scalar-graph g.node.op-mul").count() == 6  # W @ x: 2 rows × 3
     page.wait_for_timeout(300)
     photograph(page, "tensor-expanded-1280.png")
+    results = Axe().run(page)  # the scalar graph's panel open
+    assert results.violations_count == 0, results.generate_report()
     page.locator("#scalar-close").press("Enter")
     expect(panel).to_be_hidden()
     expect(button).to_be_focused()
