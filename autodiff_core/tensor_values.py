@@ -67,6 +67,11 @@ def make_tensor_point(program: Program, at: dict[str, Any]) -> Any:
             raise InputError(f"the value of {name!r} must be finite")
         arrays[name] = arr
         grids.append(arr.shape[:arr.ndim - len(s)])
+    deepest = max((len(n.shape) for n in program.nodes), default=0)
+    most = max((len(g) for g in grids), default=0)
+    if most + deepest > 30:  # numpy broadcasts at most 32 axes
+        raise InputError(f"the inputs' grids have {most} axes; at most {30 - deepest} are "
+                         "allowed with this program's shapes")
     try:
         grid_shape = tuple(np.broadcast_shapes(*grids)) if grids else ()
     except ValueError:
@@ -143,9 +148,11 @@ def _undefined(program: Program, i: int, args: list[Any], value: Any, what: str 
 def finish(x: Any, shape: tuple[int, ...], point: Any) -> Any:
     """A result: a float for a scalar at a point, else an array of shape grid + shape, NaN
     where it is undefined on a grid."""
-    if not point.grid:
-        return float(x) if not shape else np.asarray(x, dtype=np.float64)
     arr = np.asarray(x, dtype=np.float64)
+    if not point.grid:  # a structural zero (an input off the route) gets its shape too
+        if not shape:
+            return float(arr)
+        return arr if arr.shape == shape else np.array(np.broadcast_to(arr, shape))
     full = point.shape + shape
     if arr.shape != full:
         arr = np.array(np.broadcast_to(shapes.align(arr, shape, len(shape))
