@@ -123,7 +123,8 @@ def value_shape(name: str, value: Any) -> tuple[int, ...]:
 
 def declared_shape(program: ad.Program, name: str) -> tuple[int, ...]:
     """The shape an input was declared with (`W: [2, 3]`); () for a scalar input."""
-    return tuple(getattr(program, "input_shapes", {}).get(name, ()))
+    node = program.inputs.get(name)
+    return program.nodes[node].shape if node is not None else ()
 
 
 def grid_shape(at: Mapping[str, Any] | None, program: ad.Program | None = None
@@ -163,10 +164,6 @@ def _ragged(name: str) -> Exception:
 REDUCING = frozenset({"sum", "mean", "logsumexp", "softmax"})
 
 
-def node_shape(node: ad.Node) -> tuple[int, ...]:
-    return tuple(getattr(node, "shape", ()))
-
-
 @dataclass(frozen=True)
 class Size:
     """What one evaluation of a program at one point holds and does, from the shapes inferred
@@ -183,13 +180,26 @@ class Size:
 
 
 def size_of(program: ad.Program) -> Size:
-    """Count, in one walk over the nodes, what the limits below compare."""
+    """Count, in one walk over the nodes, what the limits below compare (kept on the program:
+    parsing, the point and the trace each ask)."""
+    known = program.__dict__.get("_app_size")
+    if isinstance(known, Size) and known.nodes == len(program.nodes):
+        return known
+    size = _count(program)
+    program.__dict__["_app_size"] = size
+    return size
+
+
+def _count(program: ad.Program) -> Size:
     nodes = program.nodes
-    sizes = [math.prod(node_shape(node)) for node in nodes]
+    if not program.is_tensor:  # as quick as the counts were before tensors
+        edges = sum(len(node.args) for node in nodes)
+        return Size(len(nodes), len(nodes), len(nodes), len(nodes) + edges, 0)
+    sizes = [math.prod(node.shape) for node in nodes]
     operations = trace = 0
     for node, size in zip(nodes, sizes, strict=True):
         if node.op == "matmul":
-            left = node_shape(nodes[node.args[0]])
+            left = nodes[node.args[0]].shape
             operations += size * (left[-1] if left else 1)
         elif node.op in REDUCING:
             operations += max(size, sizes[node.args[0]])
@@ -209,7 +219,7 @@ def sweep_passes(program: ad.Program, mode: str, seeded: bool,
     if mode == "forward":
         names = wrt if wrt is not None else list(program.inputs)
         return sum(math.prod(declared_shape(program, name)) for name in names)
-    return sum(math.prod(node_shape(program.nodes[i])) for i in program.outputs.values())
+    return sum(math.prod(program.nodes[i].shape) for i in program.outputs.values())
 
 
 def jacobian_elements(program: ad.Program, wrt: list[str] | None = None) -> int:
@@ -217,8 +227,7 @@ def jacobian_elements(program: ad.Program, wrt: list[str] | None = None) -> int:
     output.shape + input.shape."""
     names = wrt if wrt is not None else list(program.inputs)
     inputs = sum(math.prod(declared_shape(program, name)) for name in names)
-    return inputs * sum(math.prod(node_shape(program.nodes[i]))
-                        for i in program.outputs.values())
+    return inputs * sum(math.prod(program.nodes[i].shape) for i in program.outputs.values())
 
 
 def check_program_size(program: ad.Program, settings: Settings) -> None:
@@ -229,7 +238,7 @@ def check_program_size(program: ad.Program, settings: Settings) -> None:
         node = program.nodes[size.largest]
         what = program.label(node.id) if node.name else node.ref
         raise problem(f"the program's values would hold {size.elements:,} numbers at one point "
-                      f"(the largest, {what}, is {show_shape(node_shape(node))}); the limit is "
+                      f"(the largest, {what}, is {show_shape(node.shape)}); the limit is "
                       f"{settings.max_elements:,} (max_elements). Declare smaller shapes",
                       ("body", "source"), "limit_exceeded",
                       {"limit": "max_elements", "line": node.line})

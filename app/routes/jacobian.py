@@ -14,7 +14,7 @@ from ..jobs import run_job, settings_of
 from ..limits import check_point, jacobian_elements, parse_program, sweep_passes
 from ..problems import ERROR_RESPONSES, engine_errors
 from ..responses import json_response, to_json
-from ..schemas import Outputs, Point, Source, Strict, Value
+from ..schemas import TENSOR_EXAMPLE, Outputs, Point, Source, Strict, Value
 from ..settings import Settings
 
 router = APIRouter(prefix="/api/v1", tags=["analysis"], responses=ERROR_RESPONSES)
@@ -25,6 +25,11 @@ class JacobianRequest(Strict):
     at: Point = Field(default_factory=dict)
     mode: Literal["reverse", "forward"] = "reverse"
     outputs: Outputs = None
+
+    model_config = {"json_schema_extra": {"examples": [
+        {"source": "x = 3*w; y = 2*x^2 + 4", "at": {"w": 1.0}},
+        {"source": "W: [2, 3]\nx: [3]\nb: [2]\nh = tanh(W @ x + b)", "at": TENSOR_EXAMPLE,
+         "mode": "reverse"}]}}
 
 
 class Cost(BaseModel):

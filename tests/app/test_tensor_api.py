@@ -162,11 +162,45 @@ def test_the_jacobian_of_a_vector_output(http: TestClient, mode: str) -> None:
         close(data["matrix"]["h"][name], central_jacobian(layer, point, name))
 
 
-@pytest.mark.xfail(strict=True, reason="the engine's Jacobian counts passes per element next")
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
 def test_a_jacobian_counts_a_pass_per_element(http: TestClient, mode: str) -> None:
     data = post(http, "/api/v1/jacobian", source=LAYER_OUT, at=listed(layer_point()), mode=mode)
     assert data["passes"] == (11 if mode == "forward" else 2)
+
+
+def second_differences(f: Callable[[Arrays], float], point: Arrays, names: list[str],
+                       h: float = 1e-4) -> np.ndarray:
+    """The Hessian of f over the elements of point[names] (flattened in that order, row-major)
+    by central second differences."""
+    flat = np.concatenate([point[name].ravel() for name in names])
+
+    def g(v: np.ndarray) -> float:
+        parts, k = {}, 0
+        for name in names:
+            size = point[name].size
+            parts[name] = v[k:k + size].reshape(point[name].shape)
+            k += size
+        return f({**point, **parts})
+
+    n = flat.size
+    e = np.eye(n) * h
+    return np.array([[(g(flat + e[i] + e[j]) - g(flat + e[i] - e[j]) - g(flat - e[i] + e[j])
+                       + g(flat - e[i] - e[j])) / (4 * h * h) for j in range(n)]
+                     for i in range(n)])
+
+
+def test_the_hessian_of_a_layer(http: TestClient) -> None:
+    point = layer_point()
+    data = post(http, "/api/v1/hessian", source=LAYER, at=listed(point))
+    want = second_differences(lambda a: float(np.sum(layer(a))), point, ["W", "x", "b"])
+    close(data["matrix"], want, tol=1e-5)
+    assert data["labels"][:3] == ["W[0,0]", "W[0,1]", "W[0,2]"] and data["labels"][-1] == "b[1]"
+    # the blocks: hessian[W][x] has the shape W.shape + x.shape
+    close(data["hessian"]["W"]["x"], want[:6, 6:9].reshape(2, 3, 3), tol=1e-5)
+    close(data["gradient"]["W"], central_jacobian(lambda a: np.sum(layer(a)), point, "W"))
+    grid = {**listed(point), "x": [point["x"].tolist()] * 2}
+    assert "at one point" in refused(http.post("/api/v1/hessian",
+                                               json={"source": LAYER, "at": grid}))["msg"]
 
 
 def test_a_grid_of_tensor_points(http: TestClient) -> None:
@@ -259,7 +293,7 @@ def test_any_nested_value_gets_an_answer_or_a_422(http: TestClient, value: Any,
     assert r.status_code in (200, 422), r.text[:400]
     if r.status_code == 200:  # only an array ending in the declared shape
         assert np.shape(value)[-2:] == (2, 3)
-    elif r.json()["detail"][0]["type"] != "not_supported_for_tensors":  # /hessian, so far
+    else:  # (the Hessian of a tensor program is at one point only: a grid is refused too)
         assert r.json()["detail"][0]["loc"][:2] == ["body", "at"]
 
 
