@@ -140,6 +140,7 @@ def test_the_mlp_traced_step_by_step(http: TestClient) -> None:
     point = mlp_point()
     data = post(http, "/api/v1/differentiate", source=MLP, at=listed(point), wrt=PARAMS)
     [sweep] = data["passes"]
+    assert sweep["seed"] == {"loss": 1.0}  # a 0-d array is written as its number, not [1.0]
     steps = {step["node"]: step for step in sweep["steps"]}
     nodes = {node["id"]: node for node in data["graph"]["nodes"]}
     for node_id, step in steps.items():
@@ -201,6 +202,15 @@ def test_the_hessian_of_a_layer(http: TestClient) -> None:
     grid = {**listed(point), "x": [point["x"].tolist()] * 2}
     assert "at one point" in refused(http.post("/api/v1/hessian",
                                                json={"source": LAYER, "at": grid}))["msg"]
+
+
+def test_scalar_answers_keep_their_shape(http: TestClient) -> None:
+    data = post(http, "/api/v1/hessian", source="x = 3*w; y = 2*x^2 + 4", at={"w": 1.0})
+    assert data == {"output": "y", "value": 22.0, "gradient": {"w": 36.0},
+                    "hessian": {"w": {"w": 36.0}}, "invalid_points": 0}
+    data = post(http, "/api/v1/differentiate", source="x = 3*w; y = 2*x^2 + 4", at={"w": 1.0})
+    assert data["derivatives"] == {"y": {"w": 36.0}} and data["values"]["y"] == 22.0
+    assert data["passes"][0]["seed"] == {"y": 1.0}
 
 
 def test_a_grid_of_tensor_points(http: TestClient) -> None:
