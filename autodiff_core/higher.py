@@ -33,6 +33,7 @@ from .results import jsonable
 from .reverse import reverse
 from .tensor_cost import tensor_costs
 from .tensor_hessian import tensor_hessian
+from .tensor_ops import scalar_only
 
 # --- counting the work of each mode --------------------------------------------------------------
 
@@ -170,6 +171,7 @@ def hvp_program(program: Program, output: str | None = None,
     >>> evaluate(h, {"x": 2.0, "x_dot": 1.0})["dy/dx_dot"]     # 6x
     12.0
     """
+    scalar_only(program, "an H·v program")
     output = single_output(program, output)
     g = grad_program(program, output, max_nodes=max_nodes)
     grads = gradient_names(program, output)

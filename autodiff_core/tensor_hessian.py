@@ -123,6 +123,7 @@ _METHODS.update({
     "unreduce": _linear("unreduce", (0,)),
     "expand": _linear("expand", (0,)),
     "broadcast": _linear("broadcast", (0,)),
+    "reshape": _linear("reshape", (0,)),
     "unbroadcast": _linear("unbroadcast", (0,)),
     "softmax": staticmethod(_softmax),
     "logsumexp": staticmethod(_logsumexp),

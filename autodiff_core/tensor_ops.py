@@ -71,7 +71,8 @@ class TensorRule:
 
 
 TENSOR_RULES: dict[str, TensorRule] = {}
-TENSOR_OPS = ("matmul", "broadcast", "sum", "mean", "transpose", "softmax", "logsumexp")
+TENSOR_OPS = ("matmul", "broadcast", "sum", "mean", "transpose", "softmax", "logsumexp",
+              "reshape")
 AXIS_OPS = ("sum", "mean", "softmax", "logsumexp")
 ALL_AXES = ("sum", "mean")  # without an axis: every axis (softmax/logsumexp: the last)
 
@@ -191,6 +192,21 @@ class TensorMath(ArrayMath):
         return x.reshape(x.shape + (1,) * len(s))
 
     @staticmethod
+    def reshape(x: Any, s: Shape, target: Shape) -> Any:
+        x = np.asarray(x)
+        return x.reshape(x.shape[:x.ndim - len(s)] + target)
+
+    @staticmethod
+    def guard(x: Any, y: Any, sx: Shape, sy: Shape) -> Any:
+        """x, NaN at the grid points where some element of y is undefined (the guard of a
+        derivative program of a tensor program: x and y have shapes of their own)."""
+        finite = np.isfinite(y)
+        if sy:
+            finite = finite.all(axis=tuple(range(-len(sy), 0)))
+        finite = np.asarray(finite)
+        return np.where(finite.reshape(finite.shape + (1,) * len(sx)), x, np.nan)
+
+    @staticmethod
     def broadcast(x: Any, s: Shape, target: Shape) -> Any:
         return shapes.broadcast_value(x, s, target)
 
@@ -293,16 +309,53 @@ _op("logsumexp", 1, "logsumexp({0})", r"\log \sum e^{{{0}}}", "lse",
         ("sum over {axes} of (exp({x} − {out}) ⊙ {dot})",),
         ("broadcast of {bar} to {shape} ⊙ exp({x} − {out})",)))
 
+_op("reshape", 1, "reshape({0})", r"{0}", "⤢", "the same elements in another shape",
+    TensorRule(
+        lambda m, c, x: m.reshape(x, c.shapes[0], c.shape),
+        (lambda m, c, o, x, d: m.reshape(d, c.shapes[0], c.shape),),
+        (lambda m, c, o, x, g: m.reshape(g, c.shape, c.shapes[0]),),
+        ("reshape of {dot} to {target}",),
+        ("reshape of {bar} to {shape}",)))
+
 # The functions a program may call (matmul is `@`; broadcast is inserted by the parser).
 for _name in ("sum", "mean", "transpose", "softmax", "logsumexp"):
     FUNCTIONS[_name] = OPS[_name]
+
+
+def infer(op: str, arg_shapes: list[tuple[int, ...]],
+           params: dict[str, Any] | None) -> tuple[tuple[int, ...], dict[str, Any] | None]:
+    """The output shape of `op` on arguments of these shapes, and its parameters normalized
+    (an axis made non-negative, softmax's default the last axis). Raises ShapeMismatch."""
+    if op == "matmul":
+        return shapes.matmul(*arg_shapes), None
+    if op in ("broadcast", "reshape"):  # made by the parser or the graph builder
+        return tuple((params or {})["shape"]), params
+    if op == "guard":  # a derivative program's guard has the shape of what it guards
+        return arg_shapes[0], None
+    if op == "transpose":
+        return shapes.transposed(arg_shapes[0]), None
+    if op in AXIS_OPS:
+        s = arg_shapes[0]
+        axis = (params or {}).get("axis")
+        if axis is None and op not in ALL_AXES:
+            axis = -1
+        if axis is not None:
+            axis = shapes.axis_of(s, axis)
+        out = shapes.reduced(s, axis) if op in ("sum", "mean", "logsumexp") else s
+        return out, {"axis": axis}
+    shape: tuple[int, ...] = ()
+    for s in arg_shapes:
+        shape = shapes.broadcast(shape, s) if shape != s else s
+    return shape, None
+
 
 
 def scalar_only(program: Any, what: str) -> None:
     """Refuse, with a clear ExpressionError, a transform not written for tensor programs yet."""
     if getattr(program, "tensor_path", False):
         raise ExpressionError(f"{what} is not yet supported for tensor programs (forward, "
-                              "reverse, jacobian and hessian are; see docs/tensors.md)")
+                              "reverse, jacobian, hessian and gradient programs are; see "
+                              "docs/tensors.md)")
 
 
 # --- text -------------------------------------------------------------------------------------

@@ -73,4 +73,4 @@ def test_refusals() -> None:
     with pytest.raises(ad.InputError, match="at most"):
         ad.hessian(big, {"x": np.ones(3000)})
     with pytest.raises(ad.ExpressionError, match="not yet supported for tensor programs"):
-        ad.grad_program(scalar)
+        ad.hvp_program(scalar)
