@@ -213,6 +213,31 @@ def test_scalar_answers_keep_their_shape(http: TestClient) -> None:
     assert data["passes"][0]["seed"] == {"y": 1.0}
 
 
+def test_derivative_programs_of_a_layer(http: TestClient) -> None:
+    point = layer_point()
+    at = listed(point)
+    data = post(http, "/api/v1/derivative", source=LAYER, transform="grad", at=at)
+    assert "@" in data["program"]["text"]  # matmuls, not scalar multiply-adds
+    for name in point:
+        close(data["values"][f"dy/d{name}"],
+              central_jacobian(lambda a: np.sum(layer(a)), point, name))
+    # the tangent program: y_dot = the gradient · the direction
+    direction = {f"{name}_dot": np.ones_like(value) for name, value in point.items()}
+    data = post(http, "/api/v1/derivative", source=LAYER, transform="jvp",
+                at={**at, **listed(direction)})
+    gradient = sum(np.sum(central_jacobian(lambda a: np.sum(layer(a)), point, name))
+                   for name in point)
+    assert data["values"]["y_dot"] == pytest.approx(gradient, rel=1e-6)
+    # the adjoint program of one output: its adjoint is an input of the output's shape
+    data = post(http, "/api/v1/derivative", source=LAYER_OUT, transform="vjp", output="h",
+                at={**at, "h_bar": [1.0, 0.0]})
+    close(data["values"]["x_bar"], central_jacobian(layer, point, "x")[0])
+    for transform in ("derivative", "hvp"):
+        entry = refused(http.post("/api/v1/derivative",
+                                  json={"source": LAYER, "transform": transform, "wrt": "x"}))
+        assert "not yet supported for tensor programs" in entry["msg"]
+
+
 def test_a_grid_of_tensor_points(http: TestClient) -> None:
     point = layer_point()
     grid = {**listed(point), "W": [point["W"].tolist(), (2 * point["W"]).tolist()]}
@@ -312,7 +337,6 @@ def test_any_nested_value_gets_an_answer_or_a_422(http: TestClient, value: Any,
     ("/api/v1/symbolic", {"wrt": "x"}),
     ("/api/v1/quiz", {"at": {"W": 1.0, "x": 1.0, "b": 1.0}}),
     ("/api/v1/descent", {"at": {"W": 1.0, "x": 1.0, "b": 1.0}, "rate": 0.1, "steps": 1}),
-    ("/api/v1/derivative", {"transform": "grad"}),
     ("/api/v1/export", {"framework": "torch"}),
 ])
 def test_scalar_only_endpoints_say_so_for_tensor_programs(http: TestClient, path: str,
