@@ -222,6 +222,21 @@ def sweep_passes(program: ad.Program, mode: str, seeded: bool,
     return sum(math.prod(program.nodes[i].shape) for i in program.outputs.values())
 
 
+def seed_elements(program: ad.Program, mode: str, passes: int,
+                  wrt: list[str] | None = None) -> int:
+    """Numbers the passes' seeds hold: each tensor pass keeps its seed, forward mode an array
+    for every input of `wrt` (a 100 x 100 input in forward mode: 10,100 passes of 10,100
+    numbers, 0.8 GB), reverse mode one of an output's shape. (A scalar program's seeds are
+    numbers, as counted before tensors: nothing here.)"""
+    if not program.is_tensor:
+        return 0
+    if mode == "forward":
+        names = wrt if wrt is not None else list(program.inputs)
+        return passes * sum(math.prod(declared_shape(program, name)) for name in names)
+    return passes * max((math.prod(program.nodes[i].shape) for i in program.outputs.values()),
+                        default=1)
+
+
 def jacobian_elements(program: ad.Program, wrt: list[str] | None = None) -> int:
     """Numbers of a whole Jacobian at one point: derivatives[output][input] has the shape
     output.shape + input.shape."""
@@ -261,10 +276,10 @@ def check_point(program: ad.Program, at: Mapping[str, Any] | None, settings: Set
     """Before doing any work, name an unknown or missing input and a value of the wrong shape,
     and refuse: a grid above `max_grid_points`; node evaluations (nodes x points x passes)
     above `max_work`; numbers held (every node's value at every point, and `results` numbers
-    of the answer per point) above `max_elements`; arithmetic (element operations and
-    multiply-adds of the evaluation and of each pass, at every point) above
-    `max_element_ops`. Returns the number of points. `cost` weighs the work for the inline
-    budget: what one unit costs this job."""
+    of the answer and the passes' seeds, per point) above `max_elements`; arithmetic
+    (element operations and multiply-adds of the evaluation and of each pass, at every
+    point) above `max_element_ops`. Returns the number of points. `cost` weighs the work
+    for the inline budget: what one unit costs this job."""
     given = dict(at or {})
     for name in given:
         if name not in program.inputs:
@@ -293,12 +308,13 @@ def check_point(program: ad.Program, at: Mapping[str, Any] | None, settings: Set
     size = size_of(program)
     held = (size.elements + results) * points
     if held > settings.max_elements:
-        answer = f" and {results:,} in the answer" if results else ""
+        answer = f" and {results:,} in the derivatives and the passes' seeds" if results else ""
         raise problem(f"this request would hold {held:,} numbers ({size.elements:,} in the "
                       f"program's values{answer}, at {points:,} points); the limit is "
-                      f"{settings.max_elements:,} (max_elements). Ask at fewer points, with "
-                      "smaller arrays, or for fewer derivatives", ("body",), "limit_exceeded",
-                      {"limit": "max_elements"})
+                      f"{settings.max_elements:,} (max_elements). Ask for fewer derivatives "
+                      "(reverse mode rather than forward, a seed or cotangent, fewer inputs in "
+                      "`wrt`), at fewer points, or with smaller arrays", ("body",),
+                      "limit_exceeded", {"limit": "max_elements"})
     operations = size.operations * points * (1 + PASS_OPERATIONS * passes)
     if operations > settings.max_element_ops:
         raise problem(f"this request needs about {operations:,} arithmetic operations (an "

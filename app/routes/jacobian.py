@@ -11,7 +11,13 @@ from pydantic import BaseModel, Field
 import autodiff_core as ad
 
 from ..jobs import run_job, settings_of
-from ..limits import check_point, jacobian_elements, parse_program, sweep_passes
+from ..limits import (
+    check_point,
+    jacobian_elements,
+    parse_program,
+    seed_elements,
+    sweep_passes,
+)
 from ..problems import ERROR_RESPONSES, engine_errors
 from ..responses import json_response, to_json
 from ..schemas import TENSOR_EXAMPLE, Outputs, Point, Source, Strict, Value
@@ -67,6 +73,7 @@ async def jacobian(body: JacobianRequest, request: Request) -> JSONResponse:
 def _jacobian(body: JacobianRequest, settings: Settings) -> bytes:
     program = parse_program(body.source, body.outputs, settings)
     passes = sweep_passes(program, body.mode, seeded=False)
-    check_point(program, body.at, settings, passes, results=jacobian_elements(program))
+    check_point(program, body.at, settings, passes, results=jacobian_elements(program) +
+                seed_elements(program, body.mode, passes))
     with engine_errors(program):
         return to_json(ad.jacobian(program, body.at, body.mode).to_dict())

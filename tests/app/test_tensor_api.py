@@ -364,6 +364,8 @@ HUGE = "W: [100000, 100000]\nx: [100000]\ny = sum(W @ x)"
 # forward mode over a 300 x 100 input: 30,100 passes of a 30,000-multiply-add product
 WIDE_LAYER = "W: [300, 100]\nx: [100]\ny = sum(tanh(W @ x))"
 WIDE_AT = {"W": zeros(300, 100), "x": zeros(100)}
+CHAIN = "A: [150, 150]\nB0 = A\n" + "\n".join(f"B{i} = B{i - 1} @ A" for i in range(1, 111)) \
+    + "\ny = sum(B110)"
 # 6,400 elements in every step of the trace
 BIG_TRACE = "X: [64, 100]\ny = sum(tanh(X))"
 # a 100-element vector at each of 10,000 grid points
@@ -375,12 +377,17 @@ ATTACKS: dict[str, tuple[str, dict[str, Any], str]] = {
     "W: [100000, 100000] (values)": ("/api/v1/differentiate",
                                      {"source": HUGE, "at": {"W": 1.0, "x": 1.0}},
                                      "max_elements"),
+    # each of its 30,100 passes would keep a seed of 30,100 numbers
     "forward mode over a 300x100 input": (
         "/api/v1/differentiate", {"source": WIDE_LAYER, "at": WIDE_AT, "mode": "forward",
-                                  "trace": False}, "max_element_ops"),
+                                  "trace": False}, "max_elements"),
     "a forward Jacobian over a 300x100 input": (
         "/api/v1/jacobian", {"source": WIDE_LAYER, "at": WIDE_AT, "mode": "forward"},
-        "max_element_ops"),
+        "max_elements"),
+    # 110 chained 150x150 products: 3.4 million multiply-adds each, 111 arrays of 22,500
+    "a chain of matrix products": (
+        "/api/v1/differentiate", {"source": CHAIN, "at": {"A": zeros(150, 150)},
+                                  "trace": False}, "max_element_ops"),
     "the Hessian over 30,100 input elements": (
         "/api/v1/hessian", {"source": WIDE_LAYER, "at": WIDE_AT}, "max_elements"),
     "a trace of 64x100 arrays": ("/api/v1/differentiate",
@@ -409,7 +416,7 @@ def test_what_the_limits_suggest_works(http: TestClient) -> None:
     # forward mode refused: reverse mode is one pass
     msg = limited(http.post("/api/v1/differentiate",
                             json=ATTACKS["forward mode over a 300x100 input"][1]),
-                  "max_element_ops")
+                  "max_elements")
     assert "reverse mode" in msg
     data = post(http, "/api/v1/differentiate", source=WIDE_LAYER, at=WIDE_AT, trace=False)
     assert np.shape(data["derivatives"]["y"]["W"]) == (300, 100)
@@ -447,11 +454,16 @@ def test_limits_on_a_real_server_are_fast_and_it_keeps_serving() -> None:
         with httpx.Client(base_url=url, timeout=60) as client:
             ok = {"source": LAYER, "at": listed(layer_point())}
             assert client.post("/api/v1/differentiate", json=ok).status_code == 200
+            # a job for a worker process, once they have started
+            assert client.post("/api/v1/render", json={"source": LAYER}).status_code == 200
             for name, (path, body, limit) in ATTACKS.items():
-                started = time.monotonic()
-                limited(client.post(path, json=body), limit)
+                elapsed = float("inf")
+                for _ in range(2):  # the best of two: one pause of a loaded machine is no fault
+                    started = time.monotonic()
+                    limited(client.post(path, json=body), limit)
+                    elapsed = min(elapsed, time.monotonic() - started)
                 # refused before the work: far below the 10 s the work would be stopped at
-                assert time.monotonic() - started < 5, name
+                assert elapsed < 5, (name, elapsed)
                 assert client.post("/api/v1/differentiate", json=ok).status_code == 200
     finally:
         stop_server(process)
