@@ -232,6 +232,10 @@ def test_derivative_programs_of_a_layer(http: TestClient) -> None:
     data = post(http, "/api/v1/derivative", source=LAYER_OUT, transform="vjp", output="h",
                 at={**at, "h_bar": [1.0, 0.0]})
     close(data["values"]["x_bar"], central_jacobian(layer, point, "x")[0])
+    # a tensor constant in a derivative program's LaTeX (was a 500: `value or 0.0` of an array)
+    data = post(http, "/api/v1/derivative", source="X: [3, 2]\ny = sum(X * 2 + [1, 2])",
+                transform="grad")
+    assert "[1, 2]" in data["program"]["latex"]
     for transform in ("derivative", "hvp"):
         entry = refused(http.post("/api/v1/derivative",
                                   json={"source": LAYER, "transform": transform, "wrt": "x"}))
