@@ -229,7 +229,11 @@ class GraphBuilder:
     def matmul(self, a: Term, b: Term, sa: tuple[int, ...], sb: tuple[int, ...]) -> Term:
         return self.apply("matmul", a, b)
 
-    def transpose(self, x: Term, s: tuple[int, ...]) -> Term:
+    def transpose(self, x: Term, s: tuple[int, ...],
+                  axes: tuple[int, ...] | None = None) -> Term:
+        if axes is not None:
+            return self.apply("transpose", x, params={"axes": axes}) \
+                if axes != tuple(range(len(s))) else x
         return self.apply("transpose", x) if len(s) > 1 else x
 
     def sum(self, x: Term, s: tuple[int, ...], axis: int | None) -> Term:
@@ -274,27 +278,30 @@ class GraphBuilder:
 
     def matmul_vjp(self, g: Term, a: Term, b: Term, sa: tuple[int, ...], sb: tuple[int, ...],
                    k: int) -> Term:
-        """C̄ · Bᵀ (k = 0) or Aᵀ · C̄ (k = 1) as nodes; a 1-D operand's as an outer product
-        (a reshape to a column or a row) or a product with the other operand."""
-        if len(sa) > 2 or len(sb) > 2:
-            raise ExpressionError("a derivative program of a batched matmul (3 or more axes) is "
-                                  "not yet supported")
-        if len(sa) == 2 and len(sb) == 2:
-            return self.matmul(g, self.transpose(b, sb), sa, sb) if k == 0 \
-                else self.matmul(self.transpose(a, sa), g, sa, sb)
+        """C̄ · Bᵀ (k = 0) or Aᵀ · C̄ (k = 1) as nodes, as numpy does it: a 1-D operand
+        promoted by a reshape (so a vector's adjoint is an outer product, a column times a
+        row), the last two axes swapped, and the batch axes that broadcasting added summed."""
         if len(sa) == 1 and len(sb) == 1:  # a dot product: g is a scalar
             return self.mul(g, b) if k == 0 else self.mul(g, a)
-        if len(sb) == 1:  # A @ x: out (m,)
-            m, n = sa
-            if k == 0:
-                return self.matmul(self.reshape(g, (m,), (m, 1)),
-                                   self.reshape(b, (n,), (1, n)), (m, 1), (1, n))
-            return self.matmul(g, a, (m,), sa)
-        n, p = sb  # x @ B: out (p,)
+        pa = (1,) + sa if len(sa) == 1 else sa
+        pb = sb + (1,) if len(sb) == 1 else sb
+        batch = tuple(np.broadcast_shapes(pa[:-2], pb[:-2]))
+        out = batch + (pa[-2], pb[-1])
+        g = self.reshape(g, self.shape_of(g), out)
+
+        def swapped(x: Term, s: tuple[int, ...]) -> Term:
+            n = len(s)
+            if n == 2:
+                return self.transpose(x, s)  # reads as the textbook's Bᵀ
+            return self.transpose(x, s, tuple(range(n - 2)) + (n - 1, n - 2))
+
         if k == 0:
-            return self.matmul(b, g, sb, (p,))
-        return self.matmul(self.reshape(a, (n,), (n, 1)),
-                           self.reshape(g, (p,), (1, p)), (n, 1), (1, p))
+            r = self.matmul(g, swapped(self.reshape(b, sb, pb), pb), out, pb)
+            r = self.unbroadcast(r, pa, batch + pa[-2:])
+            return self.reshape(r, pa, sa)
+        r = self.matmul(swapped(self.reshape(a, sa, pa), pa), g, pa, out)
+        r = self.unbroadcast(r, pb, batch + pb[-2:])
+        return self.reshape(r, pb, sb)
 
     def _unwrap(self, t: Term) -> Term:
         if isinstance(t, Var):

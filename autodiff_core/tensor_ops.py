@@ -164,10 +164,13 @@ class TensorMath(ArrayMath):
         return r[..., 0] if len(sb) == 1 else r
 
     @staticmethod
-    def transpose(x: Any, s: Shape) -> Any:
+    def transpose(x: Any, s: Shape, axes: tuple[int, ...] | None = None) -> Any:
+        """The axes reversed (numpy's .T), or permuted by `axes` (derivative programs swap
+        the last two of a batched matmul's operand)."""
         x = np.asarray(x)
         g = x.ndim - len(s)
-        return x.transpose(tuple(range(g)) + tuple(range(x.ndim - 1, g - 1, -1)))
+        perm = tuple(reversed(range(len(s)))) if axes is None else axes
+        return x.transpose(tuple(range(g)) + tuple(g + p for p in perm))
 
     @staticmethod
     def sum(x: Any, s: Shape, axis: int | None) -> Any:
@@ -269,11 +272,21 @@ _op("mean", 1, "mean({0})", r"\operatorname{{mean}} {0}", "mean", "mean of the e
         ("sum over {axes} of {dot} / {count}",),
         ("broadcast of {bar} / {count} to {shape}",)))
 
+def _axes(c: Call) -> tuple[int, ...] | None:
+    axes = c.params.get("axes")
+    return None if axes is None else tuple(axes)
+
+
+def _inverse(axes: tuple[int, ...] | None) -> tuple[int, ...] | None:
+    """The permutation that undoes `axes` (None, all axes reversed, undoes itself)."""
+    return None if axes is None else tuple(int(k) for k in np.argsort(axes))
+
+
 _op("transpose", 1, "transpose({0})", r"{{{0}}}^\top", "ᵀ", "transpose (axes reversed)",
     TensorRule(
-        lambda m, c, x: m.transpose(x, c.shapes[0]),
-        (lambda m, c, o, x, d: m.transpose(d, c.shapes[0]),),
-        (lambda m, c, o, x, g: m.transpose(g, c.shape),),
+        lambda m, c, x: m.transpose(x, c.shapes[0], _axes(c)),
+        (lambda m, c, o, x, d: m.transpose(d, c.shapes[0], _axes(c)),),
+        (lambda m, c, o, x, g: m.transpose(g, c.shape, _inverse(_axes(c))),),
         ("({dot})ᵀ",),
         ("({bar})ᵀ",)))
 
@@ -333,7 +346,10 @@ def infer(op: str, arg_shapes: list[tuple[int, ...]],
     if op == "guard":  # a derivative program's guard has the shape of what it guards
         return arg_shapes[0], None
     if op == "transpose":
-        return shapes.transposed(arg_shapes[0]), None
+        axes = (params or {}).get("axes")
+        if axes is None:
+            return shapes.transposed(arg_shapes[0]), None
+        return tuple(arg_shapes[0][p] for p in axes), params
     if op in AXIS_OPS:
         s = arg_shapes[0]
         axis = (params or {}).get("axis")
@@ -406,6 +422,8 @@ def with_params(text: str, params: dict[str, Any] | None) -> str:
         return text
     if "axis" in params and params["axis"] is not None and text.endswith(")"):
         return f"{text[:-1]}, {params['axis']})"
+    if params.get("axes") is not None and text.endswith(")"):
+        return f"{text[:-1]}, axes {' '.join(map(str, params['axes']))})"
     if "shape" in params and text.endswith(")"):
         return f"{text[:-1]} to {shapes.show(tuple(params['shape']))})"
     return text
