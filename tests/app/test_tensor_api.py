@@ -242,6 +242,12 @@ def test_derivative_programs_of_a_layer(http: TestClient) -> None:
         assert "not yet supported for tensor programs" in entry["msg"]
 
 
+@pytest.mark.parametrize("framework", ["torch", "jax"])
+def test_a_tensor_program_exported(http: TestClient, framework: str) -> None:
+    code = post(http, "/api/v1/export", source=LAYER, framework=framework)["code"]
+    assert "@" in code and "def program(**inputs)" in code
+
+
 def test_a_grid_of_tensor_points(http: TestClient) -> None:
     point = layer_point()
     grid = {**listed(point), "W": [point["W"].tolist(), (2 * point["W"]).tolist()]}
@@ -341,7 +347,6 @@ def test_any_nested_value_gets_an_answer_or_a_422(http: TestClient, value: Any,
     ("/api/v1/symbolic", {"wrt": "x"}),
     ("/api/v1/quiz", {"at": {"W": 1.0, "x": 1.0, "b": 1.0}}),
     ("/api/v1/descent", {"at": {"W": 1.0, "x": 1.0, "b": 1.0}, "rate": 0.1, "steps": 1}),
-    ("/api/v1/export", {"framework": "torch"}),
 ])
 def test_scalar_only_endpoints_say_so_for_tensor_programs(http: TestClient, path: str,
                                                           body: dict[str, Any]) -> None:
