@@ -136,6 +136,26 @@ def test_the_mlp_gradient_of_its_parameters(http: TestClient, mode: str) -> None
         close(data["derivatives"]["loss"][name], central_jacobian(mlp, point, name))
 
 
+def test_array_seeds_and_cotangents_give_directional_derivatives(http: TestClient) -> None:
+    point = layer_point()
+    jacobians = {name: central_jacobian(layer, point, name) for name in point}  # h: 2 x ...
+    # forward: J·v for a direction on W alone (one pass)
+    v = np.array([[1.0, 0.0, -1.0], [0.5, 2.0, 0.0]])
+    data = post(http, "/api/v1/differentiate", source=LAYER_OUT, at=listed(point),
+                mode="forward", seed={"W": v.tolist()})
+    assert len(data["passes"]) == 1
+    close(data["directional"]["h"], np.tensordot(jacobians["W"], v, axes=2))
+    # reverse: uᵀJ for a weighting of the outputs (one pass)
+    u = np.array([2.0, -1.0])
+    data = post(http, "/api/v1/differentiate", source=LAYER_OUT, at=listed(point),
+                cotangent={"h": u.tolist()})
+    for name in point:
+        close(data["directional"][name], np.tensordot(u, jacobians[name], axes=1))
+    entry = refused(http.post("/api/v1/differentiate", json={
+        "source": LAYER_OUT, "at": listed(point), "wrt": ["W", "z"]}))
+    assert entry["loc"] == ["body", "wrt", 1] and "'z' is not an input" in entry["msg"]
+
+
 def test_the_mlp_traced_step_by_step(http: TestClient) -> None:
     point = mlp_point()
     data = post(http, "/api/v1/differentiate", source=MLP, at=listed(point), wrt=PARAMS)
