@@ -52,7 +52,10 @@ class Student(Base):
 
 class Answer(Base):
     __tablename__ = "answers"
-    __table_args__ = (Index("ix_answers_student_time", "student_id", "created_at"),)
+    __table_args__ = (Index("ix_answers_student_time", "student_id", "created_at"),
+                      # a retried POST finds the answer its first attempt recorded
+                      UniqueConstraint("student_id", "idempotency_key",
+                                       name="uq_answers_student_idempotency_key"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     class_id: Mapped[int] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"),
@@ -67,6 +70,9 @@ class Answer(Base):
     correct: Mapped[bool] = mapped_column(Boolean)
     mistake: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[float] = mapped_column(Float)
+    # the client's Idempotency-Key, and the SHA-256 of the request it came with
+    idempotency_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    request_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Exercise(Base):

@@ -71,6 +71,60 @@ def test_a_bad_program_is_a_422_and_nothing_is_recorded(api: TestClient) -> None
                    headers=bearer(teacher)).json()["answers"] == 0
 
 
+# --- retries: Idempotency-Key -----------------------------------------------------------------
+
+
+def test_a_retried_answer_is_recorded_once_with_the_first_verdict(api: TestClient) -> None:
+    code, teacher = new_class(api)
+    ada, bob = join(api, code, "ada"), join(api, code, "bob")
+    retry = {**bearer(ada), "Idempotency-Key": "3f1c-attempt-1"}
+    body = {**FANOUT, "answer": 2.0, "exercise": "Fan-out"}
+    first = api.post(f"/api/v1/classes/{code}/answers", headers=retry, json=body)
+    again = api.post(f"/api/v1/classes/{code}/answers", headers=retry, json=body)
+    assert first.status_code == again.status_code == 200, again.text
+    assert first.json() == again.json() and first.json()["mistake"] == "fork"
+    # the same key with another answer is refused, naming the header; nothing is recorded
+    other = api.post(f"/api/v1/classes/{code}/answers", headers=retry,
+                     json={**body, "answer": 4.0})
+    assert other.status_code == 422, other.text
+    [entry] = other.json()["detail"]
+    assert entry["loc"] == ["header", "idempotency-key"]
+    assert entry["type"] == "idempotency_key_reused"
+    # a key is the student's own: bob may use the same one; without a key every POST counts
+    bobs = api.post(f"/api/v1/classes/{code}/answers", headers={
+        **bearer(bob), "Idempotency-Key": "3f1c-attempt-1"}, json={**body, "answer": 4.0})
+    assert bobs.status_code == 200 and bobs.json()["correct"] is True
+    assert answer(api, code, ada, 2.0).status_code == answer(api, code, ada, 2.0).status_code
+    progress = api.get(f"/api/v1/classes/{code}/progress", headers=bearer(teacher)).json()
+    rows = {s["nickname"]: s["exercises"] for s in progress["students"]}
+    assert rows["ada"]["Fan-out"]["answers"] == 1 and rows["bob"]["Fan-out"]["answers"] == 1
+    assert progress["answers"] == 4
+
+
+@pytest.mark.parametrize("key", [b"", b"x" * 101, b"two words", "café".encode()])
+def test_a_malformed_idempotency_key_is_a_422(api: TestClient, key: bytes) -> None:
+    code, _ = new_class(api)
+    ada = join(api, code, "ada")
+    r = api.post(f"/api/v1/classes/{code}/answers", json={**FANOUT, "answer": 4.0},
+                 headers={"Authorization": f"Bearer {ada}".encode(), "Idempotency-Key": key})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["header", "idempotency-key"]
+
+
+def test_a_key_another_replica_deleted_opens_nothing(database_url: str) -> None:
+    """A student's key is remembered a few seconds per process; a class deleted meanwhile by
+    another replica (another app on the same database) still takes no answer: a 401."""
+    with classroom_app(database_url) as here, classroom_app(database_url) as there:
+        code, teacher = new_class(here)
+        ada = join(here, code, "ada")
+        assert answer(here, code, ada, 4.0).status_code == 200  # the key is now remembered
+        ended = there.post(f"/api/v1/classes/{code}/end", headers=bearer(teacher),
+                           json={"retention_days": 0})
+        assert ended.status_code == 200
+        r = answer(here, code, ada, 4.0)
+        assert r.status_code == 401 and r.json()["detail"][0]["type"] == "invalid_key"
+
+
 # --- the authorization matrix ------------------------------------------------------------------
 
 TEACHER_ONLY = [("GET", "", None), ("GET", "/progress", None), ("GET", "/answers.csv", None),
@@ -195,7 +249,13 @@ def test_limits_are_settings(database_url: str) -> None:
         join(api, code, "bob")
         r = api.post(f"/api/v1/classes/{code}/students", json={"nickname": "cy"})
         assert r.status_code == 409 and "max_class_students" in r.json()["detail"][0]["msg"]
-        assert [answer(api, code, ada, 4.0).status_code for _ in range(4)] == [200] * 3 + [429]
+        sent = [api.post(f"/api/v1/classes/{code}/answers", json={**FANOUT, "answer": 4.0},
+                         headers={**bearer(ada), "Idempotency-Key": f"k-{n}"}).status_code
+                for n in range(4)]
+        assert sent == [200] * 3 + [429]
+        # a retry of an answer that was recorded is answered again, even at the limit
+        assert api.post(f"/api/v1/classes/{code}/answers", json={**FANOUT, "answer": 4.0},
+                        headers={**bearer(ada), "Idempotency-Key": "k-2"}).status_code == 200
 
 
 def test_guessing_join_codes_is_throttled_per_client(database_url: str) -> None:
