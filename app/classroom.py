@@ -28,6 +28,8 @@ from sqlalchemy import case, delete, exists, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+import autodiff_core as ad
+
 from .db import Database
 from .models import Answer, Classroom, Exercise, JoinFailure, Student
 from .settings import Settings
@@ -190,6 +192,7 @@ def end_class(db: Database, class_id: int, retention_days: int | None) -> dict[s
         c.purge_at = c.ended_at + c.retention_days * DAY
         result = {**_public_class(c), "purge_at": c.purge_at}
     purge(db, now)
+    forget_hints_off(db)
     return result
 
 
@@ -471,9 +474,62 @@ def add_exercise(db: Database, class_id: int, *, title: str, source: str, at: di
                            at=json.dumps(at, sort_keys=True), mode=mode, wrt=wrt,
                            questions=None if asked is None else json.dumps(asked),
                            hints=hints, created_at=time.time()))
-            return {"slug": slug, "title": title, "link": f"/x/{slug}", "asked": asked,
-                    "hints": hints}
+        if not hints:
+            forget_hints_off(db)  # committed: read again at the next hint request
+        return {"slug": slug, "title": title, "link": f"/x/{slug}", "asked": asked,
+                "hints": hints}
     raise ClassroomError(503, "no free short link was found; try again", ("body",), "busy")
+
+
+# --- hints off ---------------------------------------------------------------------------------
+
+# The exercises handed out without hints in running classes are read again after this long
+# (sooner in the process that made or ended one): a new one is locked on every replica within
+# these seconds.
+HINTS_OFF_SECONDS = 5.0
+# per database, in this process: (until when, [(mode, point, program as a trace)])
+_hints_off: weakref.WeakKeyDictionary[
+    Database, tuple[float, list[tuple[str, dict[str, float], str]]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def hints_off_known(db: Database) -> bool:
+    """Whether this process holds a fresh list of the exercises without hints (no database:
+    the hint route asks this on the event loop, and reads the list in a thread otherwise)."""
+    cached = _hints_off.get(db)
+    return cached is not None and cached[0] > time.monotonic()
+
+
+def hints_refused(db: Database, source: str, outputs: list[str] | None, at: dict[str, float],
+                  mode: str, settings: Settings) -> bool:
+    """Whether a hint for this program, point and mode would help with an exercise that a
+    running class was given without hints. The same program is the same trace (spacing,
+    line breaks and `;` do not matter); the wrt and the question do not matter either: the
+    exercise is hint-free as a whole."""
+    if not hints_off_known(db):
+        with db.read() as s:
+            rows = s.execute(select(Exercise.source, Exercise.at, Exercise.mode)
+                             .join(Classroom, Classroom.id == Exercise.class_id)
+                             .where(Exercise.hints.is_(False), Classroom.ended_at.is_(None))
+                             ).all()
+        locked = [(r.mode, json.loads(r.at), _trace(r.source, None, settings)) for r in rows]
+        _hints_off[db] = (time.monotonic() + HINTS_OFF_SECONDS, locked)
+    candidates = [trace for m, point, trace in _hints_off[db][1] if m == mode and point == at]
+    return bool(candidates) and _trace(source, outputs, settings) in candidates
+
+
+def _trace(source: str, outputs: list[str] | None, settings: Settings) -> str:
+    """A program as its evaluation trace (`Program.text()`), or "" if it does not parse."""
+    try:
+        return ad.parse(source, outputs=outputs, limits=settings.limits()).text()
+    except (ad.ExpressionError, ad.InputError, ValueError):
+        return ""
+
+
+def forget_hints_off(db: Database) -> None:
+    """Read the exercises without hints again at the next hint request (one was made, or a
+    class ended, in this process)."""
+    _hints_off.pop(db, None)
 
 
 def exercise_by_slug(db: Database, slug: str) -> dict[str, Any] | None:

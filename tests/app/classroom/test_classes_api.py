@@ -392,3 +392,41 @@ def test_an_exercise_may_ask_some_nodes_and_offer_no_hints(api: TestClient) -> N
         [entry] = bad.json()["detail"]
         assert entry["loc"] == ["body", "asked"]
         assert "v0" in entry["msg"] and "v1" in entry["msg"]  # the nodes it may name
+
+
+def test_no_route_gives_hints_for_an_exercise_handed_out_without_them(api: TestClient) -> None:
+    """Hints off is enforced by the server, not only by a hidden button: while the class
+    runs, neither the hint ladder nor the worked rules answer for that program at that point
+    in that mode, however the program is spaced; another point, or an exercise with hints,
+    still gets them; ending the class lifts it."""
+    code, teacher = new_class(api)
+    exercise = {"source": "p = q * q; r = p + q", "at": {"q": 3.0}, "mode": "reverse"}
+    hint = {**exercise, "question": "adjoint-v1", "level": 1}
+    assert api.post("/api/v1/quiz/hint", json=hint).status_code == 200
+    made = api.post(f"/api/v1/classes/{code}/exercises", headers=bearer(teacher),
+                    json={"title": "No hints", **exercise, "hints": False})
+    assert made.status_code == 201, made.text
+    respaced = {**hint, "source": "p=q*q\nr = p+q"}
+    for path, body in (("/api/v1/quiz/hint", hint), ("/api/v1/quiz/hint", respaced),
+                       ("/api/v1/quiz/hint", {**hint, "level": 3, "wrt": "r"}),
+                       ("/api/v1/quiz/rules", exercise)):
+        r = api.post(path, json=body)
+        assert r.status_code == 403, (path, r.text)
+        [entry] = r.json()["detail"]
+        assert entry["type"] == "hints_off" and "without hints" in entry["msg"]
+        assert code not in r.text  # a join code is a secret of the class
+    # the same program at another point, or in another mode, is another exercise
+    assert api.post("/api/v1/quiz/hint", json={**hint, "at": {"q": 4.0}}).status_code == 200
+    assert api.post("/api/v1/quiz/rules", json={**exercise, "mode": "forward"}
+                    ).status_code == 200
+    # an exercise handed out with hints keeps them
+    with_hints = {"source": "u = 2 * t; w = u * t", "at": {"t": 1.0}, "mode": "reverse"}
+    api.post(f"/api/v1/classes/{code}/exercises", headers=bearer(teacher),
+             json={"title": "Hints", **with_hints})
+    first = api.post("/api/v1/quiz", json=with_hints).json()["questions"][0]["id"]
+    assert api.post("/api/v1/quiz/hint", json={**with_hints, "question": first,
+                                                "level": 1}).status_code == 200
+    # a bad program is still the usual 422, not a 403
+    assert api.post("/api/v1/quiz/hint", json={**hint, "source": "p = q *"}).status_code == 422
+    api.post(f"/api/v1/classes/{code}/end", headers=bearer(teacher), json={})
+    assert api.post("/api/v1/quiz/hint", json=hint).status_code == 200
