@@ -24,7 +24,7 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, delete, exists, func, literal, or_, select, update
+from sqlalchemy import delete, exists, func, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -167,7 +167,8 @@ def class_info(db: Database, class_id: int) -> dict[str, Any]:
                 "retention_days": c.retention_days, "purge_at": c.purge_at}
 
 
-def _public_class(c: Classroom) -> dict[str, Any]:
+def _public_class(c: Any) -> dict[str, Any]:
+    """What anyone in the class may see of it (`c`: a Classroom, or a row of its columns)."""
     shared = ({"title": c.shared_title, "url": c.shared_url, "at": c.shared_at}
               if c.shared_url else None)
     return {"code": c.code, "name": c.name, "ended": c.ended_at is not None, "shared": shared}
@@ -301,21 +302,30 @@ def join(db: Database, code: str, nickname: str, client: str,
          settings: Settings) -> tuple[str, dict[str, Any]]:
     """A new student of the class with this code: their key and the class. Failed attempts
     are counted per client; past `max_join_failures_per_minute` every attempt is a 429.
-    One transaction; the class's row is locked (so its size limit holds) FOR NO KEY UPDATE,
-    which answers being recorded meanwhile (their foreign key's KEY SHARE) do not wait for."""
+
+    One transaction of two statements: the class with the client's failed joins (its row
+    locked FOR NO KEY UPDATE, so that the size limit holds; answers' foreign-key checks do
+    not wait for that lock), then the student's INSERT ... SELECT that checks the size and the
+    nickname. The lock is held for the INSERT and the COMMIT only."""
     now = time.time()
+    client = client[:100]
+    failures = (select(func.count()).select_from(JoinFailure)
+                .where(JoinFailure.client == client, JoinFailure.at > now - 60)
+                .scalar_subquery())
     with db.write() as s:
-        failures = s.scalar(select(func.count()).select_from(JoinFailure).where(
-            JoinFailure.client == client[:100], JoinFailure.at > now - 60)) or 0
-        if failures >= settings.max_join_failures_per_minute:
+        c = s.execute(select(Classroom.id, Classroom.code, Classroom.name, Classroom.ended_at,
+                             Classroom.shared_title, Classroom.shared_url,
+                             Classroom.shared_at, failures.label("failures"))
+                      .where(Classroom.code == normalize_code(code))
+                      .with_for_update(of=Classroom, key_share=True)).first()
+        failed = c.failures if c is not None else s.scalar(select(failures))
+        if (failed or 0) >= settings.max_join_failures_per_minute:
             raise ClassroomError(429, "too many wrong join codes from this address; wait a "
                                       "minute (max_join_failures_per_minute)",
                                  ("path", "code"), "too_many_requests")
-        c = s.scalars(select(Classroom).where(Classroom.code == normalize_code(code))
-                      .with_for_update(key_share=True)).first()
         if c is None or c.ended_at is not None:
             # counted (committed as this block ends), then refused below
-            s.add(JoinFailure(client=client[:100], at=now))
+            s.add(JoinFailure(client=client, at=now))
             refusal = (ClassroomError(409, "this class has ended", ("path", "code"),
                                       "class_ended") if c is not None else
                        ClassroomError(404, "no class has this code", ("path", "code"),
@@ -325,22 +335,28 @@ def join(db: Database, code: str, nickname: str, client: str,
     raise refusal
 
 
-def _admit(s: Session, c: Classroom, nickname: str, settings: Settings,
+def _admit(s: Session, c: Any, nickname: str, settings: Settings,
            now: float) -> tuple[str, dict[str, Any]]:
-    count, taken = s.execute(select(
-        func.count(), func.coalesce(func.sum(case((Student.nickname == nickname, 1), else_=0)),
-                                    0)).where(Student.class_id == c.id)).one()
-    if count >= settings.max_class_students:
+    """Add the student unless the class is full or the nickname taken (one statement)."""
+    key = new_key(STUDENT)
+    size = (select(func.count()).select_from(Student).where(Student.class_id == c.id)
+            .scalar_subquery())
+    taken = exists().where(Student.class_id == c.id, Student.nickname == nickname)
+    values = {"class_id": c.id, "nickname": nickname, "key_hash": hash_key(key),
+              "joined_at": now, "seen_at": now, "place": "joined"}
+    columns = Student.__table__.c
+    row = select(*(literal(v, columns[k].type).label(k) for k, v in values.items())) \
+        .where(size < settings.max_class_students, ~taken)
+    added = s.execute(insert(Student).from_select(list(values), row)
+                      .returning(Student.id)).scalar()
+    if added is not None:
+        return key, _public_class(c)
+    if (s.scalar(select(size)) or 0) >= settings.max_class_students:
         raise ClassroomError(409, f"the class is full ({settings.max_class_students} "
                                   "students, max_class_students)", ("path", "code"),
                              "class_full")
-    if taken:
-        raise ClassroomError(409, "this nickname is taken in the class; choose another",
-                             ("body", "nickname"), "nickname_taken")
-    key = new_key(STUDENT)
-    s.add(Student(class_id=c.id, nickname=nickname, key_hash=hash_key(key), joined_at=now,
-                  seen_at=now, place="joined"))
-    return key, _public_class(c)
+    raise ClassroomError(409, "this nickname is taken in the class; choose another",
+                         ("body", "nickname"), "nickname_taken")
 
 
 def student_view(db: Database, who: Identity) -> dict[str, Any]:

@@ -430,3 +430,21 @@ def test_no_route_gives_hints_for_an_exercise_handed_out_without_them(api: TestC
     assert api.post("/api/v1/quiz/hint", json={**hint, "source": "p = q *"}).status_code == 422
     api.post(f"/api/v1/classes/{code}/end", headers=bearer(teacher), json={})
     assert api.post("/api/v1/quiz/hint", json=hint).status_code == 200
+
+
+def test_the_class_size_holds_when_students_join_at_once(database_url: str) -> None:
+    """Joins at the same moment take turns on the class's row: never more than the limit."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with classroom_app(database_url, max_class_students=5) as api:
+        code, teacher = new_class(api)
+
+        def try_join(n: int) -> int:
+            return api.post(f"/api/v1/classes/{code}/students", json={"nickname": f"s{n}"},
+                            headers={"X-Forwarded-For": f"10.1.0.{n}"}).status_code
+
+        with ThreadPoolExecutor(12) as pool:
+            statuses = sorted(pool.map(try_join, range(12)))
+        assert statuses == [201] * 5 + [409] * 7
+        info = api.get(f"/api/v1/classes/{code}", headers=bearer(teacher)).json()
+        assert info["students"] == 5
