@@ -538,7 +538,7 @@ def _trace(source: str, outputs: list[str] | None, settings: Settings) -> str:
     """A program as its evaluation trace (`Program.text()`), or "" if it does not parse."""
     try:
         return ad.parse(source, outputs=outputs, limits=settings.limits()).text()
-    except (ad.ExpressionError, ad.InputError, ValueError):
+    except (ad.AutodiffError, ValueError):
         return ""
 
 
