@@ -33,6 +33,8 @@ class Classroom(Base):
     shared_title: Mapped[str | None] = mapped_column(String(200), nullable=True)
     shared_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     shared_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # how many students joined: a join adds one only while it is below the class's limit
+    student_count: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class Student(Base):

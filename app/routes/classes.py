@@ -51,12 +51,10 @@ def _http(error: ClassroomError) -> HTTPException:
     return _refuse(error.status, error.msg, error.loc, error.kind, headers)
 
 
-async def _call(work: Any, *args: Any, limiter: anyio.CapacityLimiter | None = None,
-                **kwargs: Any) -> Any:
-    """Run a database function in a worker thread (one of `limiter`'s, if given); its
-    refusals become HTTP errors."""
+async def _call(work: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a database function in a worker thread; its refusals become HTTP errors."""
     try:
-        return await anyio.to_thread.run_sync(lambda: work(*args, **kwargs), limiter=limiter)
+        return await anyio.to_thread.run_sync(lambda: work(*args, **kwargs))
     except ClassroomError as error:
         raise _http(error) from None
     except IntegrityError:
@@ -417,19 +415,6 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-# Joins at once per process. A class's joins take turns on its row (its size limit), so a
-# whole class joining in the same second would otherwise hold every worker thread and pooled
-# connection waiting for that row, and its answers would wait behind them.
-JOIN_SLOTS = 4
-
-
-def _join_slots(request: Request) -> anyio.CapacityLimiter:
-    slots: anyio.CapacityLimiter | None = getattr(request.app.state, "join_slots", None)
-    if slots is None:
-        slots = request.app.state.join_slots = anyio.CapacityLimiter(JOIN_SLOTS)
-    return slots
-
-
 @router.post("/{code}/students", status_code=201, response_model=Joined,
              responses={**AUTH_RESPONSES, 404: {"model": ErrorResponse},
                         409: {"model": ErrorResponse}, 429: {"model": ErrorResponse}})
@@ -440,7 +425,7 @@ async def join_class(code: Code, body: NewStudent, request: Request) -> JSONResp
     nickname = _clean(body.nickname, settings.max_nickname_chars, ("body", "nickname"),
                       "nickname")
     key, public = await _call(classroom.join, database(request), code, nickname,
-                              client_address(request), settings, limiter=_join_slots(request))
+                              client_address(request), settings)
     response = json_response({"student_key": key, "nickname": nickname, "class": public},
                              status_code=201)
     response.set_cookie(COOKIE, key, max_age=7 * 86_400, path=f"/api/v1/classes/{public['code']}",
