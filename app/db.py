@@ -47,7 +47,10 @@ class Database:
                                         connect_args={"timeout": 30})
             _tune_sqlite(self.engine)
         else:
-            self.engine = create_engine(url, pool_size=8, max_overflow=16, pool_pre_ping=True)
+            # a class answering at once needs many connections at a time: keep 16 open (an
+            # overflow connection is closed when returned, and opening one forks a server
+            # process), at most 24 per process (3 replicas stay under PostgreSQL's 100)
+            self.engine = create_engine(url, pool_size=16, max_overflow=8, pool_pre_ping=True)
         self._ready = False
         self._lock = threading.Lock()
         # SQLite has one writer at a time; a writer that finds the file locked polls it with
