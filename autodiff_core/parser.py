@@ -26,7 +26,7 @@ from .program import CONST, INPUT, Node, Program
 from .shapes import ShapeMismatch
 from .syntax_help import HINT as _HINT
 from .syntax_help import explain, multiply_message, unknown_function_message
-from .tensor_ops import ALL_AXES, AXIS_OPS, TENSOR_RULES
+from .tensor_ops import AXIS_OPS, TENSOR_RULES, infer
 
 _AST_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
                ast.MatMult: "@"}
@@ -117,7 +117,7 @@ class _Builder:
         self.names: dict[str, int] = {}
         self.versions: dict[str, int] = {}
         self.inputs: dict[str, int] = {}
-        self.active: list[bool] = []  # whether each node depends on an input
+        self._active: dict[int, bool] = {}  # whether a node depends on an input (is_active)
         self.total_elements = 0
         self._broadcasts: dict[tuple[int, tuple[int, ...]], int] = {}
 
@@ -147,10 +147,24 @@ class _Builder:
                              "(limit max_nodes)", at or ast.Pass(), limit="max_nodes")
         if shape:
             self.count_elements(shape, at)
-        self.nodes.append(Node(len(self.nodes), op, args, value, line=line, shape=shape,
-                               params=params))
-        self.active.append(op == INPUT or any(self.active[a] for a in args))
+        self.nodes.append(Node(len(self.nodes), op, args, value, None, 0, line, shape, params))
         return len(self.nodes) - 1
+
+    def is_active(self, i: int) -> bool:
+        """Whether node i depends on an input (asked only when broadcasting a tensor)."""
+        found = self._active.get(i)
+        if found is None:
+            stack, seen = [i], {i}
+            found = False
+            while stack and not found:
+                node = self.nodes[stack.pop()]
+                found = node.op == INPUT or self._active.get(node.id, False)
+                for a in node.args:
+                    if a not in seen:
+                        seen.add(a)
+                        stack.append(a)
+            self._active[i] = found
+        return found
 
     def count_elements(self, shape: tuple[int, ...], at: ast.AST | None) -> None:
         """Refuse a value too large for the limits before anything is allocated."""
@@ -171,12 +185,12 @@ class _Builder:
         """The node of `op(*args)` with its shape inferred; an active argument that must be
         broadcast gets a `broadcast` node of its own (its adjoint is a sum, a trace step)."""
         nodes = self.nodes
-        arg_shapes = [nodes[a].shape for a in args]
         line = getattr(at, "lineno", None)
-        if op not in TENSOR_RULES and not any(arg_shapes):  # the scalar case, as before
-            return self.emit(op, args, line=line, at=at)
+        if not (nodes[args[0]].shape or nodes[args[-1]].shape) and op not in TENSOR_RULES:
+            return self.emit(op, args, line=line, at=at)  # the scalar case, as before
+        arg_shapes = [nodes[a].shape for a in args]
         try:
-            shape, params = _infer(op, arg_shapes, params)
+            shape, params = infer(op, arg_shapes, params)
         except ShapeMismatch as exc:
             raise self.error(f"{_source_of(at)}: {exc}", at) from None
         if op not in TENSOR_RULES:
@@ -185,7 +199,7 @@ class _Builder:
 
     def broadcast(self, a: int, shape: tuple[int, ...], at: ast.AST) -> int:
         node = self.nodes[a]
-        if node.shape == shape or not self.active[a]:
+        if node.shape == shape or not self.is_active(a):
             return a  # constants broadcast implicitly: they carry no derivative
         key = (a, shape)
         if key not in self._broadcasts:
@@ -230,7 +244,14 @@ class _Builder:
                 raise self.error("each size in a shape is a positive whole number, as in "
                                  "`W: [2, 3]`", item)
             sizes.append(item.value)
+        self.check_axes(len(sizes), annotation)
         return tuple(sizes)
+
+    def check_axes(self, n: int, at: ast.AST) -> None:
+        if n > self.limits.max_tensor_axes:
+            raise self.error(f"a shape may have at most {self.limits.max_tensor_axes} axes "
+                             f"(limit max_tensor_axes); this one has {n}", at,
+                             limit="max_tensor_axes")
 
     def collect_inputs(self, statements: list[ast.stmt]) -> None:
         """Names never assigned are inputs; they get the first ids, in order of first use."""
@@ -408,9 +429,10 @@ class _Builder:
 
     def array_literal(self, node: ast.List) -> Any:
         """`[1, 2]`, `[[1, 0], [0, 1]]`: a constant array (numbers only, rectangular)."""
-        def entries(item: ast.expr) -> Any:
+        def entries(item: ast.expr, depth: int) -> Any:
             if isinstance(item, ast.List):
-                return [entries(e) for e in item.elts]
+                self.check_axes(depth, node)
+                return [entries(e, depth + 1) for e in item.elts]
             if isinstance(item, ast.UnaryOp) and isinstance(item.op, ast.USub | ast.UAdd) \
                     and isinstance(item.operand, ast.Constant):
                 value = self.literal(item.operand)
@@ -425,7 +447,7 @@ class _Builder:
         if len(node.elts) > self.limits.max_tensor_elements:
             raise self.error(f"the array literal has more than {self.limits.max_tensor_elements} "
                              "elements (max_tensor_elements)", node, limit="max_tensor_elements")
-        nested = entries(node)
+        nested = entries(node, 1)
         try:
             value = np.array(nested, dtype=np.float64)
         except ValueError:
@@ -515,29 +537,6 @@ def _is_declaration(stmt: ast.stmt) -> bool:
 def _source_of(node: ast.AST) -> str:
     """The expression as the program wrote it (near enough: Python's spelling of it)."""
     return ast.unparse(node)
-
-
-def _infer(op: str, arg_shapes: list[tuple[int, ...]],
-           params: dict[str, Any] | None) -> tuple[tuple[int, ...], dict[str, Any] | None]:
-    """The output shape of `op` on arguments of these shapes, and its parameters normalized
-    (an axis made non-negative, softmax's default the last axis)."""
-    if op == "matmul":
-        return shapes.matmul(*arg_shapes), None
-    if op == "transpose":
-        return shapes.transposed(arg_shapes[0]), None
-    if op in AXIS_OPS:
-        s = arg_shapes[0]
-        axis = (params or {}).get("axis")
-        if axis is None and op not in ALL_AXES:
-            axis = -1
-        if axis is not None:
-            axis = shapes.axis_of(s, axis)
-        out = shapes.reduced(s, axis) if op in ("sum", "mean", "logsumexp") else s
-        return out, {"axis": axis}
-    shape: tuple[int, ...] = ()
-    for s in arg_shapes:
-        shape = shapes.broadcast(shape, s) if shape != s else s
-    return shape, None
 
 
 def _target(stmt: ast.stmt) -> ast.Name | None:

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import shapes
 from .errors import EvaluationError, InputError
-from .ops import CONST, INPUT, OPS
+from .ops import CONST, GUARD, INPUT, OPS
 from .plan import plan_of
 from .point import Point
 from .program import Program
@@ -48,6 +48,36 @@ def expected(shape: tuple[int, ...]) -> str:
     return f"a {shapes.show(shape)} array"
 
 
+def not_finite(name: str) -> InputError:
+    return InputError(f"the value of {name!r} must be finite")
+
+
+# Ops whose value is not finite wherever an argument is not (inf·0 and inf−inf are NaN): an
+# input used only by these is checked by its users' values at a point (tensor_primal), which
+# spares reading a large input (a batch of data, a weight matrix) once more per step.
+_PROPAGATING = {"matmul", "add", "sub", "mul", "neg", "broadcast", "sum", "mean", "transpose",
+                "reshape"}
+
+
+def checked_later(program: Program) -> frozenset[int]:
+    """The inputs whose finiteness at a point is checked through their users' values: each is
+    used, only by propagating ops (as the numerator of a division too), and is no output."""
+    found: frozenset[int] | None = vars(program).get("_checked_later")
+    if found is None:
+        users: dict[int, list[tuple[str, int]]] = {i: [] for i in program.inputs.values()}
+        for node in program.nodes:
+            for k, a in enumerate(node.args):
+                if a in users:
+                    users[a].append((node.op, k))
+        outputs = set(program.outputs.values())
+        found = frozenset(i for i, uses in users.items()
+                          if uses and i not in outputs
+                          and all(op in _PROPAGATING or (op == "div" and k == 0)
+                                  for op, k in uses))
+        vars(program)["_checked_later"] = found
+    return found
+
+
 def make_tensor_point(program: Program, at: dict[str, Any]) -> Any:
     """Each input's value as an array of its declared shape; extra leading axes are a grid
     (all inputs' grids broadcast together, and every input is viewed with the whole grid)."""
@@ -63,10 +93,15 @@ def make_tensor_point(program: Program, at: dict[str, Any]) -> Any:
         if arr.ndim < len(s) or arr.shape[arr.ndim - len(s):] != s:
             raise InputError(f"{name}: expected {expected(s)} (or a grid of them), got "
                              f"{shapes.show(arr.shape)}")
-        if not all_finite(arr):
-            raise InputError(f"the value of {name!r} must be finite")
-        arrays[name] = arr
         grids.append(arr.shape[:arr.ndim - len(s)])
+        if (grids[-1] or i not in checked_later(program)) and not all_finite(arr):
+            raise not_finite(name)
+        arrays[name] = arr
+    deepest = max((len(n.shape) for n in program.nodes), default=0)
+    most = max((len(g) for g in grids), default=0)
+    if most + deepest > 30:  # numpy broadcasts at most 32 axes
+        raise InputError(f"the inputs' grids have {most} axes; at most {30 - deepest} are "
+                         "allowed with this program's shapes")
     try:
         grid_shape = tuple(np.broadcast_shapes(*grids)) if grids else ()
     except ValueError:
@@ -116,14 +151,22 @@ def tensor_primal(program: Program, point: Any, math: Any = None) -> list[Any]:
                 vals[i] = rule.value(math, call_of[i], *args) if rule is not None \
                     else getattr(math, op)(*args)
                 continue
-            v = rule.value(m, call_of[i], *args) if rule is not None else OPS[op].array(*args)
+            if rule is not None:
+                v = rule.value(m, call_of[i], *args)
+            elif op == GUARD:
+                v = m.guard(*args, *call_of[i].shapes)  # type: ignore[union-attr]
+            else:
+                v = OPS[op].array(*args)
             vals[i] = v
             if not point.grid and not all_finite(v):
-                raise _undefined(program, i, args, v)
+                for a in node.args:  # an input checked later (checked_later) is named
+                    if program.nodes[a].op == INPUT and not all_finite(vals[a]):
+                        raise not_finite(program.nodes[a].name or "")
+                raise undefined_value(program, i, args, v)
     return vals
 
 
-def _undefined(program: Program, i: int, args: list[Any], value: Any, what: str = "value",
+def undefined_value(program: Program, i: int, args: list[Any], value: Any, what: str = "value",
                ) -> EvaluationError:
     node = program.nodes[i]
     bad = np.argwhere(~np.isfinite(value))
@@ -143,9 +186,11 @@ def _undefined(program: Program, i: int, args: list[Any], value: Any, what: str 
 def finish(x: Any, shape: tuple[int, ...], point: Any) -> Any:
     """A result: a float for a scalar at a point, else an array of shape grid + shape, NaN
     where it is undefined on a grid."""
-    if not point.grid:
-        return float(x) if not shape else np.asarray(x, dtype=np.float64)
     arr = np.asarray(x, dtype=np.float64)
+    if not point.grid:  # a structural zero (an input off the route) gets its shape too
+        if not shape:
+            return float(arr)
+        return arr if arr.shape == shape else np.array(np.broadcast_to(arr, shape))
     full = point.shape + shape
     if arr.shape != full:
         arr = np.array(np.broadcast_to(shapes.align(arr, shape, len(shape))

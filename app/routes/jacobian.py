@@ -11,10 +11,16 @@ from pydantic import BaseModel, Field
 import autodiff_core as ad
 
 from ..jobs import run_job, settings_of
-from ..limits import check_point, parse_program
+from ..limits import (
+    check_point,
+    jacobian_elements,
+    parse_program,
+    seed_elements,
+    sweep_passes,
+)
 from ..problems import ERROR_RESPONSES, engine_errors
 from ..responses import json_response, to_json
-from ..schemas import Outputs, Point, Source, Strict, Value
+from ..schemas import TENSOR_EXAMPLE, Outputs, Point, Source, Strict, Value
 from ..settings import Settings
 
 router = APIRouter(prefix="/api/v1", tags=["analysis"], responses=ERROR_RESPONSES)
@@ -26,11 +32,17 @@ class JacobianRequest(Strict):
     mode: Literal["reverse", "forward"] = "reverse"
     outputs: Outputs = None
 
+    model_config = {"json_schema_extra": {"examples": [
+        {"source": "x = 3*w; y = 2*x^2 + 4", "at": {"w": 1.0}},
+        {"source": "W: [2, 3]\nx: [3]\nb: [2]\nh = tanh(W @ x + b)", "at": TENSOR_EXAMPLE,
+         "mode": "reverse"}]}}
+
 
 class Cost(BaseModel):
     """What one mode needs for the whole Jacobian, in primitive operations."""
 
-    passes: int = Field(description="Forward: one per input. Reverse: one per output.")
+    passes: int = Field(description="Forward: one per input element. Reverse: one per output "
+                                    "element.")
     primal: int = Field(description="Operations of the function itself (once).")
     partials: int = Field(description="Operations of the local partial derivatives (once, "
                                       "shared by all passes).")
@@ -40,7 +52,8 @@ class Cost(BaseModel):
 
 class JacobianResponse(BaseModel):
     mode: Literal["reverse", "forward"]
-    matrix: dict[str, dict[str, Value]] = Field(description="`matrix[output][input]`.")
+    matrix: dict[str, dict[str, Value]] = Field(
+        description="`matrix[output][input]`, of shape output.shape + input.shape.")
     values: dict[str, Value]
     passes: int
     operations: int
@@ -59,7 +72,8 @@ async def jacobian(body: JacobianRequest, request: Request) -> JSONResponse:
 
 def _jacobian(body: JacobianRequest, settings: Settings) -> bytes:
     program = parse_program(body.source, body.outputs, settings)
-    passes = len(program.inputs) if body.mode == "forward" else len(program.outputs)
-    check_point(program, body.at, settings, passes)
+    passes = sweep_passes(program, body.mode, seeded=False)
+    check_point(program, body.at, settings, passes, results=jacobian_elements(program) +
+                seed_elements(program, body.mode, passes))
     with engine_errors(program):
         return to_json(ad.jacobian(program, body.at, body.mode).to_dict())

@@ -276,10 +276,18 @@ export class GraphView {
       // A drawing made with `labels: true` has a placeholder <text> where graphviz kept room
       // for this edge's label: ours goes there unless a node's text is (or will be) there;
       // then the first free spot along the edge. Without a placeholder: above its middle.
-      const spot = g.querySelector("text");
+      // (a tensor edge's visible shape label stays where graphviz put it: only the
+      // transparent placeholder line is taken)
+      const texts = [...g.querySelectorAll("text")];
+      const hidden = (t) => ["transparent", "#fffffe"].includes(t.getAttribute("fill"));
+      const spot = texts.find(hidden) || (texts.length === 1 && !g.classList.contains("tensor") ? texts[0] : null);
+      for (const t of texts) if (t !== spot) taken.push(t.getBBox());
       const places = [];
       if (spot) {
-        places.push([Number(spot.getAttribute("x")), Number(spot.getAttribute("y"))]);
+        // an HTML-like label's line starts at x; a plain label is centred on it
+        const start = spot.getAttribute("text-anchor") === "start";
+        const x = start ? spot.getBBox().x + spot.getBBox().width / 2 : Number(spot.getAttribute("x"));
+        places.push([x, Number(spot.getAttribute("y"))]);
         spot.remove();
       }
       if (path) {
@@ -311,7 +319,8 @@ export class GraphView {
         if (bestScore > 0) label.dataset.crowded = "true";
         edgeLayer.append(label);
       }
-      this.edges.set(g.dataset.id, { g, label, cache: { cls: g.getAttribute("class") } });
+      const base = g.getAttribute("class") || "edge"; // edge, arg-0, tensor (graphviz's): kept
+      this.edges.set(g.dataset.id, { g, label, base, cache: { cls: base } });
     }
     root.append(layer);
   }
@@ -340,7 +349,7 @@ export class GraphView {
     for (const [id, item] of this.edges) {
       const s = state.edges.get(id);
       const c = item.cache;
-      write(c, "cls", s ? `edge ${s.cls}` : "edge", (v) => item.g.setAttribute("class", v));
+      write(c, "cls", s ? `${item.base} ${s.cls}` : item.base, (v) => item.g.setAttribute("class", v));
       if (item.label) {
         write(c, "label", s ? s.label : "", (v) => { item.label.textContent = v; });
         const crowded = item.label.dataset.crowded && !(s && s.cls.includes("is-active"));

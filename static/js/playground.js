@@ -14,9 +14,13 @@
 import { ApiError, differentiate, renderSvg } from "./api.js";
 import { Player } from "./animation.js";
 import { GraphView } from "./graph.js";
-import { buildTimeline, describe, formatNumber, frameOfNode, nextStop, passCaption, stateAt } from "./timeline.js";
+import { buildTimeline, describe, formatNumber, formatShort, frameOfNode, nextStop, passCaption, stateAt } from "./timeline.js";
 import { TraceTable } from "./trace-table.js";
 import { quizHref, readState, writeState } from "./url-state.js";
+import { declaredShapes, filled, shapeText } from "./arrays.js";
+import { arrayView } from "./array-view.js";
+import { StepArrays } from "./step-arrays.js";
+import { MAX_TYPED, arrayFieldText, fits, startingArray, tensorField, tooBigToType } from "./tensor-inputs.js";
 
 const $ = (id) => document.getElementById(id);
 const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
@@ -37,6 +41,7 @@ const state = readState();
 let timeline = null;
 let drawnKey = null; // the program text and outputs the current drawing belongs to
 let inputNames = [];
+let knownShapes = new Map(); // input name -> shape, from the last result's graph
 let outputChoices = []; // the program's named quantities, offered as outputs
 let controller = null;
 let runs = 0;
@@ -50,6 +55,12 @@ const graph = new GraphView($("graph"), { onNodeClick: clickNode, onClusterClick
 let collapsed = new Set(state.collapse);
 let collapsedFor = state.source; // the program text `collapsed` belongs to
 const table = new TraceTable($("trace"), { onRowClick: jumpTo });
+const stepArrays = new StepArrays($("step-arrays"));
+// "Expand to scalars": the scalar graph of a small tensor program, in a panel of its own
+const scalarView = new GraphView($("scalar-graph"));
+let expanded = false;
+let scalarController = null;
+let scalarKey = null; // the request the scalar drawing shows
 const player = new Player({ onFrame: drawFrame, onChange: updateControls,
   stride: (index, delta) => (timeline ? nextStop(timeline, index, delta, strideKind()) : index + delta) });
 
@@ -67,6 +78,7 @@ function drawFrame(k) {
   const s = stateAt(timeline, k);
   graph.apply(s);
   table.apply(s);
+  stepArrays.show(timeline, k);
   els.caption.textContent = `Step ${k + 1}: ${describe(timeline, k)}`;
   els.passCaption.textContent = passCaption(timeline, k);
   performance.measure("playground-step", { start, end: performance.now() });
@@ -132,6 +144,58 @@ function jumpTo(id) {
   }
 }
 
+// --- the scalar graph ----------------------------------------------------------------------
+
+function showExpandButton(result) {
+  const tensor = Boolean(result) && result.graph.nodes.some((n) => n.shape && n.shape.length);
+  const button = $("expand-scalars");
+  button.hidden = !tensor;
+  if (!tensor && expanded) setExpanded(false);
+}
+
+function setExpanded(flag, { focus = false } = {}) {
+  expanded = flag;
+  const button = $("expand-scalars");
+  button.setAttribute("aria-expanded", String(flag));
+  button.textContent = flag ? "Hide the scalar graph" : "Expand to scalars";
+  const panel = $("scalar-panel");
+  panel.hidden = !flag;
+  if (!flag) {
+    if (scalarController) scalarController.abort();
+    scalarKey = null;
+    return;
+  }
+  drawScalars();
+  if (focus) {
+    panel.focus({ preventScroll: true });
+    panel.scrollIntoView({ behavior: reducedMotion.matches ? "auto" : "smooth", block: "start" });
+  }
+}
+
+/** Draw (again, when the program or the point changed) the scalar graph with its numbers. */
+async function drawScalars() {
+  if (!expanded) return;
+  const request = { source: state.source, outputs: state.outputs, expand: true, at: state.at, mode: state.mode };
+  const key = JSON.stringify(request);
+  if (key === scalarKey) return;
+  scalarKey = key;
+  if (scalarController) scalarController.abort();
+  scalarController = new AbortController();
+  const status = $("scalar-status");
+  status.textContent = "Drawing the scalar graph…";
+  try {
+    const svg = await renderSvg(request, { signal: scalarController.signal });
+    scalarView.show(svg, null);
+    const count = scalarView.nodes.size;
+    status.textContent = `${count} scalar nodes. Drag to pan; scroll or use the buttons to zoom.`;
+    scalarView.svg.setAttribute("aria-label", `The scalar graph: ${count} nodes, one per element`);
+  } catch (error) {
+    if (error.name === "AbortError") return;
+    scalarView.showMessage(`The scalar graph is not drawn: ${error.message}`);
+    status.textContent = "";
+  }
+}
+
 // --- the point: one number field and one slider per input --------------------------------
 
 function sliderRange(value) {
@@ -140,9 +204,21 @@ function sliderRange(value) {
   return [low, high];
 }
 
+/** The shape of an input: as the last result drew it, else as the program declares it. */
+function inputShape(name) {
+  return knownShapes.get(name) || declaredShapes(state.source)[name] || [];
+}
+
 /** A new value for one input, from its number field, its slider or "Randomise". */
 function setInput(name, value, { live = false } = {}) {
   state.at[name] = value;
+  if (Array.isArray(value)) {
+    const field = document.getElementById(`in-${name}`);
+    if (field && document.activeElement !== field) field.value = arrayFieldText(value);
+    if (live) runNextFrame();
+    else schedule(0);
+    return;
+  }
   const number = document.getElementById(`in-${name}`);
   const slider = document.getElementById(`in-${name}-slider`);
   if (number && number.valueAsNumber !== value) number.value = String(value);
@@ -165,8 +241,16 @@ function buildPointFields(names) {
     return;
   }
   els.pointFields.classList.toggle("many", names.length > 6);
+  els.pointFields.classList.toggle("has-tensors", names.some((n) => inputShape(n).length));
   const rows = names.map((name) => {
     const value = state.at[name];
+    const shape = inputShape(name);
+    if (shape.length) {
+      return tensorField(name, shape, value, (typed) => {
+        state.at[name] = typed;
+        schedule(SOURCE_DELAY);
+      });
+    }
     const row = document.createElement("div");
     row.className = "point-row";
     const label = Object.assign(document.createElement("label"), { htmlFor: `in-${name}`, textContent: name });
@@ -208,20 +292,45 @@ function releaseAfterDrag(slider) {
 }
 
 function randomise() {
+  const draw = () => Math.round((Math.random() * 2 - 1) * RANDOM_RANGE * 10) / 10;
   for (const name of inputNames) {
-    state.at[name] = Math.round((Math.random() * 2 - 1) * RANDOM_RANGE * 10) / 10;
+    const shape = inputShape(name);
+    state.at[name] = shape.length ? filled(shape, draw) : draw();
     setInput(name, state.at[name], { live: true });
   }
 }
 
-/** Make the point, seed and output fit the program's inputs and outputs. */
+/** Make the point, seed and output fit the program's inputs and outputs (and a tensor
+ * input's value its shape: a value of another shape is replaced by a starting array). */
 function fitPoint(names) {
   const point = {};
-  for (const name of names) point[name] = Number.isFinite(state.at[name]) ? state.at[name] : 1;
+  let reshaped = false;
+  for (const name of names) {
+    const shape = inputShape(name);
+    const value = state.at[name];
+    if (shape.length && tooBigToType(shape)) continue; // see differentiateFitting
+    if (fits(value, shape)) point[name] = value;
+    else {
+      point[name] = shape.length ? startingArray(name, shape) : 1;
+      reshaped = reshaped || shape.length > 0;
+    }
+  }
   state.at = point;
   if (state.seed && !names.includes(state.seed)) state.seed = "";
   const same = names.length === inputNames.length && names.every((n, i) => n === inputNames[i]);
-  if (!same) buildPointFields(names);
+  if (!same || reshaped) buildPointFields(names);
+}
+
+/** Before a run: every declared tensor input already named in the point gets a value of its
+ * declared shape (a program just edited from `W: [2, 3]` to `W: [3, 3]`). */
+function fitDeclared() {
+  const declared = declaredShapes(state.source);
+  const names = Object.keys(state.at);
+  if (names.some((name) => declared[name] && !fits(state.at[name], declared[name]))
+      || Object.entries(state.at).some(([name, v]) => Array.isArray(v) && !declared[name])) {
+    knownShapes = new Map();
+    fitPoint(names);
+  }
 }
 
 function fillSelect(select, names, chosen, everyText) {
@@ -405,7 +514,8 @@ function showSummary(result) {
   const p = document.createElement("p");
   p.className = "summary-value";
   p.textContent = outputs.map((out) => `${out} = ${formatNumber(result.values[out])}`).join(" · ");
-  if (point && inputs.length <= 4) p.append(Object.assign(document.createElement("span"), { className: "at", textContent: ` at ${point}` }));
+  const scalarPoint = inputs.every((n) => !Array.isArray(result.values[n]));
+  if (point && inputs.length <= 4 && scalarPoint) p.append(Object.assign(document.createElement("span"), { className: "at", textContent: ` at ${point}` }));
   lines.push(p);
   const rows = Object.entries(result.derivatives);
   if (rows.length > 1) {
@@ -416,8 +526,14 @@ function showSummary(result) {
     for (const [out, row] of rows) {
       for (const [input, value] of Object.entries(row)) {
         const li = document.createElement("li");
-        Object.assign(li.dataset, { output: out, input, value: String(value) });
-        li.textContent = `${derivativeName(out, input, inputs.length > 1)} = ${formatNumber(value)}`;
+        Object.assign(li.dataset, { output: out, input, value: Array.isArray(value) ? JSON.stringify(value) : String(value) });
+        const name = derivativeName(out, input, inputs.length > 1);
+        if (Array.isArray(value)) { // a gradient in the input's shape
+          li.className = "tensor-derivative";
+          li.append(`${name} =`, arrayView(value, { format: formatShort, kind: result.mode === "forward" ? "tangent" : "adjoint" }));
+        } else {
+          li.textContent = `${name} = ${formatNumber(value)}`;
+        }
         list.append(li);
       }
     }
@@ -468,6 +584,16 @@ const drawingKey = () => `${[...collapsed].sort().join(",")}\n${state.outputs.jo
  * a chosen output the program does not name is dropped (the others stay); if the outputs
  * still do not fit, fall back to the last statement. */
 async function differentiateFitting(signal) {
+  fitDeclared();
+  const declared = declaredShapes(state.source);
+  const big = Object.entries(declared).filter(([, shape]) => tooBigToType(shape));
+  if (big.length) { // drawn, but not traced: say why instead of sending a huge point
+    const names = [...new Set([...inputNames, ...Object.keys(declared)])];
+    if (names.some((n) => !inputNames.includes(n))) fitPoint(names);
+    const list = big.map(([name, shape]) => `${name} (${shapeText(shape)})`).join(", ");
+    throw new ApiError(`${list}: more than ${MAX_TYPED.toLocaleString("en")} numbers, too many to trace here. `
+      + "The graph is drawn; smaller shapes can be stepped through", { kind: "too_big_to_type" });
+  }
   for (let attempt = 0; ; attempt += 1) {
     try {
       return await differentiate(request(), { signal });
@@ -567,10 +693,12 @@ async function run() {
     // the engine's message names the node already; add it only when it does not
     const named = failure.node && failure.message.includes(failure.node);
     const where = failure.node && !named ? ` (at node ${failure.node}${failure.line ? `, line ${failure.line}` : ""})` : "";
-    showProblem(`${failure.message}${where}. Try another point or program.`);
+    showProblem(`${failure.message.replace(/\.$/, "")}${where}. ${failure.kind === "too_big_to_type" ? "" : "Try another point or program."}`.trim());
     showConstants(null);
     graph.markError(failure.node);
-    table.clear("No trace: the program cannot be differentiated at this point.");
+    table.clear(failure.kind === "too_big_to_type" ? "No trace: the inputs are too big to trace here."
+      : "No trace: the program cannot be differentiated at this point.");
+    stepArrays.clear();
     els.summary.replaceChildren();
     els.caption.textContent = "";
     els.passCaption.textContent = "";
@@ -581,6 +709,8 @@ async function run() {
 
   showProblem("");
   graph.markError(null);
+  knownShapes = new Map(result.graph.nodes.filter((n) => n.op === "input")
+    .map((n) => [n.label || n.id, n.shape || []]));
   fitPoint(Object.keys(result.graph.inputs));
   fillSelect(els.seed, Object.keys(result.graph.inputs), state.seed, "all (one pass each)");
   fillSelect(els.output, Object.keys(result.graph.outputs), state.output, "all (one pass each)");
@@ -593,6 +723,8 @@ async function run() {
   const wasPlaying = player.playing;
   timeline = buildTimeline(result);
   timelineSource = `${state.outputs.join(",")}\n${state.source}`;
+  showExpandButton(result);
+  drawScalars();
   const sameProgram = previous && previousSource === timelineSource && sameSteps(previous, timeline);
   if (sameProgram) table.update(timeline);
   else table.build(timeline);
@@ -641,6 +773,14 @@ $("zoom-in").addEventListener("click", () => graph.zoomIn());
 $("zoom-out").addEventListener("click", () => graph.zoomOut());
 $("zoom-fit").addEventListener("click", () => graph.fit());
 $("collapse-all").addEventListener("click", toggleCollapseAll);
+$("expand-scalars").addEventListener("click", () => setExpanded(!expanded, { focus: !expanded }));
+$("scalar-zoom-in").addEventListener("click", () => scalarView.zoomIn());
+$("scalar-zoom-out").addEventListener("click", () => scalarView.zoomOut());
+$("scalar-zoom-fit").addEventListener("click", () => scalarView.fit());
+$("scalar-close").addEventListener("click", () => {
+  setExpanded(false);
+  $("expand-scalars").focus();
+});
 // Refit the drawing whenever its box changes size (window, layout, a longer result).
 let resizeTimer = null;
 new ResizeObserver(() => {

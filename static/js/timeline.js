@@ -20,10 +20,13 @@
  * Reusable: the lessons use it with graph.js, trace-table.js and animation.js.
  */
 
-/** A number as a learner wants to read it: 36, 0.5, 2.71828, 1.2e-7; null is "undefined". */
+import { flat, shapeOf, stats, summary } from "./arrays.js";
+
+/** A number as a learner wants to read it: 36, 0.5, 2.71828, 1.2e-7; null is "undefined";
+ * an array as a summary (its numbers when few, else its shape and norm). */
 export function formatNumber(x) {
   if (x === null || x === undefined) return "undefined";
-  if (Array.isArray(x)) return `[${x.length} values]`;
+  if (Array.isArray(x)) return summary(x, formatNumber);
   if (typeof x !== "number") return String(x);
   if (Object.is(x, -0)) return "0";
   const size = Math.abs(x);
@@ -36,6 +39,7 @@ export function formatNumber(x) {
 
 /** Fewer digits, for the graph's labels: 0.3558, -12.35, 1.2e-7. */
 export function formatShort(x) {
+  if (Array.isArray(x)) return summary(x, formatShort);
   if (typeof x !== "number" || Number.isInteger(x)) return formatNumber(x);
   const size = Math.abs(x);
   if (size !== 0 && (size < 1e-4 || size >= 1e9)) return formatNumber(x);
@@ -130,7 +134,8 @@ function seedsOf(t, p) {
 /** "12 + 24 − 3 = 33": the parts a node's adjoint collected ({value, seed}), and their total
  * as the server gave it. */
 function sumText(parts, total, format = formatNumber) {
-  if (parts.length <= 1) return format(total);
+  // a sum of arrays is read from the table's pictures; the label gives the total
+  if (parts.length <= 1 || Array.isArray(total)) return format(total);
   const terms = parts.map((part, i) => {
     const tag = part.seed ? " (seed)" : "";
     if (i === 0) return `${format(part.value)}${tag}`;
@@ -138,6 +143,29 @@ function sumText(parts, total, format = formatNumber) {
     return typeof x === "number" && x < 0 ? `− ${format(-x)}${tag}` : `+ ${format(x)}${tag}`;
   });
   return `${terms.join(" ")} = ${format(total)}`;
+}
+
+/** An edge's label: "×local → carried"; a tensor rule that is a linear map (matmul,
+ * broadcast, a sum: no local array) or an array-valued local shows what it carries. */
+function edgeText(local, carried) {
+  if (local === null || local === undefined || Array.isArray(local)) return `→ ${normText(carried)}`;
+  return `×${formatShort(local)} → ${formatShort(carried)}`;
+}
+
+// Arrays of more numbers than this are labelled by their norm in the drawing (its nodes and
+// edges show their shapes; the trace and the step's arrays show every number): longer labels
+// would not find room beside a node.
+const IN_FULL = 2;
+const inFull = (x) => !Array.isArray(x) || x.flat(Infinity).length <= IN_FULL;
+
+/** An edge's array: "→ [0.1, 0.2]" or "→ ‖·‖ 1.414". */
+function normText(x) {
+  return inFull(x) ? formatShort(x) : `‖·‖ ${formatShort(stats(x).norm)}`;
+}
+
+/** A node's label in the drawing: "v3 = 0.5", "v3 = [1, 2]", or "‖v3‖ = 1.414". */
+function graphText(name, x) {
+  return inFull(x) ? `${name} = ${formatShort(x)}` : `‖${name}‖ = ${formatShort(stats(x).norm)}`;
 }
 
 export function stateAt(t, k) {
@@ -161,7 +189,7 @@ export function stateAt(t, k) {
     const n = node(step.node);
     n.cls.push("is-evaluated");
     // a constant's drawing already shows its number
-    n.value = step.op === "const" ? "" : `${step.node} = ${formatShort(step.value)}`;
+    n.value = step.op === "const" ? "" : graphText(step.node, step.value);
     row(step.node).cls.push("primal-shown");
     if (frame.phase === "primal" && i < frame.index) {
       for (const id of t.frames[i].edges) edges.set(id, { cls: ["is-done", "is-primal"], label: "" });
@@ -174,12 +202,12 @@ export function stateAt(t, k) {
       const step = steps[i];
       const n = node(step.node);
       n.cls.push("has-tangent");
-      n.deriv = `${tangentOf(step.node)} = ${formatShort(step.tangent)}`;
+      n.deriv = graphText(tangentOf(step.node), step.tangent);
       n.derivKind = "tangent";
       row(step.node).cls.push("deriv-shown");
       for (const partial of step.partials) {
         edges.set(partial.edge, { cls: ["is-done", "is-tangent"],
-          label: `×${formatShort(partial.local)} → ${formatShort(partial.product)}` });
+          label: edgeText(partial.local, partial.product) });
       }
     }
   } else if (frame.phase === "reverse") {
@@ -201,13 +229,14 @@ export function stateAt(t, k) {
         parts.get(c.to).push({ value: c.contribution });
         totals.set(c.to, c.adjoint_after);
         edges.set(c.edge, { cls: ["is-done", "is-adjoint"],
-          label: `×${formatShort(c.local)} → ${formatShort(c.contribution)}` });
+          label: edgeText(c.local, c.contribution) });
       }
     }
     for (const [id, total] of totals) {
       const n = node(id);
       if (!n.cls.includes("has-adjoint")) n.cls.push("is-accumulating");
-      n.deriv = `${adjointOf(id)} = ${sumText(parts.get(id) || [], total, formatShort)}`;
+      n.deriv = Array.isArray(total) ? graphText(adjointOf(id), total)
+        : `${adjointOf(id)} = ${sumText(parts.get(id) || [], total, formatShort)}`;
       n.derivKind = "adjoint";
     }
   }
@@ -254,7 +283,10 @@ export function passTexts(t, p) {
     // The server joins one formula per contribution with "; "; show each with its number.
     const pieces = step.formula.split("; ");
     const formulas = pieces.length === step.contributions.length
-      ? pieces.map((text, i) => `${text}  (${signed(step.contributions[i].contribution, formatShort)})`)
+      ? pieces.map((text, i) => {
+        const c = step.contributions[i].contribution;
+        return Array.isArray(c) ? text : `${text}  (${signed(c, formatShort)})`; // an array: in the pictures
+      })
       : [step.formula];
     texts.set(step.node, { formulas, value: sumText(parts.get(step.node) || [], step.adjoint),
       raw: step.adjoint });
@@ -269,10 +301,33 @@ function named(t, id) {
 
 /** What an input's adjoint is: ∂y/∂w when the pass seeds one output with 1. */
 function derivativeOf(t, frame) {
-  const seeded = Object.entries(t.result.passes[frame.pass].seed || {}).filter(([, v]) => v !== 0);
+  const seeded = seededElements(t.result.passes[frame.pass].seed);
   const input = t.labels.get(frame.node) || frame.node;
-  if (seeded.length === 1 && seeded[0][1] === 1) return `∂${seeded[0][0]}/∂${input}`;
+  if (seeded.length === 1 && seeded[0].value === 1) return `∂${seeded[0].name}/∂${input}`;
   return "a derivative of the weighted outputs";
+}
+
+/** The nonzero entries of a seed, element by element: [{name: "W[0,1]", value}]; a scalar's
+ * name is its own. (A tensor pass seeds one element of one input or output with 1.) */
+export function seededElements(seed) {
+  const found = [];
+  for (const [name, v] of Object.entries(seed || {})) {
+    if (!Array.isArray(v)) {
+      if (v !== 0) found.push({ name, value: v });
+      continue;
+    }
+    const shape = shapeOf(v);
+    flat(v).forEach((x, i) => {
+      if (x === 0) return;
+      const index = [];
+      for (let axis = shape.length - 1, rest = i; axis >= 0; axis -= 1) {
+        index.unshift(rest % shape[axis]);
+        rest = Math.floor(rest / shape[axis]);
+      }
+      found.push({ name: `${name}[${index.join(",")}]`, value: x });
+    });
+  }
+  return found;
 }
 
 export function describe(t, k) {
@@ -284,8 +339,9 @@ export function describe(t, k) {
   if (frame.phase === "forward") {
     return `Tangent of ${named(t, frame.node)}: ${step.formula} = ${formatNumber(step.tangent)}.`;
   }
-  const sends = step.contributions.map((c) =>
-    `sends ${formatNumber(step.adjoint)} × ${formatNumber(c.local)} = ${formatNumber(c.contribution)} to ${c.to}, whose adjoint is now ${formatNumber(c.adjoint_after)}`);
+  const sends = step.contributions.map((c) => (Array.isArray(step.adjoint) || Array.isArray(c.contribution)
+    ? `sends ${c.formula.replace(/^.*?\+= /, "")} = ${formatNumber(c.contribution)} to ${c.to}, whose adjoint is now ${formatNumber(c.adjoint_after)}`
+    : `sends ${formatNumber(step.adjoint)} × ${formatNumber(c.local)} = ${formatNumber(c.contribution)} to ${c.to}, whose adjoint is now ${formatNumber(c.adjoint_after)}`));
   const rest = sends.length ? `; it ${sends.join("; it ")}` : `; it is an input, so this is ${derivativeOf(t, frame)}`;
   return `Adjoint of ${named(t, frame.node)} is ${formatNumber(step.adjoint)}${rest}.`;
 }
@@ -294,8 +350,9 @@ export function passCaption(t, k) {
   const frame = t.frames[k];
   if (frame.phase === "primal") return "Primal trace: evaluating the program in order";
   const passes = t.result.passes;
-  const seed = Object.entries(passes[frame.pass].seed || {})
-    .filter(([, v]) => v !== 0).map(([name, v]) => `${name} = ${formatNumber(v)}`).join(", ");
+  const elements = seededElements(passes[frame.pass].seed);
+  const seed = elements.length > 4 ? `${elements.length} elements`
+    : elements.map(({ name, value }) => `${name} = ${formatNumber(value)}`).join(", ");
   const what = frame.phase === "forward" ? "Tangent pass" : "Adjoint pass";
   return `${what} ${frame.pass + 1} of ${passes.length} · seed ${seed || "0"}`;
 }
