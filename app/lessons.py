@@ -72,6 +72,10 @@ LESSONS: tuple[Lesson, ...] = (
            "Train a single neuron by gradient descent, with reverse mode doing the calculus.",
            Example("z = w*x + b; p = sigmoid(z); loss = (p - t)^2",
                    {"w": 0.5, "b": 0.0, "x": 2.0, "t": 1.0})),
+    Lesson(9, "scalars-to-tensors", "From scalars to tensors: backprop through a layer",
+           "A layer's scalar graph collapses into W @ x + b; its adjoints are an outer "
+           "product and a sum.",
+           Example("W: [2, 2]\nx: [2]\nb: [2]\nh = tanh(W @ x + b)\ny = sum(h)", {})),
 )
 
 BY_SLUG: dict[str, Lesson] = {lesson.slug: lesson for lesson in LESSONS}
