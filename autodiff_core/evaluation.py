@@ -11,43 +11,25 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .errors import InputError
-from .ops import OPS, ArrayMath, ScalarMath, format_number
+from .ops import OPS, format_number
 from .plan import plan_of
+from .point import Point, Value
 from .program import Program
 from .sweep import undefined_error
-
-Value = Any  # a float, or a numpy float64 array on a grid
-
-
-@dataclass
-class Point:
-    """Where to evaluate: one value per input, and whether it is a grid."""
-
-    values: dict[str, Value]
-    grid: bool
-    shape: tuple[int, ...] = ()
-
-    @property
-    def math(self) -> Any:
-        return ArrayMath if self.grid else ScalarMath
+from .tensor_values import make_tensor_point, named_tensor_values, tensor_primal
 
 
 def make_point(program: Program, at: Mapping[str, Any] | None) -> Point:
     at = dict(at or {})
-    missing = [name for name in program.inputs if name not in at]
-    if missing:
-        raise InputError(f"no value given for input {', '.join(repr(m) for m in missing)}; "
-                         f"the program's inputs are: {', '.join(program.inputs) or '(none)'}")
-    unknown = [name for name in at if name not in program.inputs]
-    if unknown:
-        raise InputError(f"{', '.join(repr(u) for u in unknown)} is not an input of the program; "
-                         f"its inputs are: {', '.join(program.inputs) or '(none)'}")
+    if program.tensor_path:
+        _check_names(program, at)
+        return make_tensor_point(program, at)
+    _check_names(program, at)
     values: dict[str, Value] = {}
     grid = False
     for name in program.inputs:
@@ -78,8 +60,21 @@ def make_point(program: Program, at: Mapping[str, Any] | None) -> Point:
     return Point(values, grid, shape)
 
 
+def _check_names(program: Program, at: dict[str, Any]) -> None:
+    missing = [name for name in program.inputs if name not in at]
+    if missing:
+        raise InputError(f"no value given for input {', '.join(repr(m) for m in missing)}; "
+                         f"the program's inputs are: {', '.join(program.inputs) or '(none)'}")
+    unknown = [name for name in at if name not in program.inputs]
+    if unknown:
+        raise InputError(f"{', '.join(repr(u) for u in unknown)} is not an input of the program; "
+                         f"its inputs are: {', '.join(program.inputs) or '(none)'}")
+
+
 def primal(program: Program, point: Point) -> list[Value]:
     """The value of every node, in node order."""
+    if program.tensor_path:
+        return tensor_primal(program, point)
     plan = plan_of(program)
     vals: list[Value] = plan.initial.copy()
     for name, i in plan.inputs:
@@ -197,6 +192,8 @@ def finish(x: Value, point: Point) -> Value:
 
 def named_values(program: Program, vals: list[Value], point: Point) -> dict[str, Value]:
     """Every named quantity (each version of a reassigned name) and every output."""
+    if program.tensor_path:
+        return named_tensor_values(program, vals, point)
     done: dict[int, Value] = {}  # a node named twice (an output, say) is finished once
     out = {}
     for label, i in plan_of(program).named:

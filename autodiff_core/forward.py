@@ -37,17 +37,28 @@ TANGENT = "v\u0307"  # v̇: the textbook's dot for a tangent
 
 
 def forward(program: Program, at: Mapping[str, Any] | None = None,
-            seed: str | Mapping[str, float] | None = None, trace: bool = True) -> Result:
-    """Forward-mode derivatives of every output, one pass per seed direction.
+            seed: str | Mapping[str, Any] | None = None, trace: bool = True,
+            wrt: str | list[str] | None = None) -> Result:
+    """Forward-mode derivatives of every output, one pass per seed direction (per input
+    element for a tensor input). `wrt`: the inputs to seed (default all; the others are data).
 
     >>> from autodiff_core import parse
     >>> forward(parse("x = 3*w; y = 2*x^2 + 4"), {"w": 1.0}).derivatives
     {'y': {'w': 36.0}}
     """
+    if program.tensor_path:
+        from .tensor_sweep import tensor_forward
+
+        return tensor_forward(program, at, seed, trace, wrt)
     point = make_point(program, at)
     vals = primal(program, point)
     partials = Partials(program, vals, point.math, point.grid)
-    inputs = list(program.inputs)
+    if wrt is not None:
+        from .tensor_sweep import check_wrt
+
+        inputs = check_wrt(program, wrt)
+    else:
+        inputs = list(program.inputs)
     derivatives: dict[str, dict[str, Value]] = {name: {} for name in program.outputs}
     directional: dict[str, Value] | None = None
     passes = []

@@ -14,6 +14,10 @@ class Limits:
     # long, so the default admits a 100,000-term expression (every walk is iterative).
     max_depth: int = 200_000
     max_number: float = 1e300  # magnitude of a literal
+    # Tensors: elements of one value (a declared input, a literal, any node's result), and of
+    # all nodes' values together; a program past either is refused at parse, never allocated.
+    max_tensor_elements: int = 10_000_000
+    max_total_elements: int = 100_000_000
 
 
 DEFAULT_LIMITS = Limits()

@@ -14,17 +14,25 @@ import math
 import sys
 import threading
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
+
+from . import shapes
 from .errors import ExpressionError
 from .limits import DEFAULT_LIMITS, Limits
 from .ops import BINARY_OPS, CONSTANTS, FUNCTIONS
 from .program import CONST, INPUT, Node, Program
+from .shapes import ShapeMismatch
 from .syntax_help import HINT as _HINT
 from .syntax_help import explain, multiply_message, unknown_function_message
+from .tensor_ops import ALL_AXES, AXIS_OPS, TENSOR_RULES
 
-_AST_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
-_OTHER_BINOPS = {ast.Mod: "%", ast.FloorDiv: "//", ast.MatMult: "@", ast.BitAnd: "&",
+_AST_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
+               ast.MatMult: "@"}
+_OTHER_BINOPS = {ast.Mod: "%", ast.FloorDiv: "//", ast.BitAnd: "&",
                  ast.BitOr: "|", ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>"}
+_OP_NAMES = {**BINARY_OPS, "@": "matmul"}
 
 # What to call the constructs we reject, so the message says what the learner wrote.
 _REJECTED = {
@@ -109,6 +117,9 @@ class _Builder:
         self.names: dict[str, int] = {}
         self.versions: dict[str, int] = {}
         self.inputs: dict[str, int] = {}
+        self.active: list[bool] = []  # whether each node depends on an input
+        self.total_elements = 0
+        self._broadcasts: dict[tuple[int, tuple[int, ...]], int] = {}
 
     # --- positions and errors ----------------------------------------------------------------
 
@@ -128,13 +139,98 @@ class _Builder:
 
     # --- nodes -------------------------------------------------------------------------------
 
-    def emit(self, op: str, args: tuple[int, ...] = (), value: float | None = None,
-             line: int | None = None, at: ast.AST | None = None) -> int:
+    def emit(self, op: str, args: tuple[int, ...] = (), value: Any = None,
+             line: int | None = None, at: ast.AST | None = None, shape: tuple[int, ...] = (),
+             params: dict[str, Any] | None = None) -> int:
         if len(self.nodes) >= self.limits.max_nodes:
             raise self.error(f"the program has more than {self.limits.max_nodes} nodes "
                              "(limit max_nodes)", at or ast.Pass(), limit="max_nodes")
-        self.nodes.append(Node(len(self.nodes), op, args, value, line=line))
+        if shape:
+            self.count_elements(shape, at)
+        self.nodes.append(Node(len(self.nodes), op, args, value, line=line, shape=shape,
+                               params=params))
+        self.active.append(op == INPUT or any(self.active[a] for a in args))
         return len(self.nodes) - 1
+
+    def count_elements(self, shape: tuple[int, ...], at: ast.AST | None) -> None:
+        """Refuse a value too large for the limits before anything is allocated."""
+        n = shapes.size(shape)
+        limits = self.limits
+        if n > limits.max_tensor_elements:
+            raise self.error(f"a value of shape {shapes.show(shape)} has {n} elements; the limit "
+                             f"is {limits.max_tensor_elements} (max_tensor_elements)",
+                             at or ast.Pass(), limit="max_tensor_elements")
+        self.total_elements += n
+        if self.total_elements > limits.max_total_elements:
+            raise self.error(f"the program's values have more than {limits.max_total_elements} "
+                             "elements in all (limit max_total_elements)", at or ast.Pass(),
+                             limit="max_total_elements")
+
+    def apply(self, op: str, args: tuple[int, ...], at: ast.AST,
+              params: dict[str, Any] | None = None) -> int:
+        """The node of `op(*args)` with its shape inferred; an active argument that must be
+        broadcast gets a `broadcast` node of its own (its adjoint is a sum, a trace step)."""
+        nodes = self.nodes
+        arg_shapes = [nodes[a].shape for a in args]
+        line = getattr(at, "lineno", None)
+        if op not in TENSOR_RULES and not any(arg_shapes):  # the scalar case, as before
+            return self.emit(op, args, line=line, at=at)
+        try:
+            shape, params = _infer(op, arg_shapes, params)
+        except ShapeMismatch as exc:
+            raise self.error(f"{_source_of(at)}: {exc}", at) from None
+        if op not in TENSOR_RULES:
+            args = tuple(self.broadcast(a, shape, at) for a in args)
+        return self.emit(op, args, line=line, at=at, shape=shape, params=params)
+
+    def broadcast(self, a: int, shape: tuple[int, ...], at: ast.AST) -> int:
+        node = self.nodes[a]
+        if node.shape == shape or not self.active[a]:
+            return a  # constants broadcast implicitly: they carry no derivative
+        key = (a, shape)
+        if key not in self._broadcasts:
+            self._broadcasts[key] = self.emit("broadcast", (a,), line=getattr(at, "lineno", None),
+                                              at=at, shape=shape, params={"shape": shape})
+        return self._broadcasts[key]
+
+    def declare(self, stmt: ast.AnnAssign, readable: set[str],
+                first_assigned: dict[str, int], statements: list[ast.stmt]) -> None:
+        """`W: [2, 3]`: the input W with that shape (`a: []` is a scalar input)."""
+        target = stmt.target
+        assert isinstance(target, ast.Name)
+        self.check_name(target)
+        name = target.id
+        if stmt.value is not None:
+            raise self.error(f"a declaration gives a shape only, as in `{name}: [2, 3]`; "
+                             "assign the value in a separate statement", stmt)
+        if name in self.inputs:
+            raise self.error(f"'{name}' is used (or declared) before this declaration; "
+                             "declare an input once, before its first use", stmt)
+        if name in first_assigned:
+            first = statements[first_assigned[name]].lineno
+            raise self.error(f"'{name}' is declared as an input but assigned on line {first}",
+                             stmt)
+        if name in FUNCTIONS or name in CONSTANTS:
+            raise self.error(f"'{name}' is a built-in name and cannot be declared", stmt)
+        shape = self.declared_shape(stmt.annotation)
+        line, _ = self.where(target)
+        node_id = self.emit(INPUT, line=line, at=stmt, shape=shape)
+        self.nodes[node_id].name = name
+        self.inputs[name] = self.names[name] = node_id
+        readable.add(name)
+
+    def declared_shape(self, annotation: ast.expr) -> tuple[int, ...]:
+        if not isinstance(annotation, ast.List):
+            raise self.error("a declaration's shape is a list of sizes, as in `W: [2, 3]` "
+                             "(`a: []` for a scalar)", annotation)
+        sizes = []
+        for item in annotation.elts:
+            if not (isinstance(item, ast.Constant) and type(item.value) is int
+                    and item.value >= 1):
+                raise self.error("each size in a shape is a positive whole number, as in "
+                                 "`W: [2, 3]`", item)
+            sizes.append(item.value)
+        return tuple(sizes)
 
     def collect_inputs(self, statements: list[ast.stmt]) -> None:
         """Names never assigned are inputs; they get the first ids, in order of first use."""
@@ -147,6 +243,10 @@ class _Builder:
         # found so far and the names assigned by earlier statements.
         readable = set(CONSTANTS) | set(FUNCTIONS)
         for stmt in statements:
+            if _is_declaration(stmt):
+                assert isinstance(stmt, ast.AnnAssign)
+                self.declare(stmt, readable, first_assigned, statements)
+                continue
             value = stmt.value if isinstance(stmt, ast.Assign | ast.AugAssign | ast.Expr) else None
             loads = _names_in(value) if value else []
             if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
@@ -177,6 +277,9 @@ class _Builder:
         """Add the nodes of one statement; return the node id of its value."""
         if isinstance(stmt, ast.Expr):
             return self.expression(stmt.value)
+        if _is_declaration(stmt):
+            assert isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+            return self.inputs[stmt.target.id]
         if isinstance(stmt, ast.Assign):
             if len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
                 raise self.error("assign one name at a time, as in `y = 2*x`", stmt)
@@ -193,9 +296,7 @@ class _Builder:
                                  "is not supported (use + - * / ** ^)", stmt)
             self.check_target(stmt.target)
             right = self.expression(stmt.value)
-            line, _ = self.where(stmt)
-            value = self.emit(BINARY_OPS[op], (self.names[stmt.target.id], right), line=line,
-                              at=stmt)
+            value = self.apply(_OP_NAMES[op], (self.names[stmt.target.id], right), stmt)
             return self.bind(stmt.target.id, value)
         what = _STATEMENT_WORDS.get(type(stmt), f"a '{type(stmt).__name__}' statement")
         raise self.error(f"{what} is not allowed: {_HINT}", stmt)
@@ -246,7 +347,7 @@ class _Builder:
 
     def children(self, node: ast.expr) -> list[ast.expr]:
         """The sub-expressions of an allowed construct; raise for anything not allowed."""
-        if isinstance(node, ast.Constant | ast.Name):
+        if isinstance(node, ast.Constant | ast.Name | ast.List):
             return []  # a leaf, checked by node_for right away
         if isinstance(node, ast.BinOp):
             if type(node.op) not in _AST_BINOPS:
@@ -282,11 +383,57 @@ class _Builder:
             raise self.error(unknown_function_message(name, set(self.names)), node.func)
         if node.keywords:
             raise self.error(f"{name}() takes no keyword arguments", node)
+        if name in AXIS_OPS:
+            if not 1 <= len(node.args) <= 2:
+                raise self.error(f"{name}() takes an array and, optionally, an axis, as in "
+                                 f"{name}(x, 1); got {len(node.args)} arguments", node)
+            if len(node.args) == 2:
+                self.axis_literal(node.args[1], name)
+            return [node.args[0]]
         arity = FUNCTIONS[name].arity
         if len(node.args) != arity:
             plural = "argument" if arity == 1 else "arguments"
             raise self.error(f"{name}() takes {arity} {plural}, got {len(node.args)}", node)
         return list(node.args)
+
+    def axis_literal(self, node: ast.expr, function: str) -> int:
+        """The axis argument of a reduction: an integer literal, negative allowed."""
+        sign = 1
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            sign, node = -1, node.operand
+        if not (isinstance(node, ast.Constant) and type(node.value) is int):
+            raise self.error(f"the axis of {function}() is a whole number written in the "
+                             f"program, as in {function}(x, 1)", node)
+        return sign * node.value
+
+    def array_literal(self, node: ast.List) -> Any:
+        """`[1, 2]`, `[[1, 0], [0, 1]]`: a constant array (numbers only, rectangular)."""
+        def entries(item: ast.expr) -> Any:
+            if isinstance(item, ast.List):
+                return [entries(e) for e in item.elts]
+            if isinstance(item, ast.UnaryOp) and isinstance(item.op, ast.USub | ast.UAdd) \
+                    and isinstance(item.operand, ast.Constant):
+                value = self.literal(item.operand)
+                return -value if isinstance(item.op, ast.USub) else value
+            if isinstance(item, ast.Constant):
+                return self.literal(item)
+            if isinstance(item, ast.Name) and item.id in CONSTANTS:
+                return CONSTANTS[item.id]
+            raise self.error("an array literal holds numbers only, as in [[1, 0], [0, 1]]",
+                             item)
+
+        if len(node.elts) > self.limits.max_tensor_elements:
+            raise self.error(f"the array literal has more than {self.limits.max_tensor_elements} "
+                             "elements (max_tensor_elements)", node, limit="max_tensor_elements")
+        nested = entries(node)
+        try:
+            value = np.array(nested, dtype=np.float64)
+        except ValueError:
+            raise self.error("the rows of an array literal must all have the same length",
+                             node) from None
+        if value.size == 0:
+            raise self.error("an array literal cannot be empty", node)
+        return value
 
     def literal(self, node: ast.Constant) -> float:
         value = node.value
@@ -307,6 +454,9 @@ class _Builder:
         line = node.lineno
         if isinstance(node, ast.Constant):
             return self.emit(CONST, value=self.literal(node), line=line, at=node)
+        if isinstance(node, ast.List):
+            value = self.array_literal(node)
+            return self.emit(CONST, value=value, line=line, at=node, shape=value.shape)
         if isinstance(node, ast.Name):
             found = self.names.get(node.id)  # never a constant or a function: see check_target
             if found is not None:
@@ -323,11 +473,16 @@ class _Builder:
                 return self.emit(CONST, value=value, line=line, at=node)
             if isinstance(node.op, ast.UAdd):
                 return args[0]
-            return self.emit("neg", args, line=line, at=node)
+            return self.apply("neg", args, node)
         if isinstance(node, ast.BinOp):
-            return self.emit(BINARY_OPS[_AST_BINOPS[type(node.op)]], args, line=line, at=node)
+            return self.apply(_OP_NAMES[_AST_BINOPS[type(node.op)]], args, node)
         assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-        return self.emit(FUNCTIONS[node.func.id].name, args, line=line, at=node)
+        name = node.func.id
+        params = None
+        if name in AXIS_OPS:
+            axis = self.axis_literal(node.args[1], name) if len(node.args) == 2 else None
+            params = {"axis": axis}
+        return self.apply(FUNCTIONS[name].name, args, node, params)
 
 
 def _names_in(expr: ast.AST) -> list[ast.Name]:
@@ -342,6 +497,8 @@ def _names_in(expr: ast.AST) -> list[ast.Name]:
             stack += (node.left, node.right)
         elif isinstance(node, ast.UnaryOp):
             stack.append(node.operand)
+        elif isinstance(node, ast.List):
+            continue  # a literal: numbers only (array_literal says so otherwise)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             # the called name is a function (or a mistake call_args explains), not an input
             stack += node.args
@@ -349,6 +506,38 @@ def _names_in(expr: ast.AST) -> list[ast.Name]:
         elif not isinstance(node, ast.Constant):
             stack.extend(ast.iter_child_nodes(node))
     return names
+
+
+def _is_declaration(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+
+
+def _source_of(node: ast.AST) -> str:
+    """The expression as the program wrote it (near enough: Python's spelling of it)."""
+    return ast.unparse(node)
+
+
+def _infer(op: str, arg_shapes: list[tuple[int, ...]],
+           params: dict[str, Any] | None) -> tuple[tuple[int, ...], dict[str, Any] | None]:
+    """The output shape of `op` on arguments of these shapes, and its parameters normalized
+    (an axis made non-negative, softmax's default the last axis)."""
+    if op == "matmul":
+        return shapes.matmul(*arg_shapes), None
+    if op == "transpose":
+        return shapes.transposed(arg_shapes[0]), None
+    if op in AXIS_OPS:
+        s = arg_shapes[0]
+        axis = (params or {}).get("axis")
+        if axis is None and op not in ALL_AXES:
+            axis = -1
+        if axis is not None:
+            axis = shapes.axis_of(s, axis)
+        out = shapes.reduced(s, axis) if op in ("sum", "mean", "logsumexp") else s
+        return out, {"axis": axis}
+    shape: tuple[int, ...] = ()
+    for s in arg_shapes:
+        shape = shapes.broadcast(shape, s) if shape != s else s
+    return shape, None
 
 
 def _target(stmt: ast.stmt) -> ast.Name | None:

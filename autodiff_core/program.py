@@ -15,6 +15,7 @@ from typing import Any
 
 from .display import program_latex, program_svg
 from .ops import CONST, GUARD, INPUT, OPS, format_number
+from .tensor_ops import TENSOR_OPS, const_text, with_params
 
 __all__ = ["CONST", "INPUT", "Node", "Program", "edge_id", "format_number"]
 
@@ -24,10 +25,14 @@ class Node:
     id: int
     op: str  # "input", "const" or a key of OPS
     args: tuple[int, ...] = ()
-    value: float | None = None  # constants only
+    value: Any = None  # constants only: a float, or an ndarray for a tensor literal
     name: str | None = None  # the user's name for this node, if any
     version: int = 0  # 1 for the first assignment of `name`, 2 for the second...
     line: int | None = None  # where in the source it was written
+    shape: tuple[int, ...] = ()  # the value's shape; () for a scalar
+    # An op's static parameters: {"axis": 1} for a reduction (None: every axis),
+    # {"shape": (2, 3)} for a broadcast (its target shape). None for most ops.
+    params: dict[str, Any] | None = None
 
     @property
     def ref(self) -> str:
@@ -51,6 +56,30 @@ class Program:
 
     def __len__(self) -> int:
         return len(self.nodes)
+
+    # --- shapes (tensors) --------------------------------------------------------------------
+
+    def shape(self, name_or_id: str | int) -> tuple[int, ...]:
+        """The shape of a named quantity (its latest version) or of node `v{id}`."""
+        if isinstance(name_or_id, int):
+            return self.nodes[name_or_id].shape
+        return self.nodes[self.names[name_or_id]].shape
+
+    @property
+    def input_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Each input's declared shape (() for a scalar input)."""
+        return {name: self.nodes[i].shape for name, i in self.inputs.items()}
+
+    @cached_property
+    def is_tensor(self) -> bool:
+        """Whether some node's value is not a scalar."""
+        return any(node.shape for node in self.nodes)
+
+    @cached_property
+    def tensor_path(self) -> bool:
+        """Whether the program runs on the tensor sweeps (tensor_sweep.py): it has a tensor
+        value or a tensor op (`sum(x)` of a scalar x is still a tensor op)."""
+        return self.is_tensor or any(node.op in TENSOR_OPS for node in self.nodes)
 
     # --- structure ---------------------------------------------------------------------------
 
@@ -129,10 +158,11 @@ class Program:
         if node.op == INPUT:
             return node.name or node.ref
         if node.op == CONST:
-            return format_number(node.value if node.value is not None else 0.0)
+            return const_text(node.value)
         op = OPS[node.op]
-        return (op.latex if latex else op.text).format(*(f"v{a}" if not latex else f"v_{{{a}}}"
+        text = (op.latex if latex else op.text).format(*(f"v{a}" if not latex else f"v_{{{a}}}"
                                                          for a in node.args))
+        return with_params(text, node.params)
 
     def text(self) -> str:
         """The program as an evaluation trace: one line per node, like a jaxpr."""
@@ -193,9 +223,13 @@ class Program:
                 "args": [f"v{a}" for a in node.args],
                 "expression": self.expression(node.id),
                 "outputs": self.output_names_of(node.id),
+                "shape": list(node.shape),
             }
+            if node.params:
+                entry["params"] = {k: list(v) if isinstance(v, tuple) else v
+                                   for k, v in node.params.items()}
             if node.op == CONST:
-                entry["value"] = node.value
+                entry["value"] = node.value.tolist() if node.shape else node.value
             nodes.append(entry)
         edges = [{"id": edge_id(s, d, k), "source": f"v{s}", "target": f"v{d}", "position": k}
                  for s, d, k in self.edges()]
@@ -208,5 +242,5 @@ def _symbol(node: Node) -> str:
     if node.op == INPUT:
         return node.name or node.ref
     if node.op == CONST:
-        return format_number(node.value if node.value is not None else 0.0)
+        return const_text(node.value)
     return OPS[node.op].symbol

@@ -41,6 +41,7 @@ class PrimalStep:
     args: list[str]
     formula: str  # "v3 = v1 * v0"
     value: Any
+    shape: list[int] = field(default_factory=list)  # the node's shape, [] for a scalar
 
 
 @dataclass(slots=True)
@@ -64,6 +65,7 @@ class ForwardStep:
     tangent: Any
     formula: str  # "v̇3 = v0 · v̇1 + v1 · v̇0"
     partials: list[Partial] = field(default_factory=list)
+    shape: list[int] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -89,6 +91,7 @@ class ReverseStep:
     adjoint: Any  # complete when the step runs: every use has contributed
     formula: str  # "v̄0 += v̄3 · v1"
     contributions: list[Contribution] = field(default_factory=list)
+    shape: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -96,7 +99,7 @@ class Pass:
     """One sweep: forward with a seed (tangent direction) or reverse with a cotangent."""
 
     direction: str  # "forward" or "reverse"
-    seed: dict[str, float]  # the input tangents (forward) or output cotangents (reverse)
+    seed: dict[str, Any]  # the input tangents (forward) or output cotangents (reverse)
     steps: list[Any] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:

@@ -39,13 +39,19 @@ ADJOINT = "v\u0304"  # v̄: the textbook's bar for an adjoint
 
 
 def reverse(program: Program, at: Mapping[str, Any] | None = None,
-            cotangent: str | Mapping[str, float] | None = None, trace: bool = True) -> Result:
-    """Reverse-mode derivatives: one pass per output cotangent.
+            cotangent: str | Mapping[str, Any] | None = None, trace: bool = True,
+            wrt: str | list[str] | None = None) -> Result:
+    """Reverse-mode derivatives: one pass per output cotangent (per output element for a
+    tensor output). `wrt`: the inputs to differentiate (default all; the others are data).
 
     >>> from autodiff_core import parse
     >>> reverse(parse("x = 3*w; y = 2*x^2 + 4"), {"w": 1.0}).derivatives
     {'y': {'w': 36.0}}
     """
+    if program.tensor_path:
+        from .tensor_sweep import tensor_reverse
+
+        return tensor_reverse(program, at, cotangent, trace, wrt)
     point = make_point(program, at)
     vals = primal(program, point)
     partials = Partials(program, vals, point.math, point.grid)
@@ -69,11 +75,26 @@ def reverse(program: Program, at: Mapping[str, Any] | None = None,
     if cotangent is not None:  # only the swept outputs have derivatives (even with no inputs)
         swept = {unit for _, unit in unit_directions(outputs, cotangent, "cotangent")}
         derivatives = {k: v for k, v in derivatives.items() if k in swept}
+    if wrt is not None:
+        derivatives, directional = _only(program, wrt, derivatives, directional)
     values = named_values(program, vals, point)
     return Result("reverse", values, derivatives, passes,
                   primal_steps(program, vals) if trace else [], directional,
                   count_invalid(point, values, derivatives, directional or {}),
                   {"passes": len(passes), "nodes": len(program.nodes)})
+
+
+def _only(program: Program, wrt: str | list[str], derivatives: dict[str, dict[str, Value]],
+          directional: dict[str, Value] | None) -> tuple[dict[str, dict[str, Value]],
+                                                         dict[str, Value] | None]:
+    """The derivatives with respect to the `wrt` inputs only."""
+    from .tensor_sweep import check_wrt
+
+    names = check_wrt(program, wrt)
+    derivatives = {out: {x: d[x] for x in names if x in d} for out, d in derivatives.items()}
+    if directional is not None:
+        directional = {x: directional[x] for x in names if x in directional}
+    return derivatives, directional
 
 
 def swept_outputs(program: Program, direction: Mapping[str, float]) -> frozenset[int]:

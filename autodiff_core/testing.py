@@ -14,6 +14,8 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
+
 from .forward import forward
 from .parser import parse
 from .program import Program
@@ -48,6 +50,8 @@ def check_grads(program_or_source: Program | str, at: Mapping[str, float],
     """
     program = parse(program_or_source) if isinstance(program_or_source, str) \
         else program_or_source
+    if program.tensor_path:
+        return _check_tensor_grads(program, at, modes, eps, rtol, atol)
     at = {name: float(value) for name, value in at.items()}
     expected = finite_differences(program, at, eps)
     found: dict[str, Any] = {}
@@ -68,4 +72,51 @@ def check_grads(program_or_source: Program | str, at: Mapping[str, float],
     return found
 
 
-__all__ = ["check_grads", "finite_differences"]
+def tensor_finite_differences(program: Program, at: Mapping[str, Any],
+                              eps: float = 1e-6) -> dict[str, dict[str, Any]]:
+    """A tensor program's Jacobian blocks by central differences, one input element at a time:
+    block [output][input] has shape output.shape + input.shape."""
+    from . import evaluate
+
+    point = {name: np.asarray(value, dtype=np.float64) for name, value in at.items()}
+    jacobian: dict[str, dict[str, Any]] = {out: {} for out in program.outputs}
+    for name in program.inputs:
+        x = point[name]
+        blocks = {out: np.zeros(program.shape(program.outputs[out]) + x.shape)
+                  for out in program.outputs}
+        for index in np.ndindex(*x.shape):
+            h = eps * max(1.0, abs(float(x[index])))
+            up, down = x.copy(), x.copy()
+            up[index] += h
+            down[index] -= h
+            f_up = evaluate(program, {**point, name: up})
+            f_down = evaluate(program, {**point, name: down})
+            for out in program.outputs:
+                blocks[out][(...,) + index] = (np.asarray(f_up[out]) - f_down[out]) / (2 * h)
+        for out in program.outputs:
+            jacobian[out][name] = blocks[out]
+    return jacobian
+
+
+def _check_tensor_grads(program: Program, at: Mapping[str, Any], modes: Iterable[str],
+                        eps: float, rtol: float, atol: float) -> dict[str, Any]:
+    expected = tensor_finite_differences(program, at, eps)
+    found: dict[str, Any] = {}
+    for mode in modes:
+        if mode not in _MODES:
+            raise ValueError(f"unknown mode {mode!r}; use 'forward' or 'reverse'")
+        for trace in (True, False):
+            derivatives = _MODES[mode](program, at, trace=trace).derivatives
+            for out, row in expected.items():
+                for name, fd in row.items():
+                    ours = np.asarray(derivatives[out][name])
+                    if ours.shape != fd.shape or not np.allclose(ours, fd, rtol=rtol, atol=atol):
+                        raise AssertionError(
+                            f"{mode} mode (trace={trace}): d{out}/d{name} = {ours!r}, but "
+                            f"finite differences give {fd!r} (rtol={rtol}, atol={atol})")
+            if trace:
+                found[mode] = derivatives
+    return found
+
+
+__all__ = ["check_grads", "finite_differences", "tensor_finite_differences"]

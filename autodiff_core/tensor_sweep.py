@@ -1,0 +1,521 @@
+"""The sweeps of a tensor program: primal values, forward and reverse accumulation, traced.
+
+A scalar program keeps its own fast paths (evaluation.py, plan.py). A program with a tensor
+value or a tensor op runs here. The sweeps are the same as the scalar ones and follow the
+same policy (`sweep.py`): the route decides which nodes a pass visits and which edges it
+multiplies; at a single point an undefined value or derivative raises `EvaluationError`
+naming the node; on a grid it becomes NaN at that point.
+
+What changes is what travels along an edge. An elementwise op multiplies elementwise (⊙) by
+its local partial, an array of the output's shape computed by the op's rule in `ops.py`. A
+tensor op (matmul, broadcast, a reduction, ...) applies its JVP or VJP rule
+(`tensor_ops.py`): a linear map, so its `local` in the trace is None and the formula says
+what was done. Values on a grid carry the grid's axes first (shape `grid + node.shape`).
+
+Passes: forward mode makes one pass per input ELEMENT (the Jacobian's columns), reverse mode
+one per output ELEMENT (its rows); a scalar loss needs one reverse pass for every gradient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from . import shapes
+from .errors import InputError
+from .evaluation import make_point, partial_formulas
+from .ops import CONST, INPUT, OPS
+from .program import Program, edge_id
+from .results import (
+    Contribution,
+    ForwardStep,
+    Partial,
+    Pass,
+    PrimalStep,
+    Result,
+    ReverseStep,
+)
+from .sweep import Route, derivative_overflow, route
+from .tensor_ops import TENSOR_RULES, TensorMath, rule_text
+from .tensor_values import _undefined, calls, expected, finish, named_tensor_values, tensor_primal
+
+TANGENT = "v\u0307"
+ADJOINT = "v\u0304"
+
+m = TensorMath
+
+# --- what both modes share --------------------------------------------------------------------
+
+
+def _one(p: Any) -> bool:
+    return type(p) is float and p == 1.0
+
+
+class Locals:
+    """The local partials of elementwise ops, each edge computed once (passes share them),
+    with the sweep policy: NaN where a node's value is undefined on a grid; an error naming the
+    node at a point. Also the grid masks of tensor ops (where their value is undefined)."""
+
+    def __init__(self, program: Program, vals: list[Any], grid: bool):
+        self.program, self.vals, self.grid = program, vals, grid
+        self._cache: dict[tuple[int, int], Any] = {}
+        self._bad: dict[int, Any] = {}
+
+    def partial(self, i: int, k: int) -> Any:
+        p = self._cache.get((i, k))
+        if p is None:
+            p = self._cache[i, k] = self._compute(i, k)
+        return p
+
+    def _compute(self, i: int, k: int) -> Any:
+        node = self.program.nodes[i]
+        vals = self.vals
+        args = [vals[a] for a in node.args]
+        rule = OPS[node.op].partials[k]
+        with np.errstate(all="ignore"):
+            p = rule(m, vals[i], *args)
+        if self.grid:
+            bad = self.undefined(i)
+            return p if bad is None else np.where(bad, np.nan, p)
+        if not np.isfinite(p).all():
+            raise _undefined(self.program, i, args, p, "derivative")
+        return p
+
+    def undefined(self, i: int) -> Any:
+        """Where node i's value is undefined on the grid (elementwise), or None."""
+        if i not in self._bad:
+            finite = np.isfinite(self.vals[i])
+            self._bad[i] = None if finite.all() else ~finite
+        return self._bad[i]
+
+    def masked(self, i: int, contribution: Any, arg_shape: tuple[int, ...]) -> Any:
+        """A tensor op's contribution, NaN at the grid points where its value is undefined."""
+        bad = self.undefined(i) if self.grid else None
+        if bad is None:
+            return contribution
+        s = self.program.nodes[i].shape
+        at_point = bad.any(axis=tuple(range(-len(s), 0))) if s else bad
+        at_point = at_point.reshape(at_point.shape + (1,) * len(arg_shape))
+        return np.where(at_point, np.nan, contribution)
+
+
+def check_wrt(program: Program, wrt: Any) -> list[str]:
+    """The inputs to differentiate (default: all), in input order."""
+    if wrt is None:
+        return list(program.inputs)
+    names = [wrt] if isinstance(wrt, str) else list(wrt)
+    unknown = [n for n in names if n not in program.inputs]
+    if unknown:
+        raise InputError(f"wrt names {', '.join(map(repr, unknown))}, which is not an input; "
+                         f"the inputs are: {', '.join(program.inputs) or '(none)'}")
+    return [n for n in program.inputs if n in names]
+
+
+def _array(name: str, value: Any, shape: tuple[int, ...], kind: str) -> np.ndarray:
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"the {kind} of {name!r} is not a number or an array of numbers") \
+            from None
+    if arr.shape != shape:
+        raise InputError(f"{name}: the {kind} must be {expected(shape)}, got "
+                         f"{shapes.show(arr.shape)}")
+    if not np.all(np.isfinite(arr)):
+        raise InputError(f"the {kind} of {name!r} must be finite")
+    return arr
+
+
+Direction = tuple[dict[str, np.ndarray], tuple[str, tuple[int, ...]] | None]
+
+
+def directions(program: Program, names: list[str], given: Any, kind: str,
+               ids: dict[str, int]) -> list[Direction]:
+    """The seeds (or cotangents) to sweep with, each with (name, element) if it is a unit one.
+
+    None: one unit direction per element of every name; a name: its elements; a mapping:
+    one general direction (arrays of each name's shape; missing names are 0)."""
+    def units(name: str) -> list[Direction]:
+        s = program.nodes[ids[name]].shape
+        out: list[Direction] = []
+        for index in np.ndindex(*s):
+            e = np.zeros(s)
+            e[index] = 1.0
+            out.append(({name: e}, (name, index)))
+        return out
+
+    if given is None:
+        return [d for name in names for d in units(name)]
+    if isinstance(given, str):
+        if given not in names:
+            raise InputError(f"{kind} {given!r} is not one of: {', '.join(names) or '(none)'}")
+        return units(given)
+    if isinstance(given, Mapping):
+        unknown = [k for k in given if k not in names]
+        if unknown:
+            raise InputError(f"{kind} names {', '.join(map(repr, unknown))}, which is not one "
+                             f"of: {', '.join(names) or '(none)'}")
+        return [({k: _array(k, v, program.nodes[ids[k]].shape, kind)
+                  for k, v in given.items()}, None)]
+    raise InputError(f"the {kind} must be a name or a mapping of names to arrays")
+
+
+def count_invalid(point: Any, program: Program, *groups: dict[str, Any]) -> int:
+    """Grid points where any result is NaN (in any of its elements)."""
+    if not point.grid:
+        return 0
+    g = len(point.shape)
+    bad = np.zeros(point.shape, dtype=bool)
+    stack: list[Any] = list(groups)
+    while stack:
+        x = stack.pop()
+        if isinstance(x, dict):
+            stack.extend(x.values())
+        elif x is not None:
+            nan = np.isnan(np.asarray(x))
+            bad |= nan.any(axis=tuple(range(g, nan.ndim))) if nan.ndim > g else nan
+    return int(bad.sum())
+
+
+def primal_steps(program: Program, vals: list[Any]) -> list[PrimalStep]:
+    return [PrimalStep(node.ref, node.op, program.label(node.id) if node.name else None,
+                       [f"v{a}" for a in node.args],
+                       f"v{node.id} = {program.expression(node.id)}", vals[node.id],
+                       list(node.shape))
+            for node in program.nodes]
+
+
+def _local_text(program: Program, i: int, k: int) -> str:
+    return partial_formulas(program, i)[k]
+
+
+def _times(program: Program, i: int) -> str:
+    """`·` between scalars, `⊙` (elementwise product) where the node is a tensor."""
+    return "⊙" if program.nodes[i].shape else "·"
+
+
+def _jacobian_shape(program: Program, out: int, inp: int, point: Any) -> tuple[int, ...]:
+    return point.shape + program.nodes[out].shape + program.nodes[inp].shape
+
+
+def _place(store: dict[str, dict[str, Any]], program: Program, point: Any, row: str, col: str,
+           out: int, inp: int, index: tuple[int, ...], value: Any, fixed: str) -> None:
+    """Put one pass's result into the Jacobian block [row][col]: `fixed` says whether the
+    pass fixed an output element (reverse: a row) or an input element (forward: a column)."""
+    full = _jacobian_shape(program, out, inp, point)
+    block = store[row].get(col)
+    if block is None:
+        block = store[row][col] = np.zeros(full)
+    g = (slice(None),) * len(point.shape)
+    s_out = program.nodes[out].shape
+    if fixed == "output":
+        where = g + index
+        part = value if value is not None else 0.0
+    else:
+        where = g + (slice(None),) * len(s_out) + index
+        part = value if value is not None else 0.0
+    block[where] = part
+
+
+def _finish_blocks(store: dict[str, dict[str, Any]], program: Program, point: Any,
+                   rows: dict[str, int], cols: dict[str, int]) -> None:
+    for r, out in rows.items():
+        for c, inp in cols.items():
+            block = store[r].get(c)
+            if block is None:
+                block = np.zeros(_jacobian_shape(program, out, inp, point))
+            if not point.grid and not block.shape:
+                store[r][c] = float(block)
+            else:
+                finite = np.isfinite(block)
+                store[r][c] = block if finite.all() else np.where(finite, block, np.nan)
+
+
+# --- reverse mode -------------------------------------------------------------------------------
+
+
+def pull(program: Program, swept: Route, vals: list[Any], locals_: Locals,
+         adjoints: list[Any], observer: Any = None) -> None:
+    """Reverse accumulation along the route: each visited node, last first, adds its
+    contribution into each argument's adjoint (adding: a value used twice gets both)."""
+    nodes = program.nodes
+    call_of = calls(program)
+    visited, all_edges = swept.visited, swept.edges
+    for i in range(len(nodes) - 1, -1, -1):
+        if not visited[i]:
+            continue
+        if observer is not None:
+            observer.visit(i)
+        edges = all_edges[i]
+        if not edges:
+            continue
+        g = adjoints[i]
+        node = nodes[i]
+        rule = TENSOR_RULES.get(node.op)
+        for k, a in edges:
+            if rule is not None:
+                local = None
+                args = [vals[b] for b in node.args]
+                with np.errstate(all="ignore"):
+                    contribution = rule.vjp[k](m, call_of[i], vals[i], *args, g)
+                contribution = locals_.masked(i, contribution, nodes[a].shape)
+            else:
+                local = locals_.partial(i, k)
+                if _one(local):
+                    contribution = g
+                else:
+                    with np.errstate(all="ignore"):
+                        contribution = np.multiply(g, local)
+            before = adjoints[a]
+            adjoints[a] = contribution if before is None else before + contribution
+            if observer is not None:
+                observer.edge(i, k, a, local, contribution, before)
+
+
+class ReverseTrace:
+    """Records the reverse steps: one per visited node, last first, with its contributions."""
+
+    def __init__(self, program: Program, vals: list[Any], adjoints: list[Any], swept: Route,
+                 of: str):
+        self.program, self.vals, self.adjoints, self.swept, self.of = \
+            program, vals, adjoints, swept, of
+        self.steps: list[ReverseStep] = []
+        self.texts: dict[int, str] = {}
+
+    def visit(self, i: int) -> None:
+        program = self.program
+        node = program.nodes[i]
+        label = program.label(i) if node.name else None
+        self.texts = {}
+        if not node.args:
+            formula = f"{ADJOINT}{i} = ∂{self.of}/∂{node.name or node.ref} (complete)"
+        else:
+            rule = TENSOR_RULES.get(node.op)
+            c = calls(program)[i]
+            args = [f"v{a}" for a in node.args]
+            for k, _ in self.swept.edges[i]:
+                if rule is not None:
+                    assert c is not None
+                    self.texts[k] = rule_text(rule.vjp_text[k], node.op, c, f"v{i}", args,
+                                              bar=f"{ADJOINT}{i}")
+                else:
+                    local = _local_text(program, i, k)
+                    self.texts[k] = f"{ADJOINT}{i}" if local == "1" else \
+                        f"{ADJOINT}{i} {_times(program, i)} {_factor(local)}"
+            formula = "; ".join(f"{ADJOINT}{a} += {self.texts[k]}"
+                                for k, a in self.swept.edges[i])
+        self.steps.append(ReverseStep(node.ref, node.op, label, self.vals[i], self.adjoints[i],
+                                      formula, shape=list(node.shape)))
+
+    def edge(self, i: int, k: int, a: int, local: Any, contribution: Any, before: Any) -> None:
+        self.steps[-1].contributions.append(Contribution(
+            f"v{a}", edge_id(a, i, k), self.texts[k], local, contribution,
+            0.0 if before is None else before, self.adjoints[a]))
+
+
+def _factor(text: str) -> str:
+    return f"({text})" if " " in text else text
+
+
+def tensor_reverse(program: Program, at: Mapping[str, Any] | None, cotangent: Any,
+                   trace: bool, wrt: Any) -> Result:
+    point = make_point(program, at)
+    vals = tensor_primal(program, point)
+    locals_ = Locals(program, vals, point.grid)
+    names = check_wrt(program, wrt)
+    outputs = list(program.outputs)
+    derivatives: dict[str, dict[str, Any]] = {name: {} for name in outputs}
+    directional: dict[str, Any] | None = None
+    passes = []
+    seeds = [program.inputs[n] for n in names]
+    found = directions(program, outputs, cotangent, "cotangent", program.outputs)
+    for direction, unit in found:
+        targets = [program.outputs[n] for n in direction]
+        swept = route(program, seeds, targets)
+        adjoints: list[Any] = [None] * len(program.nodes)
+        for name, start in direction.items():
+            i = program.outputs[name]
+            adjoints[i] = start if adjoints[i] is None else adjoints[i] + start
+        of = unit[0] if unit is not None and not program.nodes[program.outputs[unit[0]]].shape \
+            else "(cotangent · outputs)"
+        if unit is not None and program.nodes[program.outputs[unit[0]]].shape:
+            of = f"{unit[0]}[{', '.join(map(str, unit[1]))}]"
+        observer = ReverseTrace(program, vals, adjoints, swept, of) if trace else None
+        pull(program, swept, vals, locals_, adjoints, observer)
+        if not point.grid:
+            _check_finite(program, adjoints, seeds)
+        passes.append(Pass("reverse", dict(direction), observer.steps if observer else []))
+        for in_name in names:
+            i = program.inputs[in_name]
+            value = adjoints[i] if swept.visited[i] else None
+            if unit is not None:
+                out_name, index = unit
+                _place(derivatives, program, point, out_name, in_name, program.outputs[out_name],
+                       i, index, value, "output")
+            else:
+                directional = directional or {}
+                directional[in_name] = finish(0.0 if value is None else value,
+                                              program.nodes[i].shape, point)
+    swept_names = {u[0] for _, u in found if u is not None}
+    if cotangent is None:
+        swept_names = set(outputs)
+    derivatives = {k: v for k, v in derivatives.items() if k in swept_names}
+    _finish_blocks(derivatives, program, point, {n: program.outputs[n] for n in derivatives},
+                   {n: program.inputs[n] for n in names})
+    values = named_tensor_values(program, vals, point)
+    return Result("reverse", values, derivatives, passes,
+                  primal_steps(program, vals) if trace else [], directional,
+                  count_invalid(point, program, values, derivatives, directional or {}),
+                  {"passes": len(passes), "nodes": len(program.nodes)})
+
+
+def _check_finite(program: Program, derivs: list[Any], ids: list[int]) -> None:
+    """At a point every local partial was finite (Locals checks); a derivative can still
+    overflow (a product of many large ones): name the first node where it did."""
+    if all(d is None or np.isfinite(d).all() for d in (derivs[i] for i in ids)):
+        return
+    for i in reversed(range(len(derivs))):
+        d = derivs[i]
+        if d is not None and not np.isfinite(d).all():
+            raise derivative_overflow(program, i)
+
+
+# --- forward mode -------------------------------------------------------------------------------
+
+
+def push(program: Program, swept: Route, vals: list[Any], locals_: Locals,
+         tangents: list[Any], observer: Any = None) -> None:
+    """Forward accumulation along the route: a node's tangent is the sum over its swept
+    arguments of the local partial ⊙ the argument's tangent (or a tensor op's JVP)."""
+    nodes = program.nodes
+    call_of = calls(program)
+    for i, edges in enumerate(swept.edges):
+        if edges:
+            node = nodes[i]
+            rule = TENSOR_RULES.get(node.op)
+            total: Any = None
+            for k, a in edges:
+                t = tangents[a]
+                with np.errstate(all="ignore"):
+                    if rule is not None:
+                        local = None
+                        args = [vals[b] for b in node.args]
+                        product = rule.jvp[k](m, call_of[i], vals[i], *args, t)
+                        product = locals_.masked(i, product, ())
+                    else:
+                        local = locals_.partial(i, k)
+                        product = t if _one(local) else np.multiply(local, t)
+                if observer is not None:
+                    observer.edge(i, k, a, local, product)
+                total = product if total is None else total + product
+            tangents[i] = total
+        if observer is not None and swept.visited[i]:
+            observer.visit(i)
+
+
+class ForwardTrace:
+    """Records the forward steps: one per node, in node order."""
+
+    def __init__(self, program: Program, vals: list[Any], tangents: list[Any]):
+        self.program, self.vals, self.tangents = program, vals, tangents
+        self.recorded: dict[int, ForwardStep] = {}
+        self.parts: list[Partial] = []
+        self.terms: list[str] = []
+
+    def edge(self, i: int, k: int, a: int, local: Any, product: Any) -> None:
+        program = self.program
+        node = program.nodes[i]
+        rule = TENSOR_RULES.get(node.op)
+        if rule is not None:
+            c = calls(program)[i]
+            assert c is not None
+            args = [f"v{b}" for b in node.args]
+            text = rule_text(rule.jvp_text[k], node.op, c, f"v{i}", args, dot=f"{TANGENT}{a}")
+            self.terms.append(text)
+            formula = text
+        else:
+            formula = _local_text(program, i, k)
+            self.terms.append(f"{TANGENT}{a}" if formula == "1" else
+                              f"{_factor(formula)} {_times(program, i)} {TANGENT}{a}")
+        self.parts.append(Partial(f"v{a}", edge_id(a, i, k), formula, local, self.tangents[a],
+                                  product))
+
+    def visit(self, i: int) -> None:
+        node = self.program.nodes[i]
+        if node.op == INPUT:
+            return
+        label = self.program.label(i) if node.name else None
+        self.recorded[i] = ForwardStep(node.ref, node.op, label, self.vals[i], self.tangents[i],
+                                       f"{TANGENT}{i} = {' + '.join(self.terms)}", self.parts,
+                                       list(node.shape))
+        self.parts, self.terms = [], []
+
+    def steps(self, seeds: frozenset[int]) -> list[ForwardStep]:
+        program, vals = self.program, self.vals
+        reached = route(program, seeds, range(len(program.nodes))).visited
+        out = []
+        for node in program.nodes:
+            i = node.id
+            if i in self.recorded:
+                out.append(self.recorded[i])
+                continue
+            label = program.label(i) if node.name else None
+            tangent: Any = 0.0
+            if node.op == INPUT:
+                formula = f"{TANGENT}{i} = seed for {node.name}"
+                tangent = self.tangents[i]
+            elif node.op != CONST and reached[i]:
+                formula, tangent = f"{TANGENT}{i} not needed: feeds no output", None
+            elif node.op != CONST and program.active[i]:
+                formula = f"{TANGENT}{i} = 0 (does not depend on the seeded input)"
+            else:
+                formula = f"{TANGENT}{i} = 0 (does not depend on an input)"
+            out.append(ForwardStep(node.ref, node.op, label, vals[i], tangent, formula,
+                                   shape=list(node.shape)))
+        return out
+
+
+def tensor_forward(program: Program, at: Mapping[str, Any] | None, seed: Any, trace: bool,
+                   wrt: Any) -> Result:
+    point = make_point(program, at)
+    vals = tensor_primal(program, point)
+    locals_ = Locals(program, vals, point.grid)
+    names = check_wrt(program, wrt)
+    derivatives: dict[str, dict[str, Any]] = {name: {} for name in program.outputs}
+    directional: dict[str, Any] | None = None
+    passes = []
+    targets = list(program.outputs.values())
+    for direction, unit in directions(program, names, seed, "seed", program.inputs):
+        seeds = frozenset(program.inputs[n] for n, v in direction.items() if np.any(v != 0.0))
+        swept = route(program, seeds, targets)
+        tangents: list[Any] = [0.0] * len(program.nodes)
+        for name, start in direction.items():
+            tangents[program.inputs[name]] = start
+        observer = ForwardTrace(program, vals, tangents) if trace else None
+        push(program, swept, vals, locals_, tangents, observer)
+        if not point.grid:
+            _check_finite(program, [t if swept.visited[i] else None
+                                    for i, t in enumerate(tangents)], targets)
+        passes.append(Pass("forward", {n: direction.get(n, np.zeros(program.input_shapes[n]))
+                                       for n in names},
+                           observer.steps(seeds) if observer else []))
+        for out_name, i in program.outputs.items():
+            value = tangents[i] if swept.visited[i] else None
+            if unit is not None:
+                in_name, index = unit
+                _place(derivatives, program, point, out_name, in_name, i,
+                       program.inputs[in_name], index, value, "input")
+            else:
+                directional = directional or {}
+                directional[out_name] = finish(0.0 if value is None else value,
+                                               program.nodes[i].shape, point)
+    if seed is None or isinstance(seed, str):
+        _finish_blocks(derivatives, program, point, dict(program.outputs),
+                       {n: program.inputs[n] for n in ([seed] if isinstance(seed, str)
+                                                       else names)})
+    values = named_tensor_values(program, vals, point)
+    return Result("forward", values, derivatives, passes,
+                  primal_steps(program, vals) if trace else [], directional,
+                  count_invalid(point, program, values, derivatives, directional or {}),
+                  {"passes": len(passes), "nodes": len(program.nodes)})

@@ -1,0 +1,147 @@
+"""The values of a tensor program: its point (inputs with their declared shapes, a grid as
+leading axes) and the primal sweep.
+
+At a single point a value that is not finite raises `EvaluationError` naming the node and the
+element; on a grid it stays NaN at that point (the sweep policy of `sweep.py`). Every value is
+an array of shape `grid + node.shape`, except constants, which have no grid axes (numpy's
+broadcasting lines them up from the right).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import shapes
+from .errors import EvaluationError, InputError
+from .ops import CONST, INPUT, OPS
+from .plan import plan_of
+from .point import Point
+from .program import Program
+from .sweep import describe
+from .tensor_ops import TENSOR_RULES, Call, TensorMath
+
+m = TensorMath
+
+# --- the point --------------------------------------------------------------------------------
+
+
+def expected(shape: tuple[int, ...]) -> str:
+    if not shape:
+        return "a number"
+    if len(shape) == 1:
+        return f"a vector of {shape[0]}"
+    return f"a {shapes.show(shape)} array"
+
+
+def make_tensor_point(program: Program, at: dict[str, Any]) -> Any:
+    """Each input's value as an array of its declared shape; extra leading axes are a grid
+    (all inputs' grids broadcast together, and every input is viewed with the whole grid)."""
+    arrays: dict[str, np.ndarray] = {}
+    grids: list[tuple[int, ...]] = []
+    for name, i in program.inputs.items():
+        s = program.nodes[i].shape
+        try:
+            arr = np.asarray(at[name], dtype=np.float64)
+        except (TypeError, ValueError):
+            raise InputError(f"{name}: the value is not a number or a (rectangular) array of "
+                             "numbers") from None
+        if arr.ndim < len(s) or arr.shape[arr.ndim - len(s):] != s:
+            raise InputError(f"{name}: expected {expected(s)} (or a grid of them), got "
+                             f"{shapes.show(arr.shape)}")
+        if not np.all(np.isfinite(arr)):
+            raise InputError(f"the value of {name!r} must be finite")
+        arrays[name] = arr
+        grids.append(arr.shape[:arr.ndim - len(s)])
+    try:
+        grid_shape = tuple(np.broadcast_shapes(*grids)) if grids else ()
+    except ValueError:
+        found = ", ".join(f"{n}: {shapes.show(g)}" for n, g in zip(arrays, grids, strict=True))
+        raise InputError(f"the inputs' grids (their extra leading axes) do not broadcast "
+                         f"({found})") from None
+    grid = any(grids)
+    values: dict[str, Any] = {}
+    for name, arr in arrays.items():
+        s = program.nodes[program.inputs[name]].shape
+        values[name] = np.broadcast_to(arr, grid_shape + s) if grid else arr
+    return Point(values, grid, grid_shape)
+
+
+# --- the primal sweep ---------------------------------------------------------------------------
+
+
+def calls(program: Program) -> list[Call | None]:
+    """Per node, the shapes and parameters its rules need (built once per program)."""
+    found: list[Call | None] | None = vars(program).get("_tensor_calls")
+    if found is None:
+        nodes = program.nodes
+        found = [Call(n.shape, tuple(nodes[a].shape for a in n.args), dict(n.params or {}))
+                 if n.args else None for n in nodes]
+        vars(program)["_tensor_calls"] = found
+    return found
+
+
+def tensor_primal(program: Program, point: Any) -> list[Any]:
+    """The value of every node: an array of shape grid + node.shape (constants: their own)."""
+    vals: list[Any] = [None] * len(program.nodes)
+    call_of = calls(program)
+    with np.errstate(all="ignore"):
+        for node in program.nodes:
+            i, op = node.id, node.op
+            if op == INPUT:
+                vals[i] = point.values[node.name or ""]
+                continue
+            if op == CONST:
+                vals[i] = node.value
+                continue
+            args = [vals[a] for a in node.args]
+            rule = TENSOR_RULES.get(op)
+            v = rule.value(m, call_of[i], *args) if rule is not None else OPS[op].array(*args)
+            vals[i] = v
+            if not point.grid and not np.isfinite(v).all():
+                raise _undefined(program, i, args, v)
+    return vals
+
+
+def _undefined(program: Program, i: int, args: list[Any], value: Any, what: str = "value",
+               ) -> EvaluationError:
+    node = program.nodes[i]
+    bad = np.argwhere(~np.isfinite(value))
+    where = f" (element [{', '.join(map(str, bad[0]))}])" if np.ndim(value) and len(bad) else ""
+    if what == "value":
+        nan = np.isnan(value).any()
+        problem = "is undefined" if nan or node.op in ("log", "div", "pow") \
+            else "is too large for a float64 (overflow)"
+    else:
+        problem = "has no finite derivative"
+    return EvaluationError(f"{describe(program, i, tuple(args))} {problem}{where}",
+                           node=node.ref, op=node.op,
+                           args=tuple(float(a) for a in args if np.ndim(a) == 0),
+                           name=program.label(i) if node.name else None)
+
+
+def finish(x: Any, shape: tuple[int, ...], point: Any) -> Any:
+    """A result: a float for a scalar at a point, else an array of shape grid + shape, NaN
+    where it is undefined on a grid."""
+    if not point.grid:
+        return float(x) if not shape else np.asarray(x, dtype=np.float64)
+    arr = np.asarray(x, dtype=np.float64)
+    full = point.shape + shape
+    if arr.shape != full:
+        arr = np.array(np.broadcast_to(shapes.align(arr, shape, len(shape))
+                                       if arr.ndim > len(shape) else arr, full))
+    finite = np.isfinite(arr)
+    return arr if finite.all() else np.where(finite, arr, np.nan)
+
+
+def named_tensor_values(program: Program, vals: list[Any], point: Any) -> dict[str, Any]:
+    done: dict[int, Any] = {}
+    out = {}
+    for label, i in plan_of(program).named:
+        if i not in done:
+            done[i] = finish(vals[i], program.nodes[i].shape, point)
+        out[label] = done[i]
+    return out
+
+
