@@ -76,6 +76,12 @@ LESSONS: tuple[Lesson, ...] = (
            "A layer's scalar graph collapses into W @ x + b; its adjoints are an outer "
            "product and a sum.",
            Example("W: [2, 2]\nx: [2]\nb: [2]\nh = tanh(W @ x + b)\ny = sum(h)", {})),
+    Lesson(10, "train-a-network", "Train a small network",
+           "Two moons, a small MLP, reverse mode on its tensor graph: the loss falls and the "
+           "boundary bends.",
+           Example("X: [4, 2]\nY: [4, 2]\nW1: [2, 8]\nb1: [8]\nW2: [8, 2]\nb2: [2]\n"
+                   "h1 = tanh(X @ W1 + b1)\nlogits = h1 @ W2 + b2\n"
+                   "loss = mean(logsumexp(logits, 1) - sum(Y * logits, 1))", {})),
 )
 
 BY_SLUG: dict[str, Lesson] = {lesson.slug: lesson for lesson in LESSONS}
