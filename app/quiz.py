@@ -21,6 +21,9 @@ given, so the step is where the learner went wrong):
 the asked quantity with its notation (v̇5, v̄3), says what the learner probably did and what
 to do instead, and never repeats the learner's number. The kind names are a public contract
 (the classroom counts them).
+
+Lesson 9's tensor exercises (`make_tensor_quiz`, at the end) ask for whole arrays and shapes:
+the engine's reverse pass gives the answers, numpy the mistake models (TENSOR_MISTAKES).
 """
 
 from __future__ import annotations
@@ -636,6 +639,15 @@ def _entry(name: str, left: np.ndarray, right: np.ndarray) -> str:
     return f"{name} = {terms} = {format_number(float(left[0] @ right[:, 0]))}"
 
 
+def _engine_adjoints(source: str, at: Mapping[str, np.ndarray], output: str,
+                     cotangent: np.ndarray) -> dict[str, np.ndarray]:
+    """The right answers: the adjoints of the step's inputs from the engine's reverse pass
+    seeded with the given output adjoint (the mistake models are that rule, changed)."""
+    result = ad.reverse(ad.parse(source), dict(at), cotangent={output: cotangent}, trace=False)
+    assert result.directional is not None
+    return {name: np.asarray(value, dtype=float) for name, value in result.directional.items()}
+
+
 def make_tensor_quiz(kind: str, at: Mapping[str, Any],
                      cotangent: Any = None) -> TensorQuiz:
     """An exercise on one reverse step through arrays (`kind` one of TENSOR_KINDS)."""
@@ -764,6 +776,7 @@ def _matmul_quiz(at: Mapping[str, Any], cotangent: Any) -> TensorQuiz:
     C_bar = _array({"cotangent": cotangent}, "cotangent", 2)
     _fits("cotangent", C_bar, (A.shape[0], B.shape[1]))
     source = _declare(A=A, B=B) + "\nC = A @ B"
+    adjoints = _engine_adjoints(source, {"A": A, "B": B}, "C", C_bar)
 
     def product(kind: str, left: np.ndarray, right: np.ndarray, text: str,
                 symbol: str, rule: str) -> TensorMistake | None:
@@ -773,7 +786,7 @@ def _matmul_quiz(at: Mapping[str, Any], cotangent: Any) -> TensorQuiz:
 
     a_bar = TensorQuestion(
         "adjoint-A", "Ā", "adjoint",
-        f"C̄ is given. What is Ā, the adjoint of A ({shape_text(A.shape)})?", C_bar @ B.T,
+        f"C̄ is given. What is Ā, the adjoint of A ({shape_text(A.shape)})?", adjoints["A"],
         ["Ā has A's shape. Each A[i,k] meets B[k,j] in C[i,j], where its local derivative is "
          "B[k,j].",
          "Ā = C̄ · Bᵀ: C̄ on the left, B transposed on the right (Ā[i,k] sums C̄[i,j]·B[k,j] "
@@ -795,7 +808,7 @@ def _matmul_quiz(at: Mapping[str, Any], cotangent: Any) -> TensorQuiz:
         if C_bar.shape == B.shape else None])
     b_bar = TensorQuestion(
         "adjoint-B", "B̄", "adjoint", f"And B̄, the adjoint of B ({shape_text(B.shape)})?",
-        A.T @ C_bar,
+        adjoints["B"],
         ["B̄ has B's shape. Each B[k,j] meets A[i,k] in C[i,j], where its local derivative is "
          "A[i,k].",
          "B̄ = Aᵀ · C̄: A transposed on the left, C̄ on the right (B̄[k,j] sums A[i,k]·C̄[i,j] "
@@ -826,10 +839,11 @@ def _broadcast_quiz(at: Mapping[str, Any], cotangent: Any) -> TensorQuiz:
     _fits("cotangent", Z_bar, X.shape)
     k, n = X.shape
     source = _declare(X=X, b=b) + "\nZ = X + b"
+    adjoints = _engine_adjoints(source, {"X": X, "b": b}, "Z", Z_bar)
     bbar = TensorQuestion(
         "adjoint-b", "b̄", "adjoint",
         f"b ({n} entries) is added to each of the {k} rows of X. Z̄ is given. What is b̄?",
-        Z_bar.sum(axis=0),
+        adjoints["b"],
         [f"b[j] is used {k} times, once in every row of Z: a fork, as in lesson 5.",
          "At a fork the contributions add: b̄[j] is the sum over the rows i of Z̄[i,j]. "
          "Broadcasting's adjoint is a sum over the broadcast axis.",
@@ -849,7 +863,7 @@ def _broadcast_quiz(at: Mapping[str, Any], cotangent: Any) -> TensorQuiz:
                       f"(that gives {k} numbers). b was copied down the rows, so sum down each "
                       f"column: one number per entry of b.")])
     xbar = TensorQuestion(
-        "adjoint-X", "X̄", "adjoint", "And X̄, the adjoint of X?", Z_bar.copy(),
+        "adjoint-X", "X̄", "adjoint", "And X̄, the adjoint of X?", adjoints["X"],
         ["Each X[i,j] is used once, in Z[i,j] = X[i,j] + b[j].",
          "The local derivative of a sum is 1, so X̄[i,j] = Z̄[i,j].",
          "X̄ = Z̄: copy it."])
