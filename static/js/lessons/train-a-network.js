@@ -71,7 +71,7 @@ async function train(steps) {
     document.body.dataset.losses = JSON.stringify(state.losses);
     document.body.dataset.accuracy = String(answer.accuracy);
     showError($("net-error"), null);
-    if (!state.playing) await drawFlow(); // while playing, the graph waits for the pause
+    if (!state.playing) drawFlow(); // while playing, the graph waits for the pause
     return !answer.diverged;
   } catch (e) {
     showError($("net-error"), e);
@@ -128,7 +128,7 @@ async function playLoop() {
     if (!(await train(CHUNK))) break;
   }
   setPlaying(false);
-  await drawFlow();
+  drawFlow();
 }
 
 async function reset() {
