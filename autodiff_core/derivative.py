@@ -26,6 +26,7 @@ from .evaluation import unit_directions
 from .ops import GUARD, OPS
 from .program import Program
 from .sweep import Local, pull_adjoints, push_tangents, route
+from .tensor_ops import scalar_only
 
 
 class Names:
@@ -141,6 +142,7 @@ def _linearized(program: Program, kind: str, given: str | Mapping[str, float] | 
                 max_nodes: int | None) -> Program:
     """The jvp (kind "seed") or vjp ("cotangent") program: the outputs, then the tangent of
     every output or the adjoint of every input. Without `given`, the direction is new inputs."""
+    scalar_only(program, "a jvp or vjp program")
     forward = kind == "seed"
     suffix = "_dot" if forward else "_bar"
     sources, sinks = (program.inputs, program.outputs) if forward \
@@ -241,6 +243,7 @@ def grad_program(program: Program, output: str | None = None,
     >>> list(g.outputs), evaluate(g, {"w": 1.0})["dy/dw"]
     (['y', 'dy/dw'], 36.0)
     """
+    scalar_only(program, "a gradient program")
     output = single_output(program, output)
     grads = gradient_names(program, output)
     names = Names(program)
@@ -282,6 +285,7 @@ def derivative(program: Program, wrt: str, order: int = 1, output: str | None = 
     >>> evaluate(d3, {"x": 2.0})["d3y/dx3"]
     48.0
     """
+    scalar_only(program, "a derivative program")
     output = single_output(program, output)
     if wrt not in program.inputs:
         raise InputError(f"{wrt!r} is not an input of the program; its inputs are: "

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .ops import CONST, INPUT, OPS
+from .tensor_ops import scalar_only
 
 if TYPE_CHECKING:  # (program.py imports this module for Program.to_torch: types only here)
     from .program import Program
@@ -114,6 +115,7 @@ def _literal(x: float) -> str:
 
 def export(program: Program, backend: Backend) -> str:
     """The program as `def program(**inputs)` for one backend (see the module docstring)."""
+    scalar_only(program, f"export to {backend.name}")
     constant: dict[int, float] = {}  # the value of each node that depends on no input
     texts: dict[int, str] = {}  # how a later line refers to a node: its v-name or its value
     body: list[str] = []

@@ -31,6 +31,8 @@ from .ops import OPS
 from .program import CONST, INPUT, Program
 from .results import jsonable
 from .reverse import reverse
+from .tensor_cost import tensor_costs
+from .tensor_hessian import tensor_hessian
 
 # --- counting the work of each mode --------------------------------------------------------------
 
@@ -136,7 +138,8 @@ def jacobian(program: Program, at: Mapping[str, Any] | None = None,
     if mode not in ("forward", "reverse"):
         raise InputError(f"mode must be 'forward' or 'reverse', not {mode!r}")
     result = (forward if mode == "forward" else reverse)(program, at, trace=False)
-    costs = accumulation_costs(program)
+    costs = tensor_costs(program, Cost) if program.tensor_path else accumulation_costs(program)
+    # (a tensor program's blocks have shape output.shape + input.shape, grid axes first)
     matrix = {out: {x: result.derivatives[out].get(x, 0.0) for x in program.inputs}
               for out in program.outputs}
     cheaper = min(costs, key=lambda m: (costs[m].operations, m != mode))
@@ -198,6 +201,11 @@ class HessianResult:
     gradient: dict[str, Any]
     hessian: dict[str, dict[str, Any]]  # hessian[xi][xj] = d2y / dxi dxj
     invalid_points: int = 0
+    # Tensor programs: hessian[x][z] has shape x.shape + z.shape, and the whole matrix over the
+    # inputs' elements (flattened in input order, row-major) is `matrix`, its rows and columns
+    # named by `labels` (W[0,1]). None and [] for a scalar program.
+    matrix: Any = None
+    labels: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable(self)
@@ -261,6 +269,9 @@ def hessian(program: Program, at: Mapping[str, Any] | None = None,
     ({'x': 12.0, 'w': 9.0}, {'x': {'x': 4.0, 'w': 6.0}, 'w': {'x': 6.0, 'w': 0.0}})
     """
     output, point, value, gradient, invalid = _first_order(program, at, output)
+    if program.tensor_path:
+        t = tensor_hessian(program, at, output)
+        return HessianResult(output, t.value, t.gradient, t.blocks, 0, t.matrix, t.labels)
     inputs = list(program.inputs)
     n = len(inputs)
     eye = np.eye(n)

@@ -25,6 +25,7 @@ from .evaluation import make_point, primal
 from .program import Program
 from .results import jsonable
 from .reverse import reverse
+from .tensor_ops import scalar_only
 
 SCHEMES = ("forward", "central")
 
@@ -79,6 +80,7 @@ def finite_differences(program: Program, at: Mapping[str, Any], wrt: str,
     >>> 1e-10 <= fd.forward.best_h <= 1e-6, 1e-7 <= fd.central.best_h <= 1e-3
     (True, True)
     """
+    scalar_only(program, "the finite-difference curve")
     output = single_output(program, output)
     if wrt not in program.inputs:
         raise InputError(f"{wrt!r} is not an input of the program; its inputs are: "

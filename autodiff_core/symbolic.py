@@ -25,6 +25,7 @@ from .ops import OPS
 from .parser import parse
 from .program import CONST, INPUT, Program, format_number
 from .results import jsonable
+from .tensor_ops import scalar_only
 
 MAX_PRINTED_OPERATIONS = 2_000  # longer expressions are counted but not printed
 ATOM = 100  # the precedence of names, numbers and function calls
@@ -97,6 +98,7 @@ def expression(program: Program, output: str | None = None,
     >>> e.text, e.operations, e.graph_operations
     ('-((x + 1) * (x + 1) - (x + 1)) / (x + 1) ** 2', 9, 6)
     """
+    scalar_only(program, "a symbolic expression")
     name = single_output(program, output)
     root = program.unguarded(program.outputs[name])  # a guard changes no formula
     sizes = tree_sizes(program)

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import shapes
+from .errors import ExpressionError
 from .ops import FUNCTIONS, OPS, ArrayMath, Op, _register, format_number
 
 Shape = tuple[int, ...]
@@ -122,7 +123,15 @@ class TensorMath(ArrayMath):
     """numpy on values with leading grid axes: ArrayMath's elementwise ops, and these."""
 
     @staticmethod
+    def step(x: Any) -> Any:
+        # relu's partial: a mask of 0s and 1s (np.heaviside is several times slower; where x
+        # is NaN the sweep policy makes the partial NaN anyway, see tensor_sweep.Locals)
+        return np.greater(x, 0.0).astype(np.float64) if np.ndim(x) else float(x > 0)
+
+    @staticmethod
     def matmul(a: Any, b: Any, sa: Shape, sb: Shape) -> Any:
+        if np.ndim(a) == len(sa) and np.ndim(b) == len(sb):
+            return np.matmul(a, b)  # no grid axes: numpy's own rules are ours
         a2, b2, pa, pb, _ = _promoted(a, b, sa, sb)
         out = np.matmul(a2, b2)
         if len(sb) == 1:
@@ -135,6 +144,8 @@ class TensorMath(ArrayMath):
     def matmul_vjp(bar: Any, a: Any, b: Any, sa: Shape, sb: Shape, k: int) -> Any:
         """A's contribution C̄ · Bᵀ (k = 0) or B's Aᵀ · C̄ (k = 1), summed back over the batch
         axes that broadcasting added, with 1-D operands promoted and restored."""
+        if len(sa) == len(sb) == 2 and np.ndim(bar) == 2 and np.ndim(a) == np.ndim(b) == 2:
+            return np.matmul(bar, b.T) if k == 0 else np.matmul(a.T, bar)  # the common case
         a2, b2, pa, pb, ndim = _promoted(a, b, sa, sb)
         g = np.asarray(bar)
         if len(sb) == 1:
@@ -169,6 +180,15 @@ class TensorMath(ArrayMath):
             x = np.expand_dims(x, axis - len(s))  # counted from the end: grid axes stay first
             return np.broadcast_to(x, x.shape[:x.ndim - len(s)] + s)
         return np.broadcast_to(x[(...,) + (None,) * len(s)], x.shape + s)
+
+    @staticmethod
+    def expand(x: Any, s: Shape, axis: int | None) -> Any:
+        """A reduced value with its reduced axes back as 1s (numpy's keepdims): it broadcasts
+        against the shape `s` it was reduced from without being copied to it."""
+        x = np.asarray(x)
+        if axis is not None:
+            return np.expand_dims(x, axis - len(s))
+        return x.reshape(x.shape + (1,) * len(s))
 
     @staticmethod
     def broadcast(x: Any, s: Shape, target: Shape) -> Any:
@@ -247,13 +267,13 @@ _op("transpose", 1, "transpose({0})", r"{{{0}}}^\top", "ᵀ", "transpose (axes r
 
 def _softmax_map(m: Any, c: Call, o: Any, v: Any) -> Any:
     s = c.shapes[0]
-    inner = m.unreduce(m.sum(m.mul(o, v), s, c.axis), s, c.axis)
+    inner = m.expand(m.sum(m.mul(o, v), s, c.axis), s, c.axis)
     return m.mul(o, m.sub(v, inner))
 
 
 def _softmax_of(m: Any, c: Call, o: Any, x: Any) -> Any:
     """softmax(x) from logsumexp's output o: exp(x − o), o broadcast back along the axis."""
-    return m.exp(m.sub(x, m.unreduce(o, c.shapes[0], c.axis)))
+    return m.exp(m.sub(x, m.expand(o, c.shapes[0], c.axis)))
 
 
 _op("softmax", 1, "softmax({0})", r"\operatorname{{softmax}} {0}", "softmax",
@@ -268,7 +288,7 @@ _op("logsumexp", 1, "logsumexp({0})", r"\log \sum e^{{{0}}}", "lse",
     "log of the sum of exponentials along an axis", TensorRule(
         lambda m, c, x: m.logsumexp(x, c.shapes[0], c.axis),
         (lambda m, c, o, x, d: m.sum(m.mul(_softmax_of(m, c, o, x), d), c.shapes[0], c.axis),),
-        (lambda m, c, o, x, g: m.mul(m.unreduce(g, c.shapes[0], c.axis),
+        (lambda m, c, o, x, g: m.mul(m.expand(g, c.shapes[0], c.axis),
                                      _softmax_of(m, c, o, x)),),
         ("sum over {axes} of (exp({x} − {out}) ⊙ {dot})",),
         ("broadcast of {bar} to {shape} ⊙ exp({x} − {out})",)))
@@ -276,6 +296,13 @@ _op("logsumexp", 1, "logsumexp({0})", r"\log \sum e^{{{0}}}", "lse",
 # The functions a program may call (matmul is `@`; broadcast is inserted by the parser).
 for _name in ("sum", "mean", "transpose", "softmax", "logsumexp"):
     FUNCTIONS[_name] = OPS[_name]
+
+
+def scalar_only(program: Any, what: str) -> None:
+    """Refuse, with a clear ExpressionError, a transform not written for tensor programs yet."""
+    if getattr(program, "tensor_path", False):
+        raise ExpressionError(f"{what} is not yet supported for tensor programs (forward, "
+                              "reverse, jacobian and hessian are; see docs/tensors.md)")
 
 
 # --- text -------------------------------------------------------------------------------------

@@ -39,12 +39,18 @@ from .results import (
 )
 from .sweep import Route, derivative_overflow, route
 from .tensor_ops import TENSOR_RULES, TensorMath, rule_text
-from .tensor_values import _undefined, calls, expected, finish, named_tensor_values, tensor_primal
+from .tensor_values import (
+    _undefined,
+    all_finite,
+    calls,
+    expected,
+    finish,
+    named_tensor_values,
+    tensor_primal,
+)
 
 TANGENT = "v\u0307"
 ADJOINT = "v\u0304"
-
-m = TensorMath
 
 # --- what both modes share --------------------------------------------------------------------
 
@@ -58,8 +64,12 @@ class Locals:
     with the sweep policy: NaN where a node's value is undefined on a grid; an error naming the
     node at a point. Also the grid masks of tensor ops (where their value is undefined)."""
 
-    def __init__(self, program: Program, vals: list[Any], grid: bool):
-        self.program, self.vals, self.grid = program, vals, grid
+    def __init__(self, program: Program, vals: list[Any], grid: bool, check: bool = True,
+                 m: Any = TensorMath):
+        # check=False: the untraced sweep at a point, which checks its results instead and
+        # runs again with checks only if one is not finite (as plan.py does for scalars)
+        self.program, self.vals, self.grid, self.check = program, vals, grid, check
+        self.m = m
         self._cache: dict[tuple[int, int], Any] = {}
         self._bad: dict[int, Any] = {}
 
@@ -73,13 +83,11 @@ class Locals:
         node = self.program.nodes[i]
         vals = self.vals
         args = [vals[a] for a in node.args]
-        rule = OPS[node.op].partials[k]
-        with np.errstate(all="ignore"):
-            p = rule(m, vals[i], *args)
+        p = OPS[node.op].partials[k](self.m, vals[i], *args)
         if self.grid:
             bad = self.undefined(i)
             return p if bad is None else np.where(bad, np.nan, p)
-        if not np.isfinite(p).all():
+        if self.check and not all_finite(p):
             raise _undefined(self.program, i, args, p, "derivative")
         return p
 
@@ -127,6 +135,8 @@ def _array(name: str, value: Any, shape: tuple[int, ...], kind: str) -> np.ndarr
     return arr
 
 
+_ONE = np.ones(())
+_ONE.flags.writeable = False  # the unit cotangent of a scalar, shared by every pass
 Direction = tuple[dict[str, np.ndarray], tuple[str, tuple[int, ...]] | None]
 
 
@@ -138,6 +148,8 @@ def directions(program: Program, names: list[str], given: Any, kind: str,
     one general direction (arrays of each name's shape; missing names are 0)."""
     def units(name: str) -> list[Direction]:
         s = program.nodes[ids[name]].shape
+        if not s:
+            return [({name: _ONE}, (name, ()))]
         out: list[Direction] = []
         for index in np.ndindex(*s):
             e = np.zeros(s)
@@ -204,6 +216,13 @@ def _place(store: dict[str, dict[str, Any]], program: Program, point: Any, row: 
     """Put one pass's result into the Jacobian block [row][col]: `fixed` says whether the
     pass fixed an output element (reverse: a row) or an input element (forward: a column)."""
     full = _jacobian_shape(program, out, inp, point)
+    if not index and fixed == "output":  # a scalar output: the adjoint is the whole block
+        whole = np.asarray(value if value is not None else 0.0)
+        if whole.shape != full or not whole.flags.writeable or \
+                any(whole is other for other in store[row].values()):
+            whole = np.array(np.broadcast_to(whole, full))  # own, full and writable
+        store[row][col] = whole
+        return
     block = store[row].get(col)
     if block is None:
         block = store[row][col] = np.zeros(full)
@@ -225,8 +244,8 @@ def _finish_blocks(store: dict[str, dict[str, Any]], program: Program, point: An
             block = store[r].get(c)
             if block is None:
                 block = np.zeros(_jacobian_shape(program, out, inp, point))
-            if not point.grid and not block.shape:
-                store[r][c] = float(block)
+            if not point.grid:  # a point: every derivative was checked finite
+                store[r][c] = block if block.shape else float(block)
             else:
                 finite = np.isfinite(block)
                 store[r][c] = block if finite.all() else np.where(finite, block, np.nan)
@@ -236,10 +255,17 @@ def _finish_blocks(store: dict[str, dict[str, Any]], program: Program, point: An
 
 
 def pull(program: Program, swept: Route, vals: list[Any], locals_: Locals,
-         adjoints: list[Any], observer: Any = None) -> None:
+         adjoints: list[Any], observer: Any = None, m: Any = TensorMath) -> None:
     """Reverse accumulation along the route: each visited node, last first, adds its
     contribution into each argument's adjoint (adding: a value used twice gets both)."""
+    with np.errstate(all="ignore"):  # once per sweep: a context per edge costs more than a step
+        _pull(program, swept, vals, locals_, adjoints, observer, m)
+
+
+def _pull(program: Program, swept: Route, vals: list[Any], locals_: Locals,
+          adjoints: list[Any], observer: Any, m: Any) -> None:
     nodes = program.nodes
+    mul, add = m.mul, m.add
     call_of = calls(program)
     visited, all_edges = swept.visited, swept.edges
     for i in range(len(nodes) - 1, -1, -1):
@@ -257,18 +283,13 @@ def pull(program: Program, swept: Route, vals: list[Any], locals_: Locals,
             if rule is not None:
                 local = None
                 args = [vals[b] for b in node.args]
-                with np.errstate(all="ignore"):
-                    contribution = rule.vjp[k](m, call_of[i], vals[i], *args, g)
+                contribution = rule.vjp[k](m, call_of[i], vals[i], *args, g)
                 contribution = locals_.masked(i, contribution, nodes[a].shape)
             else:
                 local = locals_.partial(i, k)
-                if _one(local):
-                    contribution = g
-                else:
-                    with np.errstate(all="ignore"):
-                        contribution = np.multiply(g, local)
+                contribution = g if _one(local) else mul(g, local)
             before = adjoints[a]
-            adjoints[a] = contribution if before is None else before + contribution
+            adjoints[a] = contribution if before is None else add(before, contribution)
             if observer is not None:
                 observer.edge(i, k, a, local, contribution, before)
 
@@ -322,7 +343,8 @@ def tensor_reverse(program: Program, at: Mapping[str, Any] | None, cotangent: An
                    trace: bool, wrt: Any) -> Result:
     point = make_point(program, at)
     vals = tensor_primal(program, point)
-    locals_ = Locals(program, vals, point.grid)
+    quick = not trace and not point.grid
+    locals_ = Locals(program, vals, point.grid, check=not quick)
     names = check_wrt(program, wrt)
     outputs = list(program.outputs)
     derivatives: dict[str, dict[str, Any]] = {name: {} for name in outputs}
@@ -343,7 +365,14 @@ def tensor_reverse(program: Program, at: Mapping[str, Any] | None, cotangent: An
             of = f"{unit[0]}[{', '.join(map(str, unit[1]))}]"
         observer = ReverseTrace(program, vals, adjoints, swept, of) if trace else None
         pull(program, swept, vals, locals_, adjoints, observer)
-        if not point.grid:
+        if quick and not all(all_finite(adjoints[i]) for i in seeds if adjoints[i] is not None):
+            # an undefined partial or an overflow: the checked sweep finds and names the node
+            adjoints = [None] * len(program.nodes)
+            for name, start in direction.items():
+                adjoints[program.outputs[name]] = start
+            pull(program, swept, vals, Locals(program, vals, False), adjoints)
+            _check_finite(program, adjoints, seeds)
+        elif not point.grid and not quick:
             _check_finite(program, adjoints, seeds)
         passes.append(Pass("reverse", dict(direction), observer.steps if observer else []))
         for in_name in names:
@@ -373,7 +402,7 @@ def tensor_reverse(program: Program, at: Mapping[str, Any] | None, cotangent: An
 def _check_finite(program: Program, derivs: list[Any], ids: list[int]) -> None:
     """At a point every local partial was finite (Locals checks); a derivative can still
     overflow (a product of many large ones): name the first node where it did."""
-    if all(d is None or np.isfinite(d).all() for d in (derivs[i] for i in ids)):
+    if all(d is None or all_finite(d) for d in (derivs[i] for i in ids)):
         return
     for i in reversed(range(len(derivs))):
         d = derivs[i]
@@ -388,6 +417,12 @@ def push(program: Program, swept: Route, vals: list[Any], locals_: Locals,
          tangents: list[Any], observer: Any = None) -> None:
     """Forward accumulation along the route: a node's tangent is the sum over its swept
     arguments of the local partial ⊙ the argument's tangent (or a tensor op's JVP)."""
+    with np.errstate(all="ignore"):
+        _push(program, swept, vals, locals_, tangents, observer)
+
+
+def _push(program: Program, swept: Route, vals: list[Any], locals_: Locals,
+          tangents: list[Any], observer: Any) -> None:
     nodes = program.nodes
     call_of = calls(program)
     for i, edges in enumerate(swept.edges):
@@ -397,15 +432,14 @@ def push(program: Program, swept: Route, vals: list[Any], locals_: Locals,
             total: Any = None
             for k, a in edges:
                 t = tangents[a]
-                with np.errstate(all="ignore"):
-                    if rule is not None:
-                        local = None
-                        args = [vals[b] for b in node.args]
-                        product = rule.jvp[k](m, call_of[i], vals[i], *args, t)
-                        product = locals_.masked(i, product, ())
-                    else:
-                        local = locals_.partial(i, k)
-                        product = t if _one(local) else np.multiply(local, t)
+                if rule is not None:
+                    local = None
+                    args = [vals[b] for b in node.args]
+                    product = rule.jvp[k](TensorMath, call_of[i], vals[i], *args, t)
+                    product = locals_.masked(i, product, ())
+                else:
+                    local = locals_.partial(i, k)
+                    product = t if _one(local) else np.multiply(local, t)
                 if observer is not None:
                     observer.edge(i, k, a, local, product)
                 total = product if total is None else total + product

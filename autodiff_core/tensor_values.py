@@ -9,6 +9,7 @@ broadcasting lines them up from the right).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,18 @@ from .sweep import describe
 from .tensor_ops import TENSOR_RULES, Call, TensorMath
 
 m = TensorMath
+
+def all_finite(x: Any) -> bool:
+    """Whether every element is finite. A sum is finite only if every term is (inf and NaN
+    survive it), and one reduction is much cheaper than an array of booleans; only a sum that
+    overflows needs the element-wise test."""
+    if type(x) is not np.ndarray:
+        return math.isfinite(x) if isinstance(x, float) else bool(np.isfinite(x).all())
+    return math.isfinite(_add(x, axis=None)) or bool(np.isfinite(x).all())
+
+
+_add = np.add.reduce  # without np.sum's wrapper: this runs once per node
+
 
 # --- the point --------------------------------------------------------------------------------
 
@@ -50,7 +63,7 @@ def make_tensor_point(program: Program, at: dict[str, Any]) -> Any:
         if arr.ndim < len(s) or arr.shape[arr.ndim - len(s):] != s:
             raise InputError(f"{name}: expected {expected(s)} (or a grid of them), got "
                              f"{shapes.show(arr.shape)}")
-        if not np.all(np.isfinite(arr)):
+        if not all_finite(arr):
             raise InputError(f"the value of {name!r} must be finite")
         arrays[name] = arr
         grids.append(arr.shape[:arr.ndim - len(s)])
@@ -82,8 +95,10 @@ def calls(program: Program) -> list[Call | None]:
     return found
 
 
-def tensor_primal(program: Program, point: Any) -> list[Any]:
-    """The value of every node: an array of shape grid + node.shape (constants: their own)."""
+def tensor_primal(program: Program, point: Any, math: Any = None) -> list[Any]:
+    """The value of every node: an array of shape grid + node.shape (constants: their own).
+
+    `math`: another namespace to compute with (the Hessian's dual values), unchecked."""
     vals: list[Any] = [None] * len(program.nodes)
     call_of = calls(program)
     with np.errstate(all="ignore"):
@@ -97,9 +112,13 @@ def tensor_primal(program: Program, point: Any) -> list[Any]:
                 continue
             args = [vals[a] for a in node.args]
             rule = TENSOR_RULES.get(op)
+            if math is not None:
+                vals[i] = rule.value(math, call_of[i], *args) if rule is not None \
+                    else getattr(math, op)(*args)
+                continue
             v = rule.value(m, call_of[i], *args) if rule is not None else OPS[op].array(*args)
             vals[i] = v
-            if not point.grid and not np.isfinite(v).all():
+            if not point.grid and not all_finite(v):
                 raise _undefined(program, i, args, v)
     return vals
 
