@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
 import orjson
 from fastapi.responses import JSONResponse
 
@@ -25,9 +26,22 @@ class FastJSONResponse(JSONResponse):
 def to_json(data: Any) -> bytes:
     """JSON bytes of results, dataclasses, dicts and numpy arrays (non-finite -> null)."""
     try:
-        return orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY)
+        return orjson.dumps(data, default=_array, option=orjson.OPT_SERIALIZE_NUMPY)
     except TypeError:  # integers beyond 64 bits (symbolic sizes): the slower, general path
         return json.dumps(jsonable(data), allow_nan=False, separators=(",", ":")).encode()
+
+
+def _array(value: Any) -> Any:
+    """orjson writes C-contiguous arrays itself; a view of another layout (a transpose, a
+    broadcast, a slice: a tensor trace is full of them) is made contiguous here rather than
+    sending the whole answer down the slow path below."""
+    if isinstance(value, np.ndarray):
+        if value.dtype == object:
+            return value.tolist()
+        return np.ascontiguousarray(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError
 
 
 def json_response(data: Any, status_code: int = 200) -> JSONResponse:

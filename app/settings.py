@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     max_grid_points: int = 10_000
     max_work: int = 2_000_000
     max_trace_size: int = 50_000  # about 5 MB of JSON and 1-2 s of work
+    # tensors: a request may hold at most max_elements numbers (every node's value at every
+    # grid point, and the answer's derivatives: 32 MB of float64) and do at most
+    # max_element_ops arithmetic operations (elementwise operations and matmul multiply-adds,
+    # of the evaluation and of every pass: a few seconds of numpy)
+    max_elements: int = 4_000_000
+    max_element_ops: int = 1_000_000_000
     max_response_bytes: int = 8_000_000
 
     # rendering: graphs beyond this many nodes are refused; `dot` is killed after this time
@@ -61,6 +67,7 @@ class Settings(BaseSettings):
     # takes well under a millisecond, less than a hand-off to a worker process
     inline_source_chars: int = 400
     inline_max_work: int = 2_000
+    inline_max_operations: int = 200_000  # tensors' arithmetic (app/limits.py), about 1 ms
 
     # connections (app/connections.py): a client must send a whole request within this time of
     # connecting or of its last answer; a worker keeps at most this many connections open; an

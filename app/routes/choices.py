@@ -26,3 +26,13 @@ def input_named(program: ad.Program, wrt: str | None) -> str:
                       f"{', '.join(program.inputs) or '(none)'}", ("body", "wrt"),
                       "input_error")
     return wrt
+
+
+def inputs_named(program: ad.Program, wrt: list[str] | None) -> list[str] | None:
+    """`wrt` as given (None: every input), once a 422 has named any that is no input."""
+    for position, name in enumerate(wrt or []):
+        if name not in program.inputs:
+            raise problem(f"{name!r} is not an input; the program's inputs are: "
+                          f"{', '.join(program.inputs) or '(none)'}", ("body", "wrt", position),
+                          "input_error")
+    return wrt

@@ -24,7 +24,7 @@ from ..classroom import STUDENT, TEACHER, ClassroomError, Identity
 from ..db import Database
 from ..jobs import run_job, settings_of
 from ..limits import check_point, parse_program
-from ..problems import ERROR_RESPONSES, engine_errors
+from ..problems import ERROR_RESPONSES, engine_errors, scalar_only
 from ..responses import json_response
 from ..schemas import ErrorResponse, FiniteFloat, Outputs, Source, Strict
 from ..settings import Settings
@@ -364,6 +364,7 @@ class ExerciseLink(BaseModel):
 def _question_nodes(body: NewExercise, settings: Settings) -> list[str]:
     """The nodes the program's quiz asks about (a 422 if the program cannot make a quiz)."""
     program = parse_program(body.source, None, settings)
+    scalar_only(program, "an exercise from a program")
     check_point(program, body.at, settings,
                 passes=1 + len(program.inputs) + len(program.outputs))
     with engine_errors(program):
@@ -467,6 +468,7 @@ def _judge(body: AnswerRequest, settings: Settings) -> quiz.Verdict:
     """The quiz checker's verdict on this answer, as /api/v1/quiz/check judges it (one job:
     parse within the limits, make the quiz, check)."""
     program = parse_program(body.source, body.outputs, settings)
+    scalar_only(program, "an exercise from a program")
     check_point(program, body.at, settings,
                 passes=1 + len(program.inputs) + len(program.outputs))
     with engine_errors(program):

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 import autodiff_core as ad
 
 from ..jobs import run_job, settings_of
-from ..limits import check_point, parse_program
+from ..limits import check_point, check_program_size, parse_program
 from ..problems import ERROR_RESPONSES, engine_errors, problem
 from ..rendering import RenderError, drawing_limit, drawing_problem, run_dot, to_dot
 from ..responses import json_response, to_json
@@ -78,6 +78,7 @@ def _derivative(body: DerivativeRequest, settings: Settings) -> bytes:
     wrt = input_named(program, body.wrt) if body.transform == "derivative" else None
     with engine_errors(program):
         built = _transform(program, body.transform, wrt, body.order, output, settings.max_nodes)
+    check_program_size(built, settings)
     if body.at is not None:
         check_point(built, body.at, settings)
     with engine_errors(built):

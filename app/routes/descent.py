@@ -24,7 +24,7 @@ import autodiff_core as ad
 from ..cache import app_cache
 from ..jobs import run_job, settings_of
 from ..limits import check_point, parse_program
-from ..problems import ERROR_RESPONSES, engine_errors, problem
+from ..problems import ERROR_RESPONSES, engine_errors, problem, scalar_only
 from ..responses import json_response, to_json
 from ..schemas import FiniteFloat, Source, Strict
 from ..settings import Settings
@@ -49,6 +49,8 @@ def _loss_and_gradient(source: str, output: str | None,
             _programs.move_to_end(key)
             return found
     program = parse_program(source, [output] if output is not None else None, settings)
+    scalar_only(program, "/descent (a gradient descent walk)",
+                "POST /api/v1/train trains a small network of tensors")
     if len(program.outputs) != 1:
         raise problem(f"the program has {len(program.outputs)} outputs; name the loss in "
                       f"`output`", ("body", "output"), "input_error")

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 import autodiff_core as ad
 
 from ..jobs import run_job, settings_of
-from ..limits import HESSIAN, check_point, parse_program
+from ..limits import HESSIAN, check_point, parse_program, sweep_passes
 from ..problems import ERROR_RESPONSES, engine_errors, problem
 from ..responses import json_response, to_json
 from ..schemas import Point, Source, Strict, Value
@@ -46,7 +46,9 @@ def _hessian(body: HessianRequest, settings: Settings) -> bytes:
     if len(program.outputs) != 1:
         raise problem(f"the program has {len(program.outputs)} outputs; name one in `output`",
                       ("body", "output"), "input_error")
-    # Forward-over-reverse: one batched sweep carries a column per input.
-    check_point(program, body.at, settings, passes=2 * len(program.inputs) + 2, cost=HESSIAN)
+    # Forward-over-reverse: one batched sweep carries a column per input element; the
+    # answer is a matrix over the inputs' elements (and the gradient beside it).
+    n = sweep_passes(program, "forward", seeded=False)
+    check_point(program, body.at, settings, passes=2 * n + 2, cost=HESSIAN, results=n * n + n)
     with engine_errors(program):
         return to_json(ad.hessian(program, body.at))

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 import autodiff_core as ad
 
 from ..jobs import run_job, settings_of
-from ..limits import check_point, parse_program
+from ..limits import check_point, jacobian_elements, parse_program, sweep_passes
 from ..problems import ERROR_RESPONSES, engine_errors
 from ..responses import json_response, to_json
 from ..schemas import Outputs, Point, Source, Strict, Value
@@ -30,7 +30,8 @@ class JacobianRequest(Strict):
 class Cost(BaseModel):
     """What one mode needs for the whole Jacobian, in primitive operations."""
 
-    passes: int = Field(description="Forward: one per input. Reverse: one per output.")
+    passes: int = Field(description="Forward: one per input element. Reverse: one per output "
+                                    "element.")
     primal: int = Field(description="Operations of the function itself (once).")
     partials: int = Field(description="Operations of the local partial derivatives (once, "
                                       "shared by all passes).")
@@ -40,7 +41,8 @@ class Cost(BaseModel):
 
 class JacobianResponse(BaseModel):
     mode: Literal["reverse", "forward"]
-    matrix: dict[str, dict[str, Value]] = Field(description="`matrix[output][input]`.")
+    matrix: dict[str, dict[str, Value]] = Field(
+        description="`matrix[output][input]`, of shape output.shape + input.shape.")
     values: dict[str, Value]
     passes: int
     operations: int
@@ -59,7 +61,7 @@ async def jacobian(body: JacobianRequest, request: Request) -> JSONResponse:
 
 def _jacobian(body: JacobianRequest, settings: Settings) -> bytes:
     program = parse_program(body.source, body.outputs, settings)
-    passes = len(program.inputs) if body.mode == "forward" else len(program.outputs)
-    check_point(program, body.at, settings, passes)
+    passes = sweep_passes(program, body.mode, seeded=False)
+    check_point(program, body.at, settings, passes, results=jacobian_elements(program))
     with engine_errors(program):
         return to_json(ad.jacobian(program, body.at, body.mode).to_dict())

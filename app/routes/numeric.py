@@ -13,7 +13,7 @@ from autodiff_core.numeric import default_steps
 
 from ..jobs import run_job, settings_of
 from ..limits import check_point, parse_program
-from ..problems import ERROR_RESPONSES, engine_errors
+from ..problems import ERROR_RESPONSES, engine_errors, scalar_only
 from ..responses import json_response, to_json
 from ..schemas import FiniteFloat, Source, Strict
 from ..settings import Settings
@@ -72,6 +72,8 @@ async def numeric(body: NumericRequest, request: Request) -> JSONResponse:
 
 def _numeric(body: NumericRequest, settings: Settings) -> bytes:
     program = parse_program(body.source, None, settings)
+    scalar_only(program, "/numeric (finite differences beside AD)",
+                "POST /api/v1/differentiate gives a tensor program's derivatives")
     output = one_output(program, body.output)
     wrt = input_named(program, body.wrt)
     check_point(program, body.at, settings, passes=3 * (14 * body.per_decade + 1))

@@ -21,7 +21,7 @@ import autodiff_core as ad
 from .. import quiz
 from ..jobs import run_job, settings_of
 from ..limits import QUIZ, check_point, parse_program
-from ..problems import ERROR_RESPONSES, engine_errors
+from ..problems import ERROR_RESPONSES, engine_errors, scalar_only
 from ..responses import json_response, to_json
 from ..schemas import FiniteFloat, Outputs, Source, Strict
 from ..settings import Settings
@@ -119,6 +119,9 @@ class RulesResponse(BaseModel):
 
 def _build(body: QuizRequest, settings: Settings) -> tuple[ad.Program, quiz.Quiz]:
     program = parse_program(body.source, body.outputs, settings)
+    scalar_only(program, "/quiz (exercises from a program)",
+                "POST /api/v1/quiz/tensor makes exercises on shapes and on the adjoints of "
+                "a matmul and a broadcast")
     # one pass for the quiz and one per other input or output for the seed mistakes
     check_point(program, body.at, settings, passes=1 + len(program.inputs) +
                 len(program.outputs), cost=QUIZ)

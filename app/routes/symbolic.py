@@ -14,7 +14,7 @@ from autodiff_core.symbolic import FAMILIES, family_source
 
 from ..jobs import run_job, settings_of
 from ..limits import parse_program
-from ..problems import ERROR_RESPONSES, engine_errors
+from ..problems import ERROR_RESPONSES, engine_errors, scalar_only
 from ..responses import json_response, to_json
 from ..schemas import Source, Strict
 from ..settings import Settings
@@ -81,6 +81,8 @@ async def symbolic(body: SymbolicRequest, request: Request) -> JSONResponse:
 
 def _symbolic(body: SymbolicRequest, settings: Settings) -> bytes:
     program = parse_program(body.source, None, settings)
+    scalar_only(program, "/symbolic (the derivative as one written expression)",
+                "POST /api/v1/derivative gives a derivative as a program")
     output = one_output(program, body.output)
     wrt = input_named(program, body.wrt)
     with engine_errors(program):
