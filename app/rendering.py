@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 import autodiff_core as ad
 from autodiff_core.program import CONST, INPUT, edge_id, format_number
 
@@ -44,11 +46,47 @@ class RenderError(Exception):
 
 @dataclass(frozen=True)
 class Annotations:
-    """Per-node numbers to print under the labels: values, and tangents or adjoints."""
+    """Per-node numbers (or arrays) to print under the labels: values, and tangents or
+    adjoints."""
 
-    values: Mapping[str, float]
-    derivatives: Mapping[str, float] | None = None
+    values: Mapping[str, Any]
+    derivatives: Mapping[str, Any] | None = None
     derivative_symbol: str = ADJOINT
+
+
+# --- shapes ----------------------------------------------------------------------------------
+
+SMALL_ARRAY = 4  # arrays of at most this many elements are written out in a label
+
+
+def shape_of(node: ad.Node) -> tuple[int, ...]:
+    """The node's shape, () for a scalar (and for engines without shapes)."""
+    return tuple(getattr(node, "shape", ()) or ())
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    """`2×3` as the lessons write it; `scalar` for ()."""
+    return "\u00d7".join(map(str, shape)) if shape else "scalar"
+
+
+def is_tensor(program: ad.Program) -> bool:
+    return any(shape_of(node) for node in program.nodes)
+
+
+def summary(x: Any) -> str:
+    """A number, a small array written out (`[1, -0.5]`), or a larger one's shape and norm."""
+    array = np.asarray(x, dtype=float)
+    if array.ndim == 0:
+        return number(float(array))
+    if array.size <= SMALL_ARRAY:
+        return _nested(array)
+    return f"{shape_text(array.shape)}, \u2016\u00b7\u2016 = {number(float(np.linalg.norm(array)))}"
+
+
+def _nested(array: np.ndarray) -> str:
+    if array.ndim == 0:
+        return number(float(array))
+    return "[" + ", ".join(_nested(part) for part in array) + "]"
 
 
 # --- DOT -------------------------------------------------------------------------------------
@@ -72,6 +110,8 @@ def label_lines(*lines: str) -> str:
 
 
 def number(x: float) -> str:
+    if not np.isfinite(x):
+        return "undefined"
     return format_number(x) if x == int(x) else f"{x:.4g}"
 
 
@@ -146,6 +186,10 @@ def to_dot(program: ad.Program, annotations: Annotations | None = None,
     id `cluster_v{named node}`, class `cluster`). `collapsed`: named node ids of statements drawn
     as that one node (class `collapsed`); the edges from outside into the statement then end
     at it, keeping their ids, and the statement's inner edges are not drawn.
+
+    Tensor programs: a tensor node's label ends with its shape (`2×3`), an edge carrying a
+    tensor is labelled with its shape (class `tensor`), and a `broadcast` node is a dashed
+    hexagon (class `op-broadcast`): its reverse step is where broadcasting's adjoint sums.
     """
     # room around each node for the playground's value and derivative labels (above, below)
     ranksep = 0.3 if room_for_labels else 0.85
@@ -183,15 +227,22 @@ def to_dot(program: ad.Program, annotations: Annotations | None = None,
                    'color="#b8c0cf"; margin=6;')
         out += [f"    {line}" for line in lines]
         out.append("  }")
+    tensor = is_tensor(program)
     for src, dst, position in program.edges():
         tail, head = shown_as.get(src, src), shown_as.get(dst, dst)
         if tail == head:
             continue  # inside a collapsed statement
         eid = edge_id(src, dst, position)
+        classes = f"arg-{position}"
         # a constant's edge carries no derivative, so it needs no room for a label
-        bare = ', label=""' if room_for_labels and program.nodes[src].op == CONST else ""
-        out.append(f"  v{tail} -> v{head} [id={quote(eid)}, "
-                   f"class={quote(f'arg-{position}')}{bare}];")
+        room = room_for_labels and program.nodes[src].op != CONST
+        label = ', label=""' if room_for_labels and not room else ""
+        shape = shape_of(program.nodes[src])
+        if tensor and shape:  # the shape flowing along the edge, under the page's label
+            classes += " tensor"
+            label = (f", label={_edge_shape_label(shape, room)}, fontname={quote(FONT)}, "
+                     f"fontsize={EDGE_LABEL_FONTSIZE}")
+        out.append(f"  v{tail} -> v{head} [id={quote(eid)}, class={quote(classes)}{label}];")
     inputs = [f"v{i}" for i in program.inputs.values()]
     if inputs:
         out.append(f"  {{ rank=source; {'; '.join(inputs)}; }}")
@@ -200,6 +251,15 @@ def to_dot(program: ad.Program, annotations: Annotations | None = None,
         out.append(f"  {{ rank=sink; {'; '.join(sinks)}; }}")
     out.append("}")
     return "\n".join(out) + "\n"
+
+
+def _edge_shape_label(shape: tuple[int, ...], room: bool) -> str:
+    """An edge's shape, as an HTML-like label; with `room`, under a transparent line that
+    keeps the page's label spot free (graph.js writes there and leaves the shape in view)."""
+    text = f'<font color="#475467" point-size="10">{shape_text(shape)}</font>'
+    if room:
+        text = f'<font color="transparent">{EDGE_LABEL_ROOM}</font><br/>' + text
+    return f"<{text}>"
 
 
 def statement_text(program: ad.Program, node_id: int, width: int = 28) -> str:
@@ -228,16 +288,27 @@ def _node_attributes(program: ad.Program, node: ad.Node, output_ids: set[int],
         attributes.update(shape="box", style="rounded")
     elif node.op == CONST:
         classes.append("const")
-        lines = [format_number(node.value if node.value is not None else 0.0)]
+        lines = [summary(node.value if node.value is not None else 0.0)]
         if node.name is not None:
             lines.append(program.label(node.id))
         attributes.update(shape="plaintext", fontsize="10", margin="0.02")
+    elif node.op == "broadcast":
+        # drawn apart: its reverse step is where broadcasting's adjoint sum happens
+        classes += ["op", "op-broadcast"]
+        source = shape_of(program.nodes[node.args[0]])
+        lines = ["broadcast", f"{shape_text(source)} \u2192 {shape_text(shape_of(node))}"]
+        attributes.update(shape="hexagon", style='"dashed,filled"', fillcolor='"#fff4dc"',
+                          margin="0.02")
     else:
         classes += ["op", f"op-{node.op}"]
         lines = [ad.OPS[node.op].symbol]
         if node.name is not None:
             lines.append(program.label(node.id))
         attributes.update(shape="ellipse", margin="0.04")
+    shape = shape_of(node)
+    if shape and node.op != "broadcast":
+        classes.append("tensor")
+        lines.append(shape_text(shape))
     if node.name is not None:
         classes.append("named")
     if node.id in output_ids:
@@ -246,10 +317,10 @@ def _node_attributes(program: ad.Program, node: ad.Node, output_ids: set[int],
     if annotations is not None and node.op != CONST:
         value = annotations.values.get(node.ref)
         if value is not None:
-            lines.append(f"= {number(value)}")
+            lines.append(f"= {summary(value)}")
         if annotations.derivatives is not None and node.ref in annotations.derivatives:
             lines.append(f"{annotations.derivative_symbol} = "
-                         f"{number(annotations.derivatives[node.ref])}")
+                         f"{summary(annotations.derivatives[node.ref])}")
     attributes["class"] = quote(" ".join(classes))
     attributes["label"] = label_lines(*lines)
     return ", ".join(f"{k}={v}" for k, v in attributes.items())
@@ -264,10 +335,10 @@ def annotations_at(program: ad.Program, at: Mapping[str, Any], mode: str | None)
     else:
         result = ad.reverse(program, at, cotangent=next(iter(program.outputs)))
         key, symbol = "adjoint", ADJOINT
-    values = {step.node: float(step.value) for step in result.primal}
+    values = {step.node: step.value for step in result.primal}
     derivatives = None
     if mode is not None and result.passes:
-        derivatives = {step.node: float(getattr(step, key)) for step in result.passes[0].steps}
+        derivatives = {step.node: getattr(step, key) for step in result.passes[0].steps}
     return Annotations(values, derivatives, symbol)
 
 

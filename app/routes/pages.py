@@ -33,6 +33,17 @@ EXAMPLES: list[dict[str, str]] = [
     {"title": "Two outputs: polar to Cartesian (a Jacobian)",
      "source": "x = r*cos(t)\ny = r*sin(t)", "at": "r=2,t=0.5", "mode": "reverse",
      "outputs": "x,y"},
+    # tensors (issue 13): small enough to draw, trace and expand into scalars
+    {"title": "A layer: y = sum(tanh(W @ x + b))",
+     "source": "W: [2, 3]\nx: [3]\nb: [2]\ny = sum(tanh(W @ x + b))",
+     "at": "W=[[0.5,-0.3,0.8],[0.2,0.7,-0.6]],x=[1,-1,0.5],b=[0.1,-0.2]", "mode": "reverse"},
+    {"title": "A small network: 2-3-2 MLP, softmax cross-entropy",
+     "source": "X: [4, 2]\nY: [4, 2]\nW1: [2, 3]\nb1: [3]\nW2: [3, 2]\nb2: [2]\n"
+               "h = relu(X @ W1 + b1)\nlogits = h @ W2 + b2\n"
+               "loss = mean(logsumexp(logits, 1) - sum(Y * logits, 1))",
+     "at": "X=[[0.5,1.2],[-1,0.3],[1.5,-0.7],[-0.4,-1.1]],Y=[[1,0],[0,1],[1,0],[0,1]],"
+           "W1=[[0.4,-0.6,0.9],[-0.3,0.8,0.5]],b1=[0.1,0.05,-0.1],"
+           "W2=[[0.7,-0.5],[-0.4,0.6],[0.3,0.2]],b2=[0,0.1]", "mode": "reverse"},
 ]
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
+import numpy as np
 from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 import autodiff_core as ad
+from autodiff_core.scalarize import scalar_point, scalarize
 
 from ..cache import app_cache
 from ..jobs import run_job, settings_of
@@ -22,6 +24,7 @@ from ..rendering import (
     drawing_limit,
     drawing_problem,
     run_dot,
+    shape_of,
     statements,
     to_dot,
 )
@@ -49,6 +52,9 @@ class RenderRequest(Strict):
         None, max_length=1000, description="Statements to draw as one node each, by the id "
         "of their named node (`v8`); edges from outside keep their ids and end at it.",
         examples=[["v8"]])
+    expand: bool = Field(False, description="Draw the scalar graph of a small tensor program "
+                         "instead: one node per element (inputs `W[0,1]`), a matmul as its "
+                         "multiply-adds; `collapse` and the values then refer to that graph.")
 
 
 DRAWING: dict[int | str, dict[str, Any]] = {
@@ -74,7 +80,8 @@ def _key(body: RenderRequest) -> str:
     """The program text and every option that changes the drawing."""
     options: dict[str, Any] = {"source": body.source.strip(), "outputs": body.outputs,
                                "format": body.format, "labels": body.labels,
-                               "clusters": body.clusters, "collapse": body.collapse}
+                               "clusters": body.clusters, "collapse": body.collapse,
+                               "expand": body.expand}
     if body.values:
         options.update(at=body.at, mode=body.mode)
     return json.dumps(options, sort_keys=True)
@@ -94,9 +101,25 @@ def _collapsed(program: ad.Program, ids: list[str]) -> frozenset[int]:
     return frozenset(chosen)
 
 
+def _is_grid(program: ad.Program, name: str, value: Any) -> bool:
+    """Whether an input's value has more axes than the input (a grid of points)."""
+    node = program.inputs.get(name)
+    axes = len(shape_of(program.nodes[node])) if node is not None else 0
+    try:
+        return bool(np.ndim(value) > axes)
+    except ValueError:  # a ragged list: the engine says what is wrong with it
+        return False
+
+
 def _draw(body: RenderRequest, settings: Settings) -> bytes:
-    program = parse_program(body.source, body.outputs, settings)
-    too_big = drawing_problem(program, settings.max_render_nodes, settings.max_render_layout)
+    program = drawn = parse_program(body.source, body.outputs, settings)
+    if body.expand:
+        try:
+            drawn = scalarize(program)
+        except ad.ExpressionError as exc:
+            raise problem(exc.message, ("body", "source"), "limit_exceeded",
+                          {"limit": exc.limit}) from None
+    too_big = drawing_problem(drawn, settings.max_render_nodes, settings.max_render_layout)
     if too_big:
         raise problem(too_big, ("body", "source"), "limit_exceeded",
                       {"limit": drawing_limit(too_big)})
@@ -105,16 +128,17 @@ def _draw(body: RenderRequest, settings: Settings) -> bytes:
         if body.at is None:
             raise problem("`values` needs a point `at` to evaluate the program",
                           ("body", "at"), "missing")
-        if any(isinstance(v, list) for v in body.at.values()):
+        if any(_is_grid(program, name, v) for name, v in body.at.items()):
             raise problem("values can be drawn at a single point, not over a grid",
                           ("body", "at"), "input_error")
         check_point(program, body.at, settings, passes=2)
         try:
-            annotations = annotations_at(program, body.at, body.mode)
+            at = scalar_point(program, body.at) if body.expand else body.at
+            annotations = annotations_at(drawn, at, body.mode)
         except ad.AutodiffError as exc:
             raise engine_problem(exc, program) from None
-    dot = to_dot(program, annotations, room_for_labels=body.labels, clusters=body.clusters,
-                 collapsed=_collapsed(program, body.collapse or []))
+    dot = to_dot(drawn, annotations, room_for_labels=body.labels, clusters=body.clusters,
+                 collapsed=_collapsed(drawn, body.collapse or []))
     if body.format == "dot":
         return dot.encode()
     try:

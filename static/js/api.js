@@ -5,7 +5,9 @@
  *       -> the /api/v1/differentiate JSON: {values, derivatives, passes, primal, graph, ...}
  *   await renderSvg({source, outputs?, collapse?}, {signal}) -> SVG text from /api/v1/render,
  *       with room for edge labels (labels: true), a frame per statement (clusters: true) and
- *       the statements named in `collapse` (their named nodes' ids) drawn as one node each
+ *       the statements named in `collapse` (their named nodes' ids) drawn as one node each;
+ *       `expand: true` draws a small tensor program's scalar graph instead (one node per
+ *       element), each node labelled with its value and derivative at `at` in `mode`
  *   ApiError: thrown for every failure, with a message fit to show a learner:
  *       .status (HTTP status, 0 when the server is unreachable), .kind (the error `type`),
  *       .message, .line, .column, .node (from the 422's `ctx`), .inputs (the program's
@@ -85,11 +87,13 @@ export async function differentiate(request, { signal } = {}) {
   return response.json();
 }
 
-export async function renderSvg({ source, outputs = null, collapse = null }, { signal } = {}) {
+export async function renderSvg({ source, outputs = null, collapse = null, expand = false, at = null,
+  mode = null }, { signal } = {}) {
   // labels: graphviz keeps room on every edge for graph.js's "×local → carried" label
-  const body = { source, format: "svg", labels: true, clusters: true };
+  const body = { source, format: "svg", labels: !expand, clusters: true };
   if (outputs) body.outputs = outputs;
   if (collapse && collapse.length) body.collapse = collapse;
+  if (expand) Object.assign(body, { expand: true, values: true, at, mode });
   const response = await post("/api/v1/render", body, { signal, accept: "image/svg+xml" });
   return response.text();
 }

@@ -276,10 +276,18 @@ export class GraphView {
       // A drawing made with `labels: true` has a placeholder <text> where graphviz kept room
       // for this edge's label: ours goes there unless a node's text is (or will be) there;
       // then the first free spot along the edge. Without a placeholder: above its middle.
-      const spot = g.querySelector("text");
+      // (a tensor edge's visible shape label stays where graphviz put it: only the
+      // transparent placeholder line is taken)
+      const texts = [...g.querySelectorAll("text")];
+      const hidden = (t) => ["transparent", "#fffffe"].includes(t.getAttribute("fill"));
+      const spot = texts.find(hidden) || (texts.length === 1 && !g.classList.contains("tensor") ? texts[0] : null);
+      for (const t of texts) if (t !== spot) taken.push(t.getBBox());
       const places = [];
       if (spot) {
-        places.push([Number(spot.getAttribute("x")), Number(spot.getAttribute("y"))]);
+        // an HTML-like label's line starts at x; a plain label is centred on it
+        const start = spot.getAttribute("text-anchor") === "start";
+        const x = start ? spot.getBBox().x + spot.getBBox().width / 2 : Number(spot.getAttribute("x"));
+        places.push([x, Number(spot.getAttribute("y"))]);
         spot.remove();
       }
       if (path) {

@@ -14,9 +14,12 @@
 import { ApiError, differentiate, renderSvg } from "./api.js";
 import { Player } from "./animation.js";
 import { GraphView } from "./graph.js";
-import { buildTimeline, describe, formatNumber, frameOfNode, nextStop, passCaption, stateAt } from "./timeline.js";
+import { buildTimeline, describe, formatNumber, formatShort, frameOfNode, nextStop, passCaption, stateAt } from "./timeline.js";
 import { TraceTable } from "./trace-table.js";
 import { quizHref, readState, writeState } from "./url-state.js";
+import { arrayText, declaredShapes, filled, parseArray, shapeOf, shapeText } from "./arrays.js";
+import { arrayView } from "./array-view.js";
+import { StepArrays } from "./step-arrays.js";
 
 const $ = (id) => document.getElementById(id);
 const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
@@ -37,6 +40,7 @@ const state = readState();
 let timeline = null;
 let drawnKey = null; // the program text and outputs the current drawing belongs to
 let inputNames = [];
+let knownShapes = new Map(); // input name -> shape, from the last result's graph
 let outputChoices = []; // the program's named quantities, offered as outputs
 let controller = null;
 let runs = 0;
@@ -50,6 +54,12 @@ const graph = new GraphView($("graph"), { onNodeClick: clickNode, onClusterClick
 let collapsed = new Set(state.collapse);
 let collapsedFor = state.source; // the program text `collapsed` belongs to
 const table = new TraceTable($("trace"), { onRowClick: jumpTo });
+const stepArrays = new StepArrays($("step-arrays"));
+// "Expand to scalars": the scalar graph of a small tensor program, in a panel of its own
+const scalarView = new GraphView($("scalar-graph"));
+let expanded = false;
+let scalarController = null;
+let scalarKey = null; // the request the scalar drawing shows
 const player = new Player({ onFrame: drawFrame, onChange: updateControls,
   stride: (index, delta) => (timeline ? nextStop(timeline, index, delta, strideKind()) : index + delta) });
 
@@ -67,6 +77,7 @@ function drawFrame(k) {
   const s = stateAt(timeline, k);
   graph.apply(s);
   table.apply(s);
+  stepArrays.show(timeline, k);
   els.caption.textContent = `Step ${k + 1}: ${describe(timeline, k)}`;
   els.passCaption.textContent = passCaption(timeline, k);
   performance.measure("playground-step", { start, end: performance.now() });
@@ -132,6 +143,58 @@ function jumpTo(id) {
   }
 }
 
+// --- the scalar graph ----------------------------------------------------------------------
+
+function showExpandButton(result) {
+  const tensor = Boolean(result) && result.graph.nodes.some((n) => n.shape && n.shape.length);
+  const button = $("expand-scalars");
+  button.hidden = !tensor;
+  if (!tensor && expanded) setExpanded(false);
+}
+
+function setExpanded(flag, { focus = false } = {}) {
+  expanded = flag;
+  const button = $("expand-scalars");
+  button.setAttribute("aria-expanded", String(flag));
+  button.textContent = flag ? "Hide the scalar graph" : "Expand to scalars";
+  const panel = $("scalar-panel");
+  panel.hidden = !flag;
+  if (!flag) {
+    if (scalarController) scalarController.abort();
+    scalarKey = null;
+    return;
+  }
+  drawScalars();
+  if (focus) {
+    panel.focus({ preventScroll: true });
+    panel.scrollIntoView({ behavior: reducedMotion.matches ? "auto" : "smooth", block: "start" });
+  }
+}
+
+/** Draw (again, when the program or the point changed) the scalar graph with its numbers. */
+async function drawScalars() {
+  if (!expanded) return;
+  const request = { source: state.source, outputs: state.outputs, expand: true, at: state.at, mode: state.mode };
+  const key = JSON.stringify(request);
+  if (key === scalarKey) return;
+  scalarKey = key;
+  if (scalarController) scalarController.abort();
+  scalarController = new AbortController();
+  const status = $("scalar-status");
+  status.textContent = "Drawing the scalar graph…";
+  try {
+    const svg = await renderSvg(request, { signal: scalarController.signal });
+    scalarView.show(svg, null);
+    const count = scalarView.nodes.size;
+    status.textContent = `${count} scalar nodes. Drag to pan, scroll or use the graph's buttons to zoom.`;
+    scalarView.svg.setAttribute("aria-label", `The scalar graph: ${count} nodes, one per element`);
+  } catch (error) {
+    if (error.name === "AbortError") return;
+    scalarView.showMessage(`The scalar graph is not drawn: ${error.message}`);
+    status.textContent = "";
+  }
+}
+
 // --- the point: one number field and one slider per input --------------------------------
 
 function sliderRange(value) {
@@ -140,9 +203,41 @@ function sliderRange(value) {
   return [low, high];
 }
 
+/** The shape of an input: as the last result drew it, else as the program declares it. */
+function inputShape(name) {
+  return knownShapes.get(name) || declaredShapes(state.source)[name] || [];
+}
+
+/** A tensor input's first value: numbers in [-1, 1] to one decimal, the same for a name. */
+function startingArray(name, shape) {
+  let seed = 0;
+  for (const c of name) seed = (seed * 31 + c.charCodeAt(0)) % 1000;
+  return filled(shape, (i) => (((i * 7 + seed) % 21) - 10) / 10);
+}
+
+/** Whether a value fits an input of this shape (a number for a scalar). */
+function fits(value, shape) {
+  if (!shape.length) return Number.isFinite(value);
+  const got = Array.isArray(value) ? shapeOf(value) : [];
+  return got.length === shape.length && got.every((n, i) => n === shape[i]);
+}
+
+/** The text of a tensor input's field: one row of the matrix per line. */
+function arrayFieldText(value) {
+  if (!Array.isArray(value) || !Array.isArray(value[0])) return arrayText(value);
+  return `[${value.map((row) => arrayText(row)).join(",\n ")}]`;
+}
+
 /** A new value for one input, from its number field, its slider or "Randomise". */
 function setInput(name, value, { live = false } = {}) {
   state.at[name] = value;
+  if (Array.isArray(value)) {
+    const field = document.getElementById(`in-${name}`);
+    if (field && document.activeElement !== field) field.value = arrayFieldText(value);
+    if (live) runNextFrame();
+    else schedule(0);
+    return;
+  }
   const number = document.getElementById(`in-${name}`);
   const slider = document.getElementById(`in-${name}-slider`);
   if (number && number.valueAsNumber !== value) number.value = String(value);
@@ -165,8 +260,11 @@ function buildPointFields(names) {
     return;
   }
   els.pointFields.classList.toggle("many", names.length > 6);
+  els.pointFields.classList.toggle("has-tensors", names.some((n) => inputShape(n).length));
   const rows = names.map((name) => {
     const value = state.at[name];
+    const shape = inputShape(name);
+    if (shape.length) return tensorField(name, shape, value);
     const row = document.createElement("div");
     row.className = "point-row";
     const label = Object.assign(document.createElement("label"), { htmlFor: `in-${name}`, textContent: name });
@@ -194,6 +292,39 @@ function buildPointFields(names) {
   els.pointFields.replaceChildren(...rows);
 }
 
+/** A tensor input: a nested-list text field, its shape beside its name, an inline error. */
+function tensorField(name, shape, value) {
+  const row = document.createElement("div");
+  row.className = "point-row tensor-row";
+  const label = Object.assign(document.createElement("label"), { htmlFor: `in-${name}`, className: "point-name" });
+  label.append(name, Object.assign(document.createElement("span"), { className: "shape-tag", textContent: shapeText(shape) }));
+  const field = Object.assign(document.createElement("textarea"), {
+    id: `in-${name}`, value: arrayFieldText(value), spellcheck: false,
+    rows: Math.min(4, shape.length > 1 ? shape[shape.length - 2] : 1),
+  });
+  field.setAttribute("autocapitalize", "off");
+  field.dataset.input = name;
+  const error = Object.assign(document.createElement("p"), { id: `in-${name}-error`, className: "point-error" });
+  error.hidden = true;
+  const help = `in-${name}-help`;
+  const hint = Object.assign(document.createElement("span"), { id: help, className: "visually-hidden",
+    textContent: `a ${shapeText(shape)} array, as a nested list` });
+  field.setAttribute("aria-describedby", `${help} ${error.id}`);
+  field.addEventListener("input", () => {
+    const parsed = parseArray(field.value, shape);
+    error.hidden = !parsed.error;
+    error.textContent = parsed.error ? `${name}: ${parsed.error}` : "";
+    if (parsed.error) field.setAttribute("aria-invalid", "true");
+    else field.removeAttribute("aria-invalid");
+    if (!parsed.error) {
+      state.at[name] = parsed.value;
+      schedule(SOURCE_DELAY);
+    }
+  });
+  row.append(label, field, hint, error);
+  return row;
+}
+
 /** A slider dragged with the pointer gives its focus back when released, so that ←/→ then
  * step the animation; one reached with Tab keeps its keys (they move the slider). */
 function releaseAfterDrag(slider) {
@@ -208,20 +339,44 @@ function releaseAfterDrag(slider) {
 }
 
 function randomise() {
+  const draw = () => Math.round((Math.random() * 2 - 1) * RANDOM_RANGE * 10) / 10;
   for (const name of inputNames) {
-    state.at[name] = Math.round((Math.random() * 2 - 1) * RANDOM_RANGE * 10) / 10;
+    const shape = inputShape(name);
+    state.at[name] = shape.length ? filled(shape, draw) : draw();
     setInput(name, state.at[name], { live: true });
   }
 }
 
-/** Make the point, seed and output fit the program's inputs and outputs. */
+/** Make the point, seed and output fit the program's inputs and outputs (and a tensor
+ * input's value its shape: a value of another shape is replaced by a starting array). */
 function fitPoint(names) {
   const point = {};
-  for (const name of names) point[name] = Number.isFinite(state.at[name]) ? state.at[name] : 1;
+  let reshaped = false;
+  for (const name of names) {
+    const shape = inputShape(name);
+    const value = state.at[name];
+    if (fits(value, shape)) point[name] = value;
+    else {
+      point[name] = shape.length ? startingArray(name, shape) : 1;
+      reshaped = reshaped || shape.length > 0;
+    }
+  }
   state.at = point;
   if (state.seed && !names.includes(state.seed)) state.seed = "";
   const same = names.length === inputNames.length && names.every((n, i) => n === inputNames[i]);
-  if (!same) buildPointFields(names);
+  if (!same || reshaped) buildPointFields(names);
+}
+
+/** Before a run: every declared tensor input already named in the point gets a value of its
+ * declared shape (a program just edited from `W: [2, 3]` to `W: [3, 3]`). */
+function fitDeclared() {
+  const declared = declaredShapes(state.source);
+  const names = Object.keys(state.at);
+  if (names.some((name) => declared[name] && !fits(state.at[name], declared[name]))
+      || Object.entries(state.at).some(([name, v]) => Array.isArray(v) && !declared[name])) {
+    knownShapes = new Map();
+    fitPoint(names);
+  }
 }
 
 function fillSelect(select, names, chosen, everyText) {
@@ -405,7 +560,8 @@ function showSummary(result) {
   const p = document.createElement("p");
   p.className = "summary-value";
   p.textContent = outputs.map((out) => `${out} = ${formatNumber(result.values[out])}`).join(" · ");
-  if (point && inputs.length <= 4) p.append(Object.assign(document.createElement("span"), { className: "at", textContent: ` at ${point}` }));
+  const scalarPoint = inputs.every((n) => !Array.isArray(result.values[n]));
+  if (point && inputs.length <= 4 && scalarPoint) p.append(Object.assign(document.createElement("span"), { className: "at", textContent: ` at ${point}` }));
   lines.push(p);
   const rows = Object.entries(result.derivatives);
   if (rows.length > 1) {
@@ -416,8 +572,14 @@ function showSummary(result) {
     for (const [out, row] of rows) {
       for (const [input, value] of Object.entries(row)) {
         const li = document.createElement("li");
-        Object.assign(li.dataset, { output: out, input, value: String(value) });
-        li.textContent = `${derivativeName(out, input, inputs.length > 1)} = ${formatNumber(value)}`;
+        Object.assign(li.dataset, { output: out, input, value: Array.isArray(value) ? JSON.stringify(value) : String(value) });
+        const name = derivativeName(out, input, inputs.length > 1);
+        if (Array.isArray(value)) { // a gradient in the input's shape
+          li.className = "tensor-derivative";
+          li.append(`${name} =`, arrayView(value, { format: formatShort, kind: result.mode === "forward" ? "tangent" : "adjoint" }));
+        } else {
+          li.textContent = `${name} = ${formatNumber(value)}`;
+        }
         list.append(li);
       }
     }
@@ -468,6 +630,7 @@ const drawingKey = () => `${[...collapsed].sort().join(",")}\n${state.outputs.jo
  * a chosen output the program does not name is dropped (the others stay); if the outputs
  * still do not fit, fall back to the last statement. */
 async function differentiateFitting(signal) {
+  fitDeclared();
   for (let attempt = 0; ; attempt += 1) {
     try {
       return await differentiate(request(), { signal });
@@ -571,6 +734,7 @@ async function run() {
     showConstants(null);
     graph.markError(failure.node);
     table.clear("No trace: the program cannot be differentiated at this point.");
+    stepArrays.clear();
     els.summary.replaceChildren();
     els.caption.textContent = "";
     els.passCaption.textContent = "";
@@ -581,6 +745,8 @@ async function run() {
 
   showProblem("");
   graph.markError(null);
+  knownShapes = new Map(result.graph.nodes.filter((n) => n.op === "input")
+    .map((n) => [n.label || n.id, n.shape || []]));
   fitPoint(Object.keys(result.graph.inputs));
   fillSelect(els.seed, Object.keys(result.graph.inputs), state.seed, "all (one pass each)");
   fillSelect(els.output, Object.keys(result.graph.outputs), state.output, "all (one pass each)");
@@ -593,6 +759,8 @@ async function run() {
   const wasPlaying = player.playing;
   timeline = buildTimeline(result);
   timelineSource = `${state.outputs.join(",")}\n${state.source}`;
+  showExpandButton(result);
+  drawScalars();
   const sameProgram = previous && previousSource === timelineSource && sameSteps(previous, timeline);
   if (sameProgram) table.update(timeline);
   else table.build(timeline);
@@ -641,6 +809,11 @@ $("zoom-in").addEventListener("click", () => graph.zoomIn());
 $("zoom-out").addEventListener("click", () => graph.zoomOut());
 $("zoom-fit").addEventListener("click", () => graph.fit());
 $("collapse-all").addEventListener("click", toggleCollapseAll);
+$("expand-scalars").addEventListener("click", () => setExpanded(!expanded, { focus: !expanded }));
+$("scalar-close").addEventListener("click", () => {
+  setExpanded(false);
+  $("expand-scalars").focus();
+});
 // Refit the drawing whenever its box changes size (window, layout, a longer result).
 let resizeTimer = null;
 new ResizeObserver(() => {

@@ -20,10 +20,13 @@
  * Reusable: the lessons use it with graph.js, trace-table.js and animation.js.
  */
 
-/** A number as a learner wants to read it: 36, 0.5, 2.71828, 1.2e-7; null is "undefined". */
+import { summary } from "./arrays.js";
+
+/** A number as a learner wants to read it: 36, 0.5, 2.71828, 1.2e-7; null is "undefined";
+ * an array as a summary (its numbers when few, else its shape and norm). */
 export function formatNumber(x) {
   if (x === null || x === undefined) return "undefined";
-  if (Array.isArray(x)) return `[${x.length} values]`;
+  if (Array.isArray(x)) return summary(x, formatNumber);
   if (typeof x !== "number") return String(x);
   if (Object.is(x, -0)) return "0";
   const size = Math.abs(x);
@@ -36,6 +39,7 @@ export function formatNumber(x) {
 
 /** Fewer digits, for the graph's labels: 0.3558, -12.35, 1.2e-7. */
 export function formatShort(x) {
+  if (Array.isArray(x)) return summary(x, formatShort);
   if (typeof x !== "number" || Number.isInteger(x)) return formatNumber(x);
   const size = Math.abs(x);
   if (size !== 0 && (size < 1e-4 || size >= 1e9)) return formatNumber(x);
@@ -130,7 +134,8 @@ function seedsOf(t, p) {
 /** "12 + 24 − 3 = 33": the parts a node's adjoint collected ({value, seed}), and their total
  * as the server gave it. */
 function sumText(parts, total, format = formatNumber) {
-  if (parts.length <= 1) return format(total);
+  // a sum of arrays is read from the table's pictures; the label gives the total
+  if (parts.length <= 1 || Array.isArray(total)) return format(total);
   const terms = parts.map((part, i) => {
     const tag = part.seed ? " (seed)" : "";
     if (i === 0) return `${format(part.value)}${tag}`;
@@ -138,6 +143,13 @@ function sumText(parts, total, format = formatNumber) {
     return typeof x === "number" && x < 0 ? `− ${format(-x)}${tag}` : `+ ${format(x)}${tag}`;
   });
   return `${terms.join(" ")} = ${format(total)}`;
+}
+
+/** An edge's label: "×local → carried"; a tensor rule that is a linear map (matmul,
+ * broadcast, a sum: no local array) or an array-valued local shows what it carries. */
+function edgeText(local, carried) {
+  if (local === null || local === undefined || Array.isArray(local)) return `→ ${formatShort(carried)}`;
+  return `×${formatShort(local)} → ${formatShort(carried)}`;
 }
 
 export function stateAt(t, k) {
@@ -179,7 +191,7 @@ export function stateAt(t, k) {
       row(step.node).cls.push("deriv-shown");
       for (const partial of step.partials) {
         edges.set(partial.edge, { cls: ["is-done", "is-tangent"],
-          label: `×${formatShort(partial.local)} → ${formatShort(partial.product)}` });
+          label: edgeText(partial.local, partial.product) });
       }
     }
   } else if (frame.phase === "reverse") {
@@ -201,7 +213,7 @@ export function stateAt(t, k) {
         parts.get(c.to).push({ value: c.contribution });
         totals.set(c.to, c.adjoint_after);
         edges.set(c.edge, { cls: ["is-done", "is-adjoint"],
-          label: `×${formatShort(c.local)} → ${formatShort(c.contribution)}` });
+          label: edgeText(c.local, c.contribution) });
       }
     }
     for (const [id, total] of totals) {
@@ -254,7 +266,10 @@ export function passTexts(t, p) {
     // The server joins one formula per contribution with "; "; show each with its number.
     const pieces = step.formula.split("; ");
     const formulas = pieces.length === step.contributions.length
-      ? pieces.map((text, i) => `${text}  (${signed(step.contributions[i].contribution, formatShort)})`)
+      ? pieces.map((text, i) => {
+        const c = step.contributions[i].contribution;
+        return Array.isArray(c) ? text : `${text}  (${signed(c, formatShort)})`; // an array: in the pictures
+      })
       : [step.formula];
     texts.set(step.node, { formulas, value: sumText(parts.get(step.node) || [], step.adjoint),
       raw: step.adjoint });
@@ -284,8 +299,9 @@ export function describe(t, k) {
   if (frame.phase === "forward") {
     return `Tangent of ${named(t, frame.node)}: ${step.formula} = ${formatNumber(step.tangent)}.`;
   }
-  const sends = step.contributions.map((c) =>
-    `sends ${formatNumber(step.adjoint)} × ${formatNumber(c.local)} = ${formatNumber(c.contribution)} to ${c.to}, whose adjoint is now ${formatNumber(c.adjoint_after)}`);
+  const sends = step.contributions.map((c) => (Array.isArray(step.adjoint) || Array.isArray(c.contribution)
+    ? `sends ${c.formula.replace(/^.*?\+= /, "")} = ${formatNumber(c.contribution)} to ${c.to}, whose adjoint is now ${formatNumber(c.adjoint_after)}`
+    : `sends ${formatNumber(step.adjoint)} × ${formatNumber(c.local)} = ${formatNumber(c.contribution)} to ${c.to}, whose adjoint is now ${formatNumber(c.adjoint_after)}`));
   const rest = sends.length ? `; it ${sends.join("; it ")}` : `; it is an input, so this is ${derivativeOf(t, frame)}`;
   return `Adjoint of ${named(t, frame.node)} is ${formatNumber(step.adjoint)}${rest}.`;
 }

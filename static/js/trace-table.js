@@ -14,7 +14,17 @@
  * Value cells carry the server's number in data-value (tests compare it with the API).
  */
 
-import { formatNumber, passTexts, tangentOf, adjointOf } from "./timeline.js";
+import { shapeText } from "./arrays.js";
+import { arrayView } from "./array-view.js";
+import { formatNumber, formatShort, passTexts, tangentOf, adjointOf } from "./timeline.js";
+
+/** A value cell's content: a number, or an array drawn as a matrix or a heatmap. */
+const raw = (x) => (Array.isArray(x) ? JSON.stringify(x) : String(x)); // for data-value
+
+function fill(cell, x, kind) {
+  if (Array.isArray(x)) cell.replaceChildren(arrayView(x, { format: formatShort, kind }));
+  else cell.textContent = formatNumber(x);
+}
 
 function el(tag, className, text) {
   const e = document.createElement(tag);
@@ -42,6 +52,7 @@ export class TraceTable {
     this.rows = new Map();
     const passes = timeline.result.passes;
     const direction = passes.length ? passes[0].direction : "reverse";
+    this.kind = direction === "forward" ? "tangent" : "adjoint";
     const table = el("table", `trace-table ${direction}`);
     const caption = el("caption", "visually-hidden",
       `Evaluation trace: primal values, then ${direction === "forward" ? "tangents" : "adjoints"}`);
@@ -77,8 +88,10 @@ export class TraceTable {
       button.setAttribute("aria-label", `Jump to the step of ${step.node}${step.label ? ` (${step.label})` : ""}`);
       th.append(button);
       if (step.label) th.append(el("span", "node-name", step.label));
-      const value = el("td", "num primal-value", formatNumber(step.value));
-      value.dataset.value = String(step.value);
+      if (step.shape && step.shape.length) th.append(el("span", "shape-tag", shapeText(step.shape)));
+      const value = el("td", "num primal-value");
+      fill(value, step.value, "primal");
+      value.dataset.value = raw(step.value);
       const derivFormula = el("td", "deriv-formula");
       const derivValue = el("td", "num deriv-value");
       tr.append(th, el("td", "primal-formula", step.formula), value, derivFormula, derivValue);
@@ -97,8 +110,8 @@ export class TraceTable {
     for (const step of timeline.result.primal) {
       const row = this.rows.get(step.node);
       if (!row) return this.build(timeline);
-      row.value.textContent = formatNumber(step.value);
-      row.value.dataset.value = String(step.value);
+      fill(row.value, step.value, "primal");
+      row.value.dataset.value = raw(step.value);
     }
     const pass = this.pass;
     this.pass = null;
@@ -112,8 +125,9 @@ export class TraceTable {
     for (const [id, row] of this.rows) {
       const text = texts.get(id);
       row.derivFormula.replaceChildren(...(text ? text.formulas.map((f) => el("div", null, f)) : []));
-      row.derivValue.textContent = text ? text.value : "";
-      if (text) row.derivValue.dataset.value = String(text.raw);
+      if (text && Array.isArray(text.raw)) fill(row.derivValue, text.raw, this.kind);
+      else row.derivValue.textContent = text ? text.value : "";
+      if (text) row.derivValue.dataset.value = raw(text.raw);
       else delete row.derivValue.dataset.value;
     }
   }

@@ -1,13 +1,13 @@
 /**
  * url-state.js — the playground's state lives in its URL, so a link reproduces the view.
  *
- *   readState(url = location.href) -> {source, at: {name: number}, mode, seed, output, outputs,
+ *   readState(url = location.href) -> {source, at: {name: number or nested list}, mode, seed, output, outputs,
  *                                      collapse: [node id]}
  *   writeState(state)              -> replaces the current history entry (no new entry)
  *   stateToQuery(state)            -> "source=...&at=w%3D1%2Cx%3D2&mode=reverse"
  *   quizHref(state)                -> "/quiz?source=...": the same program, point and pass
  *
- * `at` is written as "w=1,x=2" (DESIGN.md), `outputs` as "y,z" (absent: the last statement),
+ * `at` is written as "w=1,x=2" (DESIGN.md), a tensor input as a nested list "W=[[1,2],[3,4]]", `outputs` as "y,z" (absent: the last statement),
  * `collapse` as "v21,v26" (the statements drawn as one node, by their named node's id).
  * Unknown or malformed parts are ignored, never fatal.
  */
@@ -30,12 +30,49 @@ export function parseNames(text) {
   return [...new Set(names)];
 }
 
-/** "w=1,x=-2.5" -> {w: 1, x: -2.5}; pairs that are not name=number are skipped. */
+/** "a,b,[1,2]" -> ["a", "b", "[1,2]"]: split at the commas outside brackets. */
+function splitTop(text) {
+  const parts = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text[i];
+    if (c === "[") depth += 1;
+    else if (c === "]") depth -= 1;
+    else if (c === "," && depth === 0) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(text.slice(start));
+  return parts;
+}
+
+/** A nested list of finite numbers, or null. */
+function nestedList(text) {
+  try {
+    const value = JSON.parse(text);
+    const ok = (x) => (Array.isArray(x) ? x.every(ok) : typeof x === "number" && Number.isFinite(x));
+    return Array.isArray(value) && ok(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+/** "w=1,x=-2.5,W=[[1,2],[3,4]]" -> {w: 1, x: -2.5, W: [[1, 2], [3, 4]]}; pairs that are not
+ * name=number or name=nested list are skipped. */
 export function parsePoint(text) {
   const point = {};
-  for (const pair of (text || "").split(",")) {
-    const [name, value] = pair.split("=").map((s) => (s || "").trim());
-    if (!NAME.test(name || "")) continue;
+  for (const pair of splitTop(text || "")) {
+    const at = pair.indexOf("=");
+    const name = pair.slice(0, at).trim();
+    const value = pair.slice(at + 1).trim();
+    if (at < 0 || !NAME.test(name)) continue;
+    if (value.startsWith("[")) {
+      const list = nestedList(value);
+      if (list) point[name] = list;
+      continue;
+    }
     const number = Number(value);
     if (value !== "" && Number.isFinite(number)) point[name] = number;
   }
@@ -43,7 +80,8 @@ export function parsePoint(text) {
 }
 
 export function formatPoint(point) {
-  return Object.entries(point).map(([name, value]) => `${name}=${value}`).join(",");
+  return Object.entries(point)
+    .map(([name, value]) => `${name}=${Array.isArray(value) ? JSON.stringify(value) : value}`).join(",");
 }
 
 export function readState(url = window.location.href) {
