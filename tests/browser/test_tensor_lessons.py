@@ -56,6 +56,12 @@ def test_layer_lesson_shows_the_outer_product_and_the_column_sums(page: Page) ->
     page.locator("#layer-step").click()
     expect(page.locator("#layer-figure div.graph")).not_to_have_attribute("data-frame",
                                                                           before or "")
+    # collapsed: the same layer as array nodes, W drawn with its shape
+    page.locator("#view-tensor").click()
+    expect(page.locator("#view-tensor")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#layer-figure div.graph")).to_have_attribute(
+        "data-graph-source", re.compile("W @ x"), timeout=TIMEOUT)
+    expect(page.locator("#layer-figure svg g.node", has_text="2×2").first).to_be_visible()
 
 
 def tensor_quiz(page: Page, kind: str) -> Locator:

@@ -104,7 +104,8 @@ async function drawFlow() {
   const at = { X: FLOW_POINTS.map((k) => DATA.points[k]),
     Y: FLOW_POINTS.map((k) => (DATA.labels[k] === 1 ? [0, 1] : [1, 0])), ...state.params };
   try {
-    await flow.load({ source, at, mode: "reverse" });
+    // the weights are differentiated, the points and labels are data (as in training)
+    await flow.load({ source, at, mode: "reverse", wrt: Object.keys(state.params) });
     flow.player.seek(flow.frameOf(0, 0));
     showError($("flow-error"), null);
   } catch (e) {
