@@ -8,8 +8,11 @@ playground's state lives in its URL).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from urllib.parse import urlencode
+
+Value = float | list[float] | list[list[float]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,11 +20,14 @@ class Example:
     """A program, a point and a mode: what the playground opens."""
 
     source: str
-    at: dict[str, float]
+    at: dict[str, Value]
     mode: str = "reverse"
 
     def query(self) -> str:
-        at = ",".join(f"{name}={value:g}" for name, value in self.at.items())
+        # a tensor input as a nested list, "W=[[1,2],[3,4]]" (the playground's URL format)
+        at = ",".join(f"{name}={json.dumps(value, separators=(',', ':'))}"
+                      if isinstance(value, list) else f"{name}={value:g}"
+                      for name, value in self.at.items())
         return urlencode({"source": self.source, "at": at, "mode": self.mode})
 
 
@@ -75,7 +81,8 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(9, "scalars-to-tensors", "From scalars to tensors: backprop through a layer",
            "A layer's scalar graph collapses into W @ x + b; its adjoints are an outer "
            "product and a sum.",
-           Example("W: [2, 2]\nx: [2]\nb: [2]\nh = tanh(W @ x + b)\ny = sum(h)", {})),
+           Example("W: [2, 2]\nx: [2]\nb: [2]\nh = tanh(W @ x + b)\ny = sum(h)",
+                   {"W": [[0.5, -1.0], [1.0, 0.5]], "x": [1.0, 2.0], "b": [0.0, -1.0]})),
     Lesson(10, "train-a-network", "Train a small network",
            "Two moons, a small MLP, reverse mode on its tensor graph: the loss falls and the "
            "boundary bends.",

@@ -62,6 +62,10 @@ def test_layer_lesson_shows_the_outer_product_and_the_column_sums(page: Page) ->
     expect(page.locator("#layer-figure div.graph")).to_have_attribute(
         "data-graph-source", re.compile("W @ x"), timeout=TIMEOUT)
     expect(page.locator("#layer-figure svg g.node", has_text="2×2").first).to_be_visible()
+    # the playground link opens the same layer at the same point (tensors as nested lists)
+    page.locator("#playground-link").click()
+    expect(page.locator("svg g.node", has_text="2×2").first).to_be_visible(timeout=TIMEOUT)
+    assert "W%3D%5B%5B0.5" in page.url
 
 
 def tensor_quiz(page: Page, kind: str) -> Locator:

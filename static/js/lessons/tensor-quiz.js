@@ -70,7 +70,7 @@ export function mountTensorQuiz(container, index = 0) {
   const form = el("form", { class: "quiz-form" }, label, input, check, hint, reveal, onward);
   const hints = el("ol", { class: "quiz-hints", "aria-live": "polite", "aria-label": "Hints so far" });
   const feedback = el("div", { class: "quiz-feedback", role: "status", "aria-live": "polite" });
-  const answers = el("div", { class: "matrices answers", "aria-label": "Your answers so far" });
+  const answers = el("div", { class: "matrices answers", role: "group", "aria-label": "Your answers so far" });
   container.replaceChildren(program, given, progress, prompt, form, hints, feedback, answers);
 
   function showQuestion() {

@@ -8,7 +8,7 @@
  * and draws the end, without animating.
  */
 
-import { formatNumber, postJson, showError } from "./client.js";
+import { formatNumber, playgroundUrl, postJson, showError } from "./client.js";
 import { drawBoundary } from "./boundary.js";
 import { LessonGraph } from "./lesson-graph.js";
 import { recordProgress } from "./lesson-state.js";
@@ -107,6 +107,10 @@ async function drawFlow() {
     // the weights are differentiated, the points and labels are data (as in training)
     await flow.load({ source, at, mode: "reverse", wrt: Object.keys(state.params) });
     flow.player.seek(flow.frameOf(0, 0));
+    // the playground opens this very graph, weights rounded for a readable link
+    const rounded = Object.fromEntries(Object.entries(at).map(([name, value]) =>
+      [name, JSON.parse(JSON.stringify(value), (k, v) => (typeof v === "number" ? Math.round(v * 1000) / 1000 : v))]));
+    $("playground-link").href = playgroundUrl(source, rounded, "reverse");
     showError($("flow-error"), null);
   } catch (e) {
     showError($("flow-error"), e);
