@@ -64,10 +64,16 @@ async function train(steps) {
       .filter((_, k) => k % 7 === 0).map((p) => p.toFixed(3)).join(",");
     fillGradients(answer.gradient_norms, steps > 0);
     const done = state.losses.length - 1;
-    $("net-status").textContent = `${done} step${done === 1 ? "" : "s"}: loss ` +
-      `${formatNumber(state.losses[0])} → ${formatNumber(state.losses[done])}; ` +
-      `${Math.round(answer.accuracy * 100)}% of the points on the right side` +
-      `${answer.diverged ? ". The steps diverged: take a smaller step size and reset" : ""}.`;
+    const right = `${Math.round(answer.accuracy * 100)}% of the points on the right side`;
+    $("net-status").textContent = done === 0
+      ? `Untrained: loss ${formatNumber(state.losses[0])}; ${right}.`
+      : `${done} step${done === 1 ? "" : "s"}: loss ${formatNumber(state.losses[0])} → ` +
+        `${formatNumber(state.losses[done])}; ${right}` +
+        `${answer.diverged ? ". The steps diverged: take a smaller step size and reset" : ""}.`;
+    // before any step the plot holds one point: say what it is and what to press
+    $("net-loss-note").hidden = done > 0;
+    $("net-loss-note").textContent = `Step 0: loss ${formatNumber(state.losses[0])}. ` +
+      "Press Play or Step: each step adds a point.";
     document.body.dataset.losses = JSON.stringify(state.losses);
     document.body.dataset.accuracy = String(answer.accuracy);
     showError($("net-error"), null);
