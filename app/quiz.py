@@ -507,7 +507,7 @@ def _term(local: str, carried: str, first: bool = True) -> str:
 # - shape:     an answer of the wrong shape that no model above explains (the output's
 #              shape for an input's adjoint, a sum over the wrong axis, a scalar).
 
-TENSOR_KINDS = ("shapes", "matmul", "broadcast")
+TENSOR_KINDS = ("shapes", "batch", "matmul", "broadcast")
 TENSOR_MISTAKES = ("transpose", "order", "elementwise", "unsummed", "shape")
 TIMES = "\u00d7"
 
@@ -653,6 +653,8 @@ def make_tensor_quiz(kind: str, at: Mapping[str, Any],
     """An exercise on one reverse step through arrays (`kind` one of TENSOR_KINDS)."""
     if kind == "shapes":
         return _shapes_quiz(at)
+    if kind == "batch":
+        return _batch_quiz(at)
     if cotangent is None:
         raise ad.InputError(f"a {kind} exercise needs the output's adjoint in `cotangent`")
     if kind == "matmul":
@@ -765,6 +767,58 @@ def _shapes_quiz(at: Mapping[str, Any]) -> TensorQuiz:
                       "scalar.")])
     given = [_given("W", "W", W), _given("x", "x", x), _given("b", "b", b)]
     return TensorQuiz("shapes", source, given, [h, wbar, xbar])
+
+
+def _batch_quiz(at: Mapping[str, Any]) -> TensorQuiz:
+    """A layer over a batch, H = tanh(X @ W + b), loss L = sum(H): the shapes of H, W̄, b̄."""
+    X, W, b = _array(at, "X", 2), _array(at, "W", 2), _array(at, "b", 1)
+    k, n = X.shape
+    _fits("W", W, (n, W.shape[1]))
+    m = W.shape[1]
+    _fits("b", b, (m,))
+    source = _declare(X=X, W=W, b=b) + "\nH = tanh(X @ W + b)\nL = sum(H)"
+    h = TensorQuestion(
+        "shape-H", "the shape of H", "shape",
+        f"X holds {k} examples of {n} numbers, one per row; W is {shape_text(W.shape)}. What "
+        f"is the shape of H = tanh(X @ W + b)?", (k, m),
+        ["Each row of X goes through the layer on its own.",
+         f"(k{TIMES}n) @ (n{TIMES}m) gives (k{TIMES}m): the inner dimension n vanishes; b is "
+         "broadcast down the rows.",
+         f"{k} examples, {m} units each."])
+    h.mistakes = _models(h.answer, [
+        TensorMistake("transpose", (m, k), "That is H's shape transposed. X @ W keeps X's rows "
+                      "(one per example) and W's columns (one per unit)."),
+        TensorMistake("shape", (m,), f"That is the shape of one example's output. The batch "
+                      f"keeps its {k} rows: one row of H per example.")])
+    wbar = TensorQuestion(
+        "shape-W", "the shape of W̄", "shape",
+        "What is the shape of W̄ = ∂L/∂W, the adjoint of W?", W.shape,
+        ["One number per weight, whatever the batch size.", "W̄ has W's shape.",
+         f"W̄ = Xᵀ · V̄, V̄ the adjoint of X @ W + b: ({n}{TIMES}{k}) @ ({k}{TIMES}{m}) sums "
+         f"the {k} examples' outer products."])
+    wbar.mistakes = _models(wbar.answer, [
+        TensorMistake("transpose", (m, n), f"That is W's shape transposed. W̄ = Xᵀ · V̄ is "
+                      f"({n}{TIMES}{k}) @ ({k}{TIMES}{m}): W's own shape."),
+        TensorMistake("shape", (k, m), f"That is the shape of H. The weights are shared by all "
+                      f"{k} examples, so their adjoints add up: W̄ = Xᵀ · V̄ sums over the "
+                      f"batch and keeps W's shape."),
+        TensorMistake("shape", (k, n, m), f"One outer product per example, {k} of them, is "
+                      f"what W receives; it is used by every example, so they add into one "
+                      f"W̄ of W's shape.")])
+    bbar = TensorQuestion(
+        "shape-b", "the shape of b̄", "shape",
+        "And the shape of b̄, the adjoint of the bias?", (m,),
+        [f"b was broadcast down the {k} rows: every example uses it.",
+         "Broadcasting's adjoint is a sum over the broadcast axis.",
+         f"b̄ = the column sums of V̄: ({m})."])
+    bbar.mistakes = _models(bbar.answer, [
+        TensorMistake("unsummed", (k, m), f"That is the shape of V̄, the adjoint of X @ W + b. "
+                      f"b was broadcast over the {k} examples, so its adjoint sums V̄ down the "
+                      f"rows: one number per entry of b."),
+        TensorMistake("shape", (k,), "That sums each row. b was copied down the rows, so b̄ "
+                      "sums down each column: one number per unit.")])
+    given = [_given("X", "X", X), _given("W", "W", W), _given("b", "b", b)]
+    return TensorQuiz("batch", source, given, [h, wbar, bbar])
 
 
 def _matmul_quiz(at: Mapping[str, Any], cotangent: Any) -> TensorQuiz:

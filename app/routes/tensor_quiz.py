@@ -1,7 +1,7 @@
-"""The tensor exercises of lesson 9: `POST /api/v1/quiz/tensor` makes one (the shapes of a
-layer's arrays, the adjoints of a matmul, the adjoint of a broadcast), `.../check` judges a
-typed answer ("1 2; 3 4", or a shape "3×2") and names the known mistake it matches,
-`.../hint` gives the hint ladder one rung at a time.
+"""The tensor exercises of lessons 9 and 10: `POST /api/v1/quiz/tensor` makes one (the
+shapes of a layer's arrays, for one example or a batch; the adjoints of a matmul; the adjoint
+of a broadcast), `.../check` judges a typed answer ("1 2; 3 4", or a shape "3×2") and names
+the known mistake it matches, `.../hint` gives the hint ladder one rung at a time.
 
 Stateless, like the scalar exercises (app/routes/quiz.py): every call carries the exercise's
 numbers and re-derives it. An exercise is at most 4×4, so each call is a few microseconds of
@@ -26,9 +26,10 @@ Array = Row | Annotated[list[Row], Field(max_length=4)]
 
 
 class TensorQuizRequest(Strict):
-    kind: Literal["shapes", "matmul", "broadcast"] = Field(description=(
-        "shapes: W, x, b of a layer h = tanh(W @ x + b); matmul: A, B of C = A @ B; "
-        "broadcast: X (a batch) and b of Z = X + b."))
+    kind: Literal["shapes", "batch", "matmul", "broadcast"] = Field(description=(
+        "shapes: W, x, b of a layer h = tanh(W @ x + b); batch: X (a batch), W, b of "
+        "H = tanh(X @ W + b); matmul: A, B of C = A @ B; broadcast: X (a batch) and b of "
+        "Z = X + b."))
     at: dict[str, Array] = Field(description="The arrays, by name (at most 4×4 each).",
                                  examples=[{"A": [[1, 2], [3, 4]], "B": [[0, 1], [1, -1]]}])
     cotangent: Array | None = Field(None, description="The output's adjoint (C̄ or Z̄); "

@@ -34,9 +34,9 @@ class _Exercises(HTMLParser):
             self.found.append(named)
 
 
-def variants(api: TestClient, kind: str) -> list[dict]:
+def variants(api: TestClient, kind: str, slug: str = "scalars-to-tensors") -> list[dict]:
     parser = _Exercises()
-    parser.feed(api.get(BY_SLUG["scalars-to-tensors"].url).text)
+    parser.feed(api.get(BY_SLUG[slug].url).text)
     (element,) = [e for e in parser.found if e["data-kind"] == kind]
     return [{"kind": kind, **v} for v in json.loads(element["data-variants"])]
 
@@ -130,6 +130,22 @@ def test_shapes_exercise_knows_the_transposed_shape(api: TestClient) -> None:
         assert check(api, body, "shape-W", f"{n}x{m}")["mistake"] == "transpose"
         assert check(api, body, "shape-W", "scalar")["mistake"] == "shape"
         assert check(api, body, "shape-h", f"{m}x{n}")["mistake"] == "shape"
+
+
+def test_batch_exercise_sums_the_shared_weights_and_the_broadcast_bias(
+        api: TestClient) -> None:
+    for body in variants(api, "batch", "train-a-network"):
+        k, n = np.array(body["at"]["X"]).shape
+        m = np.array(body["at"]["W"]).shape[1]
+        assert len({k, n, m}) == 3  # every mistake tells apart from the others
+        assert check(api, body, "shape-H", f"{k}x{m}")["correct"]
+        assert check(api, body, "shape-H", f"{m}x{k}")["mistake"] == "transpose"
+        assert check(api, body, "shape-W", f"{n}×{m}")["correct"]
+        assert check(api, body, "shape-W", f"{m}×{n}")["mistake"] == "transpose"
+        assert check(api, body, "shape-W", f"{k}×{m}")["mistake"] == "shape"
+        assert check(api, body, "shape-b", f"{m}")["correct"]
+        verdict = check(api, body, "shape-b", f"{k}×{m}")
+        assert verdict["mistake"] == "unsummed" and "broadcast" in verdict["feedback"]
 
 
 def test_hints_climb_to_the_first_entry_without_giving_the_answer_first(

@@ -205,3 +205,20 @@ def test_reduced_motion_trains_in_one_request_without_animating(browser: Browser
         assert len(losses(page)) == 101
     finally:
         context.close()
+
+
+def test_network_lesson_exercise_asks_a_batchs_shapes(page: Page) -> None:
+    page.goto(f"{NETWORK}?variant=batch-a")
+    quiz = tensor_quiz(page, "batch")
+    at = json.loads(quiz.get_attribute("data-at") or "{}")
+    k, m = len(at["X"]), len(at["W"][0])
+    assert answer(quiz, f"{k}×{m}")[0] == "correct"
+    quiz.get_by_role("button", name="Next question").click()
+    quiz.get_by_role("button", name="Show answer").click()
+    expect(quiz.locator(".quiz-feedback")).to_have_attribute("data-verdict", "revealed")
+    quiz.get_by_role("button", name="Next question").click()
+    verdict, text = answer(quiz, f"{k}×{m}")
+    assert verdict == "unsummed" and "broadcast" in text
+    assert answer(quiz, f"{m}")[0] == "correct"
+    quiz.get_by_role("button", name="Next question").click()
+    expect(quiz.locator(".quiz-question")).to_have_text(re.compile("Well done"))

@@ -5,7 +5,7 @@
  * (plot.js), draws the map (boundary.js) and plays one reverse sweep of the network's tensor
  * graph at the current weights on four points (lesson-graph.js, the playground's modules).
  * Play asks for chunks until paused; with reduced motion it takes 100 steps in one request
- * and draws the end, without animating.
+ * and draws the end, without animating. The exercise (tensor-quiz.js) asks a batch's shapes.
  */
 
 import { formatNumber, playgroundUrl, postJson, showError } from "./client.js";
@@ -14,6 +14,7 @@ import { LessonGraph } from "./lesson-graph.js";
 import { recordProgress } from "./lesson-state.js";
 import { twoMoons } from "./moons.js";
 import { linePlot } from "./plot.js";
+import { mountTensorQuizzes } from "./tensor-quiz.js";
 
 const $ = (id) => document.getElementById(id);
 const CHUNK = 10;
@@ -176,3 +177,4 @@ $("flow-restart").addEventListener("click", () => {
 });
 reset();
 recordProgress(document.querySelector("[data-slug]").dataset.slug);
+mountTensorQuizzes();
