@@ -117,7 +117,7 @@ class _Builder:
         self.names: dict[str, int] = {}
         self.versions: dict[str, int] = {}
         self.inputs: dict[str, int] = {}
-        self.active: list[bool] = []  # whether each node depends on an input
+        self._active: dict[int, bool] = {}  # whether a node depends on an input (is_active)
         self.total_elements = 0
         self._broadcasts: dict[tuple[int, tuple[int, ...]], int] = {}
 
@@ -147,10 +147,24 @@ class _Builder:
                              "(limit max_nodes)", at or ast.Pass(), limit="max_nodes")
         if shape:
             self.count_elements(shape, at)
-        self.nodes.append(Node(len(self.nodes), op, args, value, line=line, shape=shape,
-                               params=params))
-        self.active.append(op == INPUT or any(self.active[a] for a in args))
+        self.nodes.append(Node(len(self.nodes), op, args, value, None, 0, line, shape, params))
         return len(self.nodes) - 1
+
+    def is_active(self, i: int) -> bool:
+        """Whether node i depends on an input (asked only when broadcasting a tensor)."""
+        found = self._active.get(i)
+        if found is None:
+            stack, seen = [i], {i}
+            found = False
+            while stack and not found:
+                node = self.nodes[stack.pop()]
+                found = node.op == INPUT or self._active.get(node.id, False)
+                for a in node.args:
+                    if a not in seen:
+                        seen.add(a)
+                        stack.append(a)
+            self._active[i] = found
+        return found
 
     def count_elements(self, shape: tuple[int, ...], at: ast.AST | None) -> None:
         """Refuse a value too large for the limits before anything is allocated."""
@@ -171,10 +185,10 @@ class _Builder:
         """The node of `op(*args)` with its shape inferred; an active argument that must be
         broadcast gets a `broadcast` node of its own (its adjoint is a sum, a trace step)."""
         nodes = self.nodes
-        arg_shapes = [nodes[a].shape for a in args]
         line = getattr(at, "lineno", None)
-        if op not in TENSOR_RULES and not any(arg_shapes):  # the scalar case, as before
-            return self.emit(op, args, line=line, at=at)
+        if not (nodes[args[0]].shape or nodes[args[-1]].shape) and op not in TENSOR_RULES:
+            return self.emit(op, args, line=line, at=at)  # the scalar case, as before
+        arg_shapes = [nodes[a].shape for a in args]
         try:
             shape, params = _infer(op, arg_shapes, params)
         except ShapeMismatch as exc:
@@ -185,7 +199,7 @@ class _Builder:
 
     def broadcast(self, a: int, shape: tuple[int, ...], at: ast.AST) -> int:
         node = self.nodes[a]
-        if node.shape == shape or not self.active[a]:
+        if node.shape == shape or not self.is_active(a):
             return a  # constants broadcast implicitly: they carry no derivative
         key = (a, shape)
         if key not in self._broadcasts:

@@ -15,6 +15,7 @@ from typing import Any
 
 from .display import program_latex, program_svg
 from .ops import CONST, GUARD, INPUT, OPS, format_number
+from .shapes import show as show_shape
 from .tensor_ops import TENSOR_OPS, const_text, with_params
 
 __all__ = ["CONST", "INPUT", "Node", "Program", "edge_id", "format_number"]
@@ -167,12 +168,16 @@ class Program:
     def text(self) -> str:
         """The program as an evaluation trace: one line per node, like a jaxpr."""
         lines = [f"inputs: {', '.join(f'{n} = v{i}' for n, i in self.inputs.items()) or '(none)'}"]
+        tensor = self.is_tensor
         for node in self.nodes:
             if node.op == GUARD:  # shown as a note below, not as a line
                 continue
             comment = ""
             if node.op != INPUT and node.name is not None:
                 comment = f"    # {self.label(node.id)}"
+            if tensor:  # every line says its shape: `v3 = v0 @ v1    # 2`, `# y: a scalar`
+                shape = show_shape(node.shape)
+                comment = f"{comment}: {shape}" if comment else f"    # {shape}"
             lines.append(f"v{node.id} = {self.expression(node.id)}{comment}")
         outs = ", ".join(f"{name} = v{self.unguarded(i)}" for name, i in self.outputs.items())
         lines.append(f"outputs: {outs or '(none)'}")

@@ -143,9 +143,11 @@ def _undefined(program: Program, i: int, args: list[Any], value: Any, what: str 
 def finish(x: Any, shape: tuple[int, ...], point: Any) -> Any:
     """A result: a float for a scalar at a point, else an array of shape grid + shape, NaN
     where it is undefined on a grid."""
-    if not point.grid:
-        return float(x) if not shape else np.asarray(x, dtype=np.float64)
     arr = np.asarray(x, dtype=np.float64)
+    if not point.grid:  # a structural zero (an input off the route) gets its shape too
+        if not shape:
+            return float(arr)
+        return arr if arr.shape == shape else np.array(np.broadcast_to(arr, shape))
     full = point.shape + shape
     if arr.shape != full:
         arr = np.array(np.broadcast_to(shapes.align(arr, shape, len(shape))
