@@ -52,12 +52,22 @@ def _inline_check(source_chars: int = 0, work: int = 0, operations: int = 0) -> 
         raise TooBigForInline
 
 
+# The parser refuses a declaration or a literal past these, before any node is made; the
+# server sets both to its max_elements (app/settings.py) and names that.
+ENGINE_ELEMENT_LIMITS = ("max_tensor_elements", "max_total_elements")
+
+
 def parse_program(source: str, outputs: list[str] | None, settings: Settings) -> ad.Program:
     """Parse with the server's limits; a bad program or a wrong output name is a 422."""
     _inline_check(source_chars=len(source))
     try:
         program = ad.parse(source, outputs=outputs, limits=settings.limits())
     except ad.ExpressionError as exc:
+        if exc.limit in ENGINE_ELEMENT_LIMITS:  # the parser's count of elements is ours too
+            raise problem(str(exc).replace(exc.limit, "max_elements"), ("body", "source"),
+                          "limit_exceeded", {"line": exc.line, "column": exc.column,
+                                             "text": exc.text, "limit": "max_elements"}
+                          ) from None
         if outputs and exc.line is None and exc.limit is None:
             unknown = _unknown_outputs(source, outputs, settings)
             if unknown:

@@ -33,10 +33,11 @@ def to_json(data: Any) -> bytes:
 
 def _array(value: Any) -> Any:
     """orjson writes C-contiguous arrays itself; a view of another layout (a transpose, a
-    broadcast, a slice: a tensor trace is full of them) is made contiguous here rather than
-    sending the whole answer down the slow path below."""
+    broadcast, a slice: a tensor trace is full of them) is made contiguous here, and a 0-d
+    array (a scalar node's value) becomes its number, rather than sending the whole answer
+    down the slow path below."""
     if isinstance(value, np.ndarray):
-        if value.dtype == object:
+        if value.ndim == 0 or value.dtype == object:  # a 0-d array is a number
             return value.tolist()
         return np.ascontiguousarray(value)
     if isinstance(value, np.generic):

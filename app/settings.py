@@ -99,7 +99,9 @@ class Settings(BaseSettings):
         """The engine's parse limits as this server configures them."""
         return ad.Limits(max_source_chars=self.max_source_chars,
                          max_statements=self.max_statements, max_nodes=self.max_nodes,
-                         max_depth=self.max_depth, max_number=self.max_number)
+                         max_depth=self.max_depth, max_number=self.max_number,
+                         max_tensor_elements=self.max_elements,
+                         max_total_elements=self.max_elements)
 
 
 @lru_cache

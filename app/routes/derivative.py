@@ -12,7 +12,7 @@ import autodiff_core as ad
 
 from ..jobs import run_job, settings_of
 from ..limits import check_point, check_program_size, parse_program
-from ..problems import ERROR_RESPONSES, engine_errors, problem
+from ..problems import ERROR_RESPONSES, engine_errors, problem, scalar_only
 from ..rendering import RenderError, drawing_limit, drawing_problem, run_dot, to_dot
 from ..responses import json_response, to_json
 from ..schemas import Graph, Outputs, Point, Source, Strict, Value
@@ -70,6 +70,9 @@ async def derivative(body: DerivativeRequest, request: Request) -> JSONResponse:
 
 def _derivative(body: DerivativeRequest, settings: Settings) -> bytes:
     program = parse_program(body.source, body.outputs, settings)
+    # the engine builds derivative programs of scalar programs only, so far
+    scalar_only(program, "/derivative (a derivative as a program)",
+                "POST /api/v1/differentiate gives a tensor program's derivatives")
     # jvp and vjp can keep every output (one tangent or cotangent input each); the others
     # differentiate one output.
     output = body.output

@@ -9,7 +9,7 @@ import autodiff_core as ad
 
 from ..jobs import run_job, settings_of
 from ..limits import HESSIAN, check_point, parse_program, sweep_passes
-from ..problems import ERROR_RESPONSES, engine_errors, problem
+from ..problems import ERROR_RESPONSES, engine_errors, problem, scalar_only
 from ..responses import json_response, to_json
 from ..schemas import Point, Source, Strict, Value
 from ..settings import Settings
@@ -50,5 +50,8 @@ def _hessian(body: HessianRequest, settings: Settings) -> bytes:
     # answer is a matrix over the inputs' elements (and the gradient beside it).
     n = sweep_passes(program, "forward", seeded=False)
     check_point(program, body.at, settings, passes=2 * n + 2, cost=HESSIAN, results=n * n + n)
+    # the engine's Hessians (derivative programs) take scalar programs only, so far
+    scalar_only(program, "/hessian", "POST /api/v1/jacobian gives the Jacobian of a "
+                "tensor program's outputs")
     with engine_errors(program):
         return to_json(ad.hessian(program, body.at))
