@@ -30,7 +30,8 @@ from .reverse import reverse
 from .tracing import trace
 
 # The playground's modules the widget runs (static/js/), and the stylesheets it borrows.
-MODULES = ("timeline.js", "animation.js", "graph.js", "trace-table.js")
+MODULES = ("arrays.js", "array-view.js", "timeline.js", "animation.js", "graph.js",
+           "trace-table.js")
 
 
 def static_dir() -> Path:

@@ -319,7 +319,8 @@ export class GraphView {
         if (bestScore > 0) label.dataset.crowded = "true";
         edgeLayer.append(label);
       }
-      this.edges.set(g.dataset.id, { g, label, cache: { cls: g.getAttribute("class") } });
+      const base = g.getAttribute("class") || "edge"; // edge, arg-0, tensor (graphviz's): kept
+      this.edges.set(g.dataset.id, { g, label, base, cache: { cls: base } });
     }
     root.append(layer);
   }
@@ -348,7 +349,7 @@ export class GraphView {
     for (const [id, item] of this.edges) {
       const s = state.edges.get(id);
       const c = item.cache;
-      write(c, "cls", s ? `edge ${s.cls}` : "edge", (v) => item.g.setAttribute("class", v));
+      write(c, "cls", s ? `${item.base} ${s.cls}` : item.base, (v) => item.g.setAttribute("class", v));
       if (item.label) {
         write(c, "label", s ? s.label : "", (v) => { item.label.textContent = v; });
         const crowded = item.label.dataset.crowded && !(s && s.cls.includes("is-active"));

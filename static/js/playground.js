@@ -186,7 +186,7 @@ async function drawScalars() {
     const svg = await renderSvg(request, { signal: scalarController.signal });
     scalarView.show(svg, null);
     const count = scalarView.nodes.size;
-    status.textContent = `${count} scalar nodes. Drag to pan, scroll or use the graph's buttons to zoom.`;
+    status.textContent = `${count} scalar nodes. Drag to pan; scroll or use the buttons to zoom.`;
     scalarView.svg.setAttribute("aria-label", `The scalar graph: ${count} nodes, one per element`);
   } catch (error) {
     if (error.name === "AbortError") return;
@@ -207,6 +207,10 @@ function sliderRange(value) {
 function inputShape(name) {
   return knownShapes.get(name) || declaredShapes(state.source)[name] || [];
 }
+
+const MAX_TYPED = 1000; // a tensor input of more numbers is not typed, sent or put in the URL
+const sizeOf = (shape) => shape.reduce((a, b) => a * b, 1);
+const tooBigToType = (shape) => sizeOf(shape) > MAX_TYPED;
 
 /** A tensor input's first value: numbers in [-1, 1] to one decimal, the same for a name. */
 function startingArray(name, shape) {
@@ -296,8 +300,16 @@ function buildPointFields(names) {
 function tensorField(name, shape, value) {
   const row = document.createElement("div");
   row.className = "point-row tensor-row";
-  const label = Object.assign(document.createElement("label"), { htmlFor: `in-${name}`, className: "point-name" });
+  const big = tooBigToType(shape);
+  const label = Object.assign(document.createElement(big ? "span" : "label"), { className: "point-name" });
+  if (!big) label.htmlFor = `in-${name}`;
   label.append(name, Object.assign(document.createElement("span"), { className: "shape-tag", textContent: shapeText(shape) }));
+  if (big) {
+    const note = Object.assign(document.createElement("p"), { id: `in-${name}`, className: "help point-too-big",
+      textContent: `${sizeOf(shape).toLocaleString("en")} numbers: too many to type here` });
+    row.append(label, note);
+    return row;
+  }
   const field = Object.assign(document.createElement("textarea"), {
     id: `in-${name}`, value: arrayFieldText(value), spellcheck: false,
     rows: Math.min(4, shape.length > 1 ? shape[shape.length - 2] : 1),
@@ -355,6 +367,7 @@ function fitPoint(names) {
   for (const name of names) {
     const shape = inputShape(name);
     const value = state.at[name];
+    if (shape.length && tooBigToType(shape)) continue; // see differentiateFitting
     if (fits(value, shape)) point[name] = value;
     else {
       point[name] = shape.length ? startingArray(name, shape) : 1;
@@ -631,6 +644,15 @@ const drawingKey = () => `${[...collapsed].sort().join(",")}\n${state.outputs.jo
  * still do not fit, fall back to the last statement. */
 async function differentiateFitting(signal) {
   fitDeclared();
+  const declared = declaredShapes(state.source);
+  const big = Object.entries(declared).filter(([, shape]) => tooBigToType(shape));
+  if (big.length) { // drawn, but not traced: say why instead of sending a huge point
+    const names = [...new Set([...inputNames, ...Object.keys(declared)])];
+    if (names.some((n) => !inputNames.includes(n))) fitPoint(names);
+    const list = big.map(([name, shape]) => `${name} (${shapeText(shape)})`).join(", ");
+    throw new ApiError(`${list}: more than ${MAX_TYPED.toLocaleString("en")} numbers, too many to trace here. `
+      + "The graph is drawn; smaller shapes can be stepped through", { kind: "too_big_to_type" });
+  }
   for (let attempt = 0; ; attempt += 1) {
     try {
       return await differentiate(request(), { signal });
@@ -730,10 +752,11 @@ async function run() {
     // the engine's message names the node already; add it only when it does not
     const named = failure.node && failure.message.includes(failure.node);
     const where = failure.node && !named ? ` (at node ${failure.node}${failure.line ? `, line ${failure.line}` : ""})` : "";
-    showProblem(`${failure.message}${where}. Try another point or program.`);
+    showProblem(`${failure.message.replace(/\.$/, "")}${where}. ${failure.kind === "too_big_to_type" ? "" : "Try another point or program."}`.trim());
     showConstants(null);
     graph.markError(failure.node);
-    table.clear("No trace: the program cannot be differentiated at this point.");
+    table.clear(failure.kind === "too_big_to_type" ? "No trace: the inputs are too big to trace here."
+      : "No trace: the program cannot be differentiated at this point.");
     stepArrays.clear();
     els.summary.replaceChildren();
     els.caption.textContent = "";
@@ -810,6 +833,9 @@ $("zoom-out").addEventListener("click", () => graph.zoomOut());
 $("zoom-fit").addEventListener("click", () => graph.fit());
 $("collapse-all").addEventListener("click", toggleCollapseAll);
 $("expand-scalars").addEventListener("click", () => setExpanded(!expanded, { focus: !expanded }));
+$("scalar-zoom-in").addEventListener("click", () => scalarView.zoomIn());
+$("scalar-zoom-out").addEventListener("click", () => scalarView.zoomOut());
+$("scalar-zoom-fit").addEventListener("click", () => scalarView.fit());
 $("scalar-close").addEventListener("click", () => {
   setExpanded(false);
   $("expand-scalars").focus();

@@ -27,7 +27,7 @@ const isVector = (x) => Array.isArray(x) && !Array.isArray(x[0]);
 
 /** One array with its caption: a name and the shape. */
 function item(caption, x, kind) {
-  const shape = Array.isArray(x) ? ` · ${shapeText(shapeOf(x))}` : "";
+  const shape = Array.isArray(x) ? ` (${shapeText(shapeOf(x))})` : "";
   return arrayView(x, { format: formatShort, caption: `${caption}${shape}`, kind });
 }
 

@@ -20,7 +20,7 @@
  * Reusable: the lessons use it with graph.js, trace-table.js and animation.js.
  */
 
-import { summary } from "./arrays.js";
+import { flat, shapeOf, stats, summary } from "./arrays.js";
 
 /** A number as a learner wants to read it: 36, 0.5, 2.71828, 1.2e-7; null is "undefined";
  * an array as a summary (its numbers when few, else its shape and norm). */
@@ -148,8 +148,19 @@ function sumText(parts, total, format = formatNumber) {
 /** An edge's label: "×local → carried"; a tensor rule that is a linear map (matmul,
  * broadcast, a sum: no local array) or an array-valued local shows what it carries. */
 function edgeText(local, carried) {
-  if (local === null || local === undefined || Array.isArray(local)) return `→ ${formatShort(carried)}`;
+  if (local === null || local === undefined || Array.isArray(local)) return `→ ${normText(carried)}`;
   return `×${formatShort(local)} → ${formatShort(carried)}`;
+}
+
+/** An edge's array: two numbers in full, more by their norm (the drawing shows the shape). */
+function normText(x) {
+  return Array.isArray(x) && x.flat(Infinity).length > 2 ? `‖·‖ ${formatShort(stats(x).norm)}` : formatShort(x);
+}
+
+/** A node's label in the drawing: "v3 = 0.5", "v3 = [1, 2]", or "‖v3‖ = 1.414". */
+function graphText(name, x) {
+  if (Array.isArray(x) && x.flat(Infinity).length > 3) return `‖${name}‖ = ${formatShort(stats(x).norm)}`;
+  return `${name} = ${formatShort(x)}`;
 }
 
 export function stateAt(t, k) {
@@ -173,7 +184,7 @@ export function stateAt(t, k) {
     const n = node(step.node);
     n.cls.push("is-evaluated");
     // a constant's drawing already shows its number
-    n.value = step.op === "const" ? "" : `${step.node} = ${formatShort(step.value)}`;
+    n.value = step.op === "const" ? "" : graphText(step.node, step.value);
     row(step.node).cls.push("primal-shown");
     if (frame.phase === "primal" && i < frame.index) {
       for (const id of t.frames[i].edges) edges.set(id, { cls: ["is-done", "is-primal"], label: "" });
@@ -186,7 +197,7 @@ export function stateAt(t, k) {
       const step = steps[i];
       const n = node(step.node);
       n.cls.push("has-tangent");
-      n.deriv = `${tangentOf(step.node)} = ${formatShort(step.tangent)}`;
+      n.deriv = graphText(tangentOf(step.node), step.tangent);
       n.derivKind = "tangent";
       row(step.node).cls.push("deriv-shown");
       for (const partial of step.partials) {
@@ -219,7 +230,8 @@ export function stateAt(t, k) {
     for (const [id, total] of totals) {
       const n = node(id);
       if (!n.cls.includes("has-adjoint")) n.cls.push("is-accumulating");
-      n.deriv = `${adjointOf(id)} = ${sumText(parts.get(id) || [], total, formatShort)}`;
+      n.deriv = Array.isArray(total) ? graphText(adjointOf(id), total)
+        : `${adjointOf(id)} = ${sumText(parts.get(id) || [], total, formatShort)}`;
       n.derivKind = "adjoint";
     }
   }
@@ -284,10 +296,33 @@ function named(t, id) {
 
 /** What an input's adjoint is: ∂y/∂w when the pass seeds one output with 1. */
 function derivativeOf(t, frame) {
-  const seeded = Object.entries(t.result.passes[frame.pass].seed || {}).filter(([, v]) => v !== 0);
+  const seeded = seededElements(t.result.passes[frame.pass].seed);
   const input = t.labels.get(frame.node) || frame.node;
-  if (seeded.length === 1 && seeded[0][1] === 1) return `∂${seeded[0][0]}/∂${input}`;
+  if (seeded.length === 1 && seeded[0].value === 1) return `∂${seeded[0].name}/∂${input}`;
   return "a derivative of the weighted outputs";
+}
+
+/** The nonzero entries of a seed, element by element: [{name: "W[0,1]", value}]; a scalar's
+ * name is its own. (A tensor pass seeds one element of one input or output with 1.) */
+export function seededElements(seed) {
+  const found = [];
+  for (const [name, v] of Object.entries(seed || {})) {
+    if (!Array.isArray(v)) {
+      if (v !== 0) found.push({ name, value: v });
+      continue;
+    }
+    const shape = shapeOf(v);
+    flat(v).forEach((x, i) => {
+      if (x === 0) return;
+      const index = [];
+      for (let axis = shape.length - 1, rest = i; axis >= 0; axis -= 1) {
+        index.unshift(rest % shape[axis]);
+        rest = Math.floor(rest / shape[axis]);
+      }
+      found.push({ name: `${name}[${index.join(",")}]`, value: x });
+    });
+  }
+  return found;
 }
 
 export function describe(t, k) {
@@ -310,8 +345,9 @@ export function passCaption(t, k) {
   const frame = t.frames[k];
   if (frame.phase === "primal") return "Primal trace: evaluating the program in order";
   const passes = t.result.passes;
-  const seed = Object.entries(passes[frame.pass].seed || {})
-    .filter(([, v]) => v !== 0).map(([name, v]) => `${name} = ${formatNumber(v)}`).join(", ");
+  const elements = seededElements(passes[frame.pass].seed);
+  const seed = elements.length > 4 ? `${elements.length} elements`
+    : elements.map(({ name, value }) => `${name} = ${formatNumber(value)}`).join(", ");
   const what = frame.phase === "forward" ? "Tangent pass" : "Adjoint pass";
   return `${what} ${frame.pass + 1} of ${passes.length} · seed ${seed || "0"}`;
 }
