@@ -71,7 +71,8 @@ class Boundary(BaseModel):
 
 class TrainResponse(BaseModel):
     source: str = Field(description="The loss program the engine differentiates.")
-    losses: list[float] = Field(description="The loss before each step, then after the last.")
+    losses: list[float | None] = Field(description="The loss before each step, then after the "
+                                               "last (null where it overflowed).")
     params: dict[str, Any]
     gradient_norms: dict[str, float] = Field(description="‖∂loss/∂p‖ per parameter at the "
                                                          "last step taken.")
