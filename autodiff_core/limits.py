@@ -18,6 +18,7 @@ class Limits:
     # all nodes' values together; a program past either is refused at parse, never allocated.
     max_tensor_elements: int = 10_000_000
     max_total_elements: int = 100_000_000
+    max_tensor_axes: int = 8  # axes of a declared shape or a literal (numpy allows 64 in all)
 
 
 DEFAULT_LIMITS = Limits()

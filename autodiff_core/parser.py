@@ -244,7 +244,14 @@ class _Builder:
                 raise self.error("each size in a shape is a positive whole number, as in "
                                  "`W: [2, 3]`", item)
             sizes.append(item.value)
+        self.check_axes(len(sizes), annotation)
         return tuple(sizes)
+
+    def check_axes(self, n: int, at: ast.AST) -> None:
+        if n > self.limits.max_tensor_axes:
+            raise self.error(f"a shape may have at most {self.limits.max_tensor_axes} axes "
+                             f"(limit max_tensor_axes); this one has {n}", at,
+                             limit="max_tensor_axes")
 
     def collect_inputs(self, statements: list[ast.stmt]) -> None:
         """Names never assigned are inputs; they get the first ids, in order of first use."""
@@ -422,9 +429,10 @@ class _Builder:
 
     def array_literal(self, node: ast.List) -> Any:
         """`[1, 2]`, `[[1, 0], [0, 1]]`: a constant array (numbers only, rectangular)."""
-        def entries(item: ast.expr) -> Any:
+        def entries(item: ast.expr, depth: int) -> Any:
             if isinstance(item, ast.List):
-                return [entries(e) for e in item.elts]
+                self.check_axes(depth, node)
+                return [entries(e, depth + 1) for e in item.elts]
             if isinstance(item, ast.UnaryOp) and isinstance(item.op, ast.USub | ast.UAdd) \
                     and isinstance(item.operand, ast.Constant):
                 value = self.literal(item.operand)
@@ -439,7 +447,7 @@ class _Builder:
         if len(node.elts) > self.limits.max_tensor_elements:
             raise self.error(f"the array literal has more than {self.limits.max_tensor_elements} "
                              "elements (max_tensor_elements)", node, limit="max_tensor_elements")
-        nested = entries(node)
+        nested = entries(node, 1)
         try:
             value = np.array(nested, dtype=np.float64)
         except ValueError:

@@ -66,8 +66,8 @@ def axis_of(shape: Shape, axis: int) -> int:
     if not -len(shape) <= axis < len(shape):
         if not shape:
             raise ShapeMismatch(f"axis {axis} is out of range for a scalar")
-        raise ShapeMismatch(f"axis {axis} is out of range for shape {show(shape)} "
-                            f"({len(shape)} axes)")
+        axes = "1 axis" if len(shape) == 1 else f"{len(shape)} axes"
+        raise ShapeMismatch(f"axis {axis} is out of range for shape {show(shape)} ({axes})")
     return axis % len(shape)
 
 

@@ -67,6 +67,11 @@ def make_tensor_point(program: Program, at: dict[str, Any]) -> Any:
             raise InputError(f"the value of {name!r} must be finite")
         arrays[name] = arr
         grids.append(arr.shape[:arr.ndim - len(s)])
+    deepest = max((len(n.shape) for n in program.nodes), default=0)
+    most = max((len(g) for g in grids), default=0)
+    if most + deepest > 30:  # numpy broadcasts at most 32 axes
+        raise InputError(f"the inputs' grids have {most} axes; at most {30 - deepest} are "
+                         "allowed with this program's shapes")
     try:
         grid_shape = tuple(np.broadcast_shapes(*grids)) if grids else ()
     except ValueError:

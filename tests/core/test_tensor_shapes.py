@@ -70,6 +70,21 @@ def test_shape_errors_say_what_and_where(source: str, line: int, column: int,
     assert (caught.value.line, caught.value.column) == (line, column)
 
 
+@pytest.mark.parametrize("source", ["x: [" + ", ".join(["1"] * 100) + "]\ny = x + 1",
+                                    "y = " + "[" * 150 + "1" + "]" * 150])
+def test_too_many_axes_are_refused(source: str) -> None:
+    with pytest.raises(ad.ExpressionError) as caught:
+        ad.parse(source)
+    assert caught.value.limit == "max_tensor_axes"
+    assert "at most 8 axes" in caught.value.message
+
+
+def test_too_many_grid_axes_are_refused() -> None:
+    p = ad.parse("x: [2, 2]\ny = sum(x)")
+    with pytest.raises(ad.InputError, match="grids have 40 axes"):
+        ad.evaluate(p, {"x": np.ones((1,) * 40 + (2, 2))})
+
+
 def test_a_huge_declaration_is_refused_before_any_allocation() -> None:
     with pytest.raises(ad.ExpressionError) as caught:
         ad.parse("W: [100000, 100000]\ny = sum(W)")
