@@ -74,22 +74,25 @@ function rectangular(x) {
 }
 
 /** A typed value for an input of `shape`: a nested list of numbers of exactly that shape. */
+/** "a vector of 3 numbers", "a 2×3 array", "a single number". */
+function described(shape) {
+  if (!shape.length) return "a single number";
+  return shape.length === 1 ? `a vector of ${shape[0]} number${shape[0] === 1 ? "" : "s"}` : `a ${shapeText(shape)} array`;
+}
+
 export function parseArray(text, shape) {
-  const want = shapeText(shape);
+  const want = described(shape);
   let value;
   try {
     value = JSON.parse(text.trim());
   } catch {
-    return { error: `Not a nested list of numbers: write a ${want} array like ${arrayText(filled(shape, () => 0))}.` };
+    return { error: `Not a nested list of numbers: write ${want} like ${arrayText(filled(shape, () => 0))}.` };
   }
   if (!rectangular(value)) {
     return { error: "Every row must have the same length, and every entry must be a number." };
   }
   const got = shapeOf(value);
-  if (!sameShape(got, shape)) {
-    const gotText = got.length ? `a ${shapeText(got)} array` : "a single number";
-    return { error: `Expected a ${want} array, got ${gotText}.` };
-  }
+  if (!sameShape(got, shape)) return { error: `Expected ${want}, got ${described(got)}.` };
   return { value };
 }
 

@@ -6,10 +6,11 @@
  *                            // each contribution (reverse); hidden when the step has no array
  *   view.clear()
  *
- * A matmul's contribution to its first operand from vectors is drawn as the outer product it
- * is: the adjoint as a column, times the other operand as a row, equals the matrix
- * (v̄W = v̄·xᵀ). The browser only arranges what the server computed (the product shown is the
- * server's contribution; the column and the row are the adjoint and the value it used).
+ * A matmul's contribution is drawn as the product it is: v̄C · Bᵀ = (to A), Aᵀ · v̄C = (to B),
+ * a vector standing as a column or a row; so v̄W = v̄·xᵀ shows as a column times a row (an
+ * outer product) and v̄W1 = Xᵀ·v̄ as the batch summed. The browser only arranges what the
+ * server computed: the result is the server's contribution, the factors the adjoint and the
+ * value it used (transposed for display).
  */
 
 import { shapeOf, shapeText } from "./arrays.js";
@@ -29,6 +30,39 @@ const isVector = (x) => Array.isArray(x) && !Array.isArray(x[0]);
 function item(caption, x, kind) {
   const shape = Array.isArray(x) ? ` (${shapeText(shapeOf(x))})` : "";
   return arrayView(x, { format: formatShort, caption: `${caption}${shape}`, kind });
+}
+
+const column = (v) => v.map((x) => [x]);
+const transpose = (m) => m[0].map((_, j) => m.map((r) => r[j]));
+const isMatrix = (x) => Array.isArray(x) && Array.isArray(x[0]) && !Array.isArray(x[0][0]);
+
+function row(...children) {
+  const picture = el("div", "product-picture");
+  picture.append(...children);
+  return picture;
+}
+
+/** The two factors of a matmul's contribution as they multiply, or null (batched operands):
+ * to A, v̄C · Bᵀ; to B, Aᵀ · v̄C; a vector stands as the column or row the product needs, so
+ * v̄W = v̄·xᵀ shows as a column times a row (an outer product), v̄W1 = Xᵀ·v̄ as a sum over the
+ * batch. */
+function matmulPicture(node, position, adjoint, values) {
+  const [a, b] = node.args.map((id) => values.get(id));
+  const bar = adjointOf(node.id);
+  const ok = (x) => isVector(x) || isMatrix(x);
+  if (!ok(a) || !ok(b) || !ok(adjoint)) return null;
+  let factors;
+  if (position === 0) {
+    const left = isVector(adjoint) ? (isVector(a) ? [adjoint] : column(adjoint)) : adjoint;
+    const right = isVector(b) ? [b] : transpose(b);
+    factors = [[bar, left, "adjoint"], [`${node.args[1]}ᵀ`, right, "primal"]];
+  } else {
+    const left = isVector(a) ? column(a) : transpose(a);
+    const right = isVector(adjoint) ? (isVector(b) ? column(adjoint) : [adjoint]) : adjoint;
+    factors = [[`${node.args[0]}ᵀ`, left, "primal"], [bar, right, "adjoint"]];
+  }
+  const [[n1, x1, k1], [n2, x2, k2]] = factors;
+  return [item(n1, x1, k1), el("span", "operator", "·"), item(n2, x2, k2)];
 }
 
 export class StepArrays {
@@ -73,17 +107,9 @@ export class StepArrays {
       const position = Number(c.edge.split("_").at(-1));
       const box = el("div", "contribution");
       box.append(el("p", "contribution-formula", c.formula));
-      const other = node && node.args[1 - position] !== undefined ? values.get(node.args[1 - position]) : undefined;
-      if (step.op === "matmul" && position === 0 && isVector(step.adjoint) && isVector(other)) {
-        // the outer product: v̄ (a column) times the other operand (a row)
-        const picture = el("div", "outer-product");
-        picture.append(
-          item(adjointOf(step.node), step.adjoint.map((v) => [v]), "adjoint"),
-          el("span", "operator", "·"),
-          item(`${node.args[1]}ᵀ`, [other], "primal"),
-          el("span", "operator", "="),
-          item(`to ${c.to}`, c.contribution, "adjoint"));
-        box.append(picture);
+      const picture = step.op === "matmul" && node ? matmulPicture(node, position, step.adjoint, values) : null;
+      if (picture) {
+        box.append(row(...picture, el("span", "operator", "="), item(`to ${c.to}`, c.contribution, "adjoint")));
       } else {
         box.append(item(`to ${c.to}`, c.contribution, "adjoint"));
       }

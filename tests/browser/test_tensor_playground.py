@@ -78,7 +78,7 @@ def test_the_layer_draws_with_shapes_and_steps_through_arrays(page: Page) -> Non
     # the matmul's step: the outer product picture, v̄ (column) · xᵀ (row) = a 2×3 matrix
     matmul = next(n["id"] for n in result["graph"]["nodes"] if n["op"] == "matmul")
     seek(page, frames - len(last_pass) + [s["node"] for s in last_pass].index(matmul))
-    picture = page.locator("#step-arrays .outer-product")
+    picture = page.locator("#step-arrays .product-picture").first
     expect(picture).to_be_visible()
     expect(picture.locator(".array-view")).to_have_count(3)
     expect(picture.locator(".array-view").nth(2).locator("td")).to_have_count(6)
@@ -103,6 +103,13 @@ def test_the_network_draws_traces_and_plays_to_the_end(page: Page) -> None:
     assert page.locator("#trace td.deriv-value table.matrix").count() >= 10
     # the two biases are broadcast over the batch by nodes of their own, drawn apart
     expect(page.locator("#graph g.node.op-broadcast")).to_have_count(2)
+    # X @ W1's step: W1's adjoint is Xᵀ · v̄, the batch summed
+    steps = result["passes"][-1]["steps"]
+    first = next(n for n in result["graph"]["nodes"] if n["op"] == "matmul")
+    seek(page, frame_count(page) - len(steps) + [s["node"] for s in steps].index(first["id"]))
+    picture = page.locator("#step-arrays .product-picture").nth(1)
+    expect(picture.locator(".array-caption")).to_have_text(
+        [f"{first['args'][0]}ᵀ (2×4)", f"v̄{first['id'][1:]} (4×3)", f"to {first['args'][1]} (2×3)"])
     photograph(page, "tensor-network-1280.png")
     print(f"\nnetwork example: drawn {drawn:.0f} ms after the link's navigation; "
           f"traced request {traced * 1000:.0f} ms")
@@ -125,6 +132,8 @@ def test_heatmap_for_a_larger_array(page: Page) -> None:
     assert (low, high) == (-1, 0.75)
     expect(heatmap.locator(".heatmap-legend")).to_be_attached()
     photograph(page, "tensor-heatmap-1280.png")
+    results = Axe().run(page)  # heatmaps: canvases with a text alternative each
+    assert results.violations_count == 0, results.generate_report()
 
 
 def test_expand_to_scalars_from_the_keyboard(page: Page) -> None:
@@ -142,6 +151,8 @@ def test_expand_to_scalars_from_the_keyboard(page: Page) -> None:
     assert page.locator("#scalar-graph g.node.op-mul").count() == 6  # W @ x: 2 rows × 3
     page.wait_for_timeout(300)
     photograph(page, "tensor-expanded-1280.png")
+    results = Axe().run(page)  # the scalar graph's panel open
+    assert results.violations_count == 0, results.generate_report()
     page.locator("#scalar-close").press("Enter")
     expect(panel).to_be_hidden()
     expect(button).to_be_focused()
@@ -153,10 +164,14 @@ def test_tensor_inputs_are_typed_as_nested_lists(page: Page) -> None:
     before = rerun(page)
     field.fill("[1, 2]")
     error = page.locator("#in-x-error")
-    expect(error).to_have_text("x: Expected a 3 array, got a 2 array.")
+    expect(error).to_have_text("x: Expected a vector of 3 numbers, got a vector of 2 numbers.")
     expect(field).to_have_attribute("aria-invalid", "true")
     field.fill("[1, 2, oops]")
-    expect(error).to_contain_text("Not a nested list of numbers")
+    expect(error).to_have_text("x: Not a nested list of numbers: write a vector of 3 numbers "
+                               "like [0, 0, 0].")
+    field.fill("[[1, 2], [3]]")
+    expect(error).to_have_text("x: Every row must have the same length, and every entry must "
+                               "be a number.")
     field.fill("[0.5, 0, -1]")
     expect(error).to_be_hidden()
     wait_rerun(page, before)
