@@ -35,6 +35,10 @@ CHAIN = "b0 = w\n" + "\n".join(f"b{i} = sin(b{i - 1})" for i in range(1, 500))  
 TANGLED = "b0 = w\n" + "\n".join(f"b{i} = b{i - 1} * w + {i}" for i in range(1, 120))
 SHORT_NAMES = [f"{chr(97 + i % 26)}{i // 26}" for i in range(66)]
 SHORT_WIDE = "y = " + "+".join(SHORT_NAMES)  # 201 characters, 66 inputs
+# tensors: small requests that would make large arrays or many passes
+HUGE_MATRIX = "W: [100000, 100000]\nx: [100000]\ny = sum(W @ x)"
+WIDE_LAYER = "W: [300, 100]\nx: [100]\ny = sum(tanh(W @ x))"  # 30,100 input elements
+WIDE_LAYER_AT = {"W": [[0.0] * 100] * 300, "x": [0.0] * 100}
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,21 @@ HEAVY: dict[str, Heavy] = {
     "the derivative program of a tangled graph, drawn": Heavy(
         "/api/v1/derivative", {"source": TANGLED, "wrt": "w", "svg": True},
         frozenset({"max_render_nodes", "max_render_layout"})),
+    "a 100,000 x 100,000 matrix declared": Heavy(
+        "/api/v1/render", {"source": HUGE_MATRIX}, frozenset({"max_elements"})),
+    "forward mode over a 300 x 100 matrix (30,100 passes)": Heavy(
+        "/api/v1/differentiate", {"source": WIDE_LAYER, "at": WIDE_LAYER_AT, "mode": "forward",
+                                  "trace": False}, frozenset({"max_element_ops"})),
+    "a 100-element vector at each of 10,000 grid points": Heavy(
+        "/api/v1/differentiate", {"source": "v: [100]\ny = sum(v * s)",
+                                  "at": {"v": [0.0] * 100, "s": COLUMN}, "trace": False},
+        frozenset({"max_elements"})),
+    "the reverse trace of a 300 x 100 matrix": Heavy(
+        "/api/v1/differentiate", {"source": WIDE_LAYER, "at": WIDE_LAYER_AT},
+        frozenset({"max_trace_size"})),
+    "the gradient of a 300 x 100 matrix, untraced": Heavy(
+        "/api/v1/differentiate", {"source": WIDE_LAYER, "at": WIDE_LAYER_AT, "trace": False},
+        frozenset({"compute_timeout_seconds"}), ok=True),
     "a 201-character program with 66 inputs, forward trace": Heavy(
         "/api/v1/differentiate", {"source": SHORT_WIDE, "at": ones(SHORT_NAMES),
                                   "mode": "forward"},
