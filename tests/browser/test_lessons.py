@@ -124,7 +124,8 @@ def test_projector_mode_has_large_type_and_is_kept_in_the_url(page: Page) -> Non
 
 GRAPH_LESSONS = {"chain-rule": "chain", "forward-accumulation": "trace",
                  "reverse-accumulation": "trace", "forward-or-reverse": "many-in",
-                 "higher-derivatives": "second", "putting-it-together": "neuron"}
+                 "higher-derivatives": "second", "putting-it-together": "neuron",
+                 "scalars-to-tensors": "layer", "train-a-network": "flow"}
 
 
 def graph_labels(page: Page) -> list[str]:

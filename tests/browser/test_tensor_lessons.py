@@ -51,6 +51,16 @@ def test_layer_lesson_shows_the_outer_product_and_the_column_sums(page: Page) ->
         shown = page.locator(f"#broadcast-table td[data-entry='b{j}']")
         expect(shown).to_be_visible(timeout=TIMEOUT)
         assert number(shown.inner_text()) == pytest.approx(sums[j])
+    # the tensor engine's broadcast node: its reverse step sums Z̄ = Z down the rows
+    caption = page.locator("#bcast-figure .graph-caption")
+    expect(page.locator("#bcast-figure svg g.node").first).to_be_visible(timeout=TIMEOUT)
+    for _ in range(8):
+        if "sum over axis 0" in caption.inner_text():
+            break
+        page.locator("#bcast-step").click()
+        page.wait_for_timeout(100)
+    assert "sum over axis 0" in caption.inner_text()
+    assert "[1, -1]" in caption.inner_text().replace("\u2212", "-")
     expect(page.locator("#layer-figure svg g.node").first).to_be_visible(timeout=TIMEOUT)
     before = page.locator("#layer-figure div.graph").get_attribute("data-frame")
     page.locator("#layer-step").click()

@@ -79,10 +79,26 @@ function fillOuter(result) {
   table.dataset.ready = "true";
 }
 
+const BATCH = [[1, -1], [0.5, 2], [-2, 1]];
+const BIAS = [0.5, -1];
+const BROADCAST = "X: [3, 2]\nb: [2]\nZ = X + b\nL = sum(Z * Z) / 2";
+const bcast = new LessonGraph($("bcast-figure"));
+bcast.player.onChange = (p) => { $("bcast-play").textContent = p.playing ? "Pause" : "Play"; };
+
+/** The batch in the tensor engine: the broadcast of b is a node, its reverse step a sum. */
+async function drawBroadcast() {
+  try {
+    await bcast.load({ source: BROADCAST, at: { X: BATCH, b: BIAS }, mode: "reverse" });
+    bcast.player.seek(bcast.frameOf(0, 0));
+  } catch (e) {
+    showError($("broadcast-error"), e);
+  }
+}
+
 /** A batch of three rows plus b, written out; L = ½ Σ Z², so Z̄ = Z. */
 async function fillBroadcast() {
-  const batch = [[1, -1], [0.5, 2], [-2, 1]];
-  const bias = [0.5, -1];
+  const batch = BATCH;
+  const bias = BIAS;
   const lines = batch.flatMap((row, i) => row.map((_, j) => `z${i}${j} = X${i}${j} + b${j}`));
   lines.push(`L = (${batch.flatMap((row, i) => row.map((_, j) => `z${i}${j}^2`)).join(" + ")})/2`);
   const at = Object.fromEntries([...batch.flatMap((row, i) => row.map((v, j) => [`X${i}${j}`, v])),
@@ -132,7 +148,17 @@ $("layer-restart").addEventListener("click", () => {
   graph.player.pause();
   graph.player.seek(graph.frameOf(0, 0));
 });
+$("bcast-play").addEventListener("click", () => {
+  if (bcast.player.atEnd) bcast.player.seek(bcast.frameOf(0, 0));
+  bcast.player.toggle();
+});
+$("bcast-step").addEventListener("click", () => { bcast.player.pause(); bcast.player.step(1); });
+$("bcast-restart").addEventListener("click", () => {
+  bcast.player.pause();
+  bcast.player.seek(bcast.frameOf(0, 0));
+});
 show(view);
 fillBroadcast();
+drawBroadcast();
 recordProgress(document.querySelector("[data-slug]").dataset.slug);
 mountTensorQuizzes();
