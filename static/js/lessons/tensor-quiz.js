@@ -36,7 +36,7 @@ export function matrixTable(symbol, value, shape) {
   const shown = `${symbol} (${shape.join("×")})`;
   const body = el("tbody", {}, ...rows.map((row) => el("tr", {},
     ...row.map((v) => el("td", { text: formatNumber(v) })))));
-  return el("table", { class: "matrix", "data-name": symbol }, el("caption", { text: shown }), body);
+  return el("table", { class: "array-grid", "data-name": symbol }, el("caption", { text: shown }), body);
 }
 
 export function mountTensorQuizzes(root = document) {
