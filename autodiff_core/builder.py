@@ -28,9 +28,13 @@ import math
 import numbers
 from typing import Any
 
+import numpy as np
+
 from .errors import ExpressionError
 from .ops import OPS
 from .program import CONST, INPUT, Node, Program
+from .shapes import ShapeMismatch
+from .tensor_ops import TENSOR_RULES, infer
 
 Term = Any  # a Var or a float
 
@@ -116,7 +120,7 @@ class GraphBuilder:
         self.simplify = simplify
         self.max_nodes = max_nodes
         self._constants: dict[float, int] = {}
-        self._shared: dict[tuple[str, tuple[int, ...]], int] = {}
+        self._shared: dict[tuple[Any, ...], int] = {}
         self._versions: dict[str, int] = {}
 
     def __getattr__(self, name: str) -> Any:
@@ -126,24 +130,27 @@ class GraphBuilder:
 
     # --- making nodes ------------------------------------------------------------------------
 
-    def _emit(self, op: str, args: tuple[int, ...] = (), value: float | None = None,
-              name: str | None = None) -> int:
+    def _emit(self, op: str, args: tuple[int, ...] = (), value: Any = None,
+              name: str | None = None, shape: tuple[int, ...] = (),
+              params: dict[str, Any] | None = None) -> int:
         if self.max_nodes is not None and len(self.nodes) >= self.max_nodes:
             raise ExpressionError(f"the derivative program has more than {self.max_nodes} nodes "
                                   "(limit max_nodes)", limit="max_nodes")
-        self.nodes.append(Node(len(self.nodes), op, args, value, name))
+        self.nodes.append(Node(len(self.nodes), op, args, value, name, 0, None, shape, params))
         return len(self.nodes) - 1
 
-    def input(self, name: str) -> Var:
-        """An input node (one per name)."""
+    def input(self, name: str, shape: tuple[int, ...] = ()) -> Var:
+        """An input node (one per name), of the given shape."""
         if name not in self.inputs:
-            self.inputs[name] = self._emit(INPUT, name=name)
+            self.inputs[name] = self._emit(INPUT, name=name, shape=shape)
         return Var(self, self.inputs[name])
 
     def ref(self, t: Term) -> int:
-        """The node id of a term, writing a constant node for a number."""
+        """The node id of a term, writing a constant node for a number (or an array)."""
         if isinstance(t, Var):
             return t.id
+        if isinstance(t, np.ndarray) and t.ndim:
+            return self._emit(CONST, value=t, shape=t.shape)
         value = float(t)
         if not self.simplify:
             return self._emit(CONST, value=value)
@@ -164,15 +171,21 @@ class GraphBuilder:
         node = self.nodes[i]
         return f"v{i} = {node.op}{tuple(f'v{a}' for a in node.args) if node.args else ''}"
 
-    def apply(self, op: str, *args: Term) -> Term:
+    def shape_of(self, t: Term) -> tuple[int, ...]:
+        return self.nodes[t.id].shape if isinstance(t, Var) else ()
+
+    def apply(self, op: str, *args: Term, params: dict[str, Any] | None = None) -> Term:
         """The term for `op(*args)`: simplified when possible, else a (shared) new node."""
+        shapes = [self.shape_of(a) for a in args]
+        if params is not None or any(shapes) or op in TENSOR_RULES:
+            return self._tensor(op, args, shapes, params)
         if self.simplify:
             args = tuple(self._unwrap(a) for a in args)
             simpler = self._simplified(op, args)
             if simpler is not None:
                 return simpler
             ids = tuple(self.ref(a) for a in args)
-            key = (op, ids)
+            key: tuple[Any, ...] = (op, ids)
             found = self._shared.get(key)
             if found is None and op in ("add", "mul"):
                 found = self._shared.get((op, ids[::-1]))
@@ -188,10 +201,112 @@ class GraphBuilder:
                                 "work on numbers and traced values only")
         return Var(self, self._emit(op, tuple(self.ref(a) for a in args)))
 
+    def _tensor(self, op: str, args: tuple[Term, ...], shapes: list[tuple[int, ...]],
+                params: dict[str, Any] | None) -> Term:
+        """A node of a tensor op or on tensors: its shape inferred, an operand that carries a
+        value of another shape broadcast by a node of its own (as the parser does)."""
+        try:
+            shape, params = infer(op, shapes, params)
+        except ShapeMismatch as exc:  # a rule gave operands that do not fit: our bug
+            raise ExpressionError(f"derivative program: {op} of {exc}") from None
+        if op not in TENSOR_RULES and op != "guard":
+            args = tuple(self.broadcast(a, self.shape_of(a), shape)
+                         if isinstance(a, Var) and self.shape_of(a) != shape else a
+                         for a in args)
+        if self.simplify and op in ("add", "sub", "mul", "div") and not params:
+            simpler = self._simplified(op, tuple(self._unwrap(a) for a in args))
+            if simpler is not None and self.shape_of(simpler) == shape:
+                return simpler
+        ids = tuple(self.ref(a) for a in args)
+        key = (op, ids, tuple(sorted((params or {}).items())))
+        found = self._shared.get(key)
+        if found is None:
+            found = self._shared[key] = self._emit(op, ids, shape=shape, params=params)
+        return Var(self, found)
+
+    # --- the tensor math of the rules (tensor_ops.TensorMath's methods, as nodes) -----------
+
+    def matmul(self, a: Term, b: Term, sa: tuple[int, ...], sb: tuple[int, ...]) -> Term:
+        return self.apply("matmul", a, b)
+
+    def transpose(self, x: Term, s: tuple[int, ...],
+                  axes: tuple[int, ...] | None = None) -> Term:
+        if axes is not None:
+            return self.apply("transpose", x, params={"axes": axes}) \
+                if axes != tuple(range(len(s))) else x
+        return self.apply("transpose", x) if len(s) > 1 else x
+
+    def sum(self, x: Term, s: tuple[int, ...], axis: int | None) -> Term:
+        return self.apply("sum", x, params={"axis": axis})
+
+    def softmax(self, x: Term, s: tuple[int, ...], axis: int | None) -> Term:
+        return self.apply("softmax", x, params={"axis": axis})
+
+    def logsumexp(self, x: Term, s: tuple[int, ...], axis: int | None) -> Term:
+        return self.apply("logsumexp", x, params={"axis": axis})
+
+    def reshape(self, x: Term, s: tuple[int, ...], target: tuple[int, ...]) -> Term:
+        if s == target:
+            return x
+        return self.apply("reshape", Var(self, self.ref(x)), params={"shape": target})
+
+    def broadcast(self, x: Term, s: tuple[int, ...], target: tuple[int, ...]) -> Term:
+        if s == target:
+            return x
+        return self.apply("broadcast", Var(self, self.ref(x)), params={"shape": target})
+
+    def expand(self, x: Term, s: tuple[int, ...], axis: int | None) -> Term:
+        kept = (1,) * len(s) if axis is None else s[:axis] + (1,) + s[axis + 1:]
+        return self.reshape(x, self.shape_of(x), kept)
+
+    def unreduce(self, x: Term, s: tuple[int, ...], axis: int | None) -> Term:
+        if axis is None:  # a scalar broadcasts to any shape as it is
+            return self.broadcast(x, self.shape_of(x), s)
+        kept = self.expand(x, s, axis)
+        return self.broadcast(kept, self.shape_of(kept), s)
+
+    def unbroadcast(self, g: Term, s: tuple[int, ...], target: tuple[int, ...]) -> Term:
+        """Sum back to `s` over the axes broadcasting made: each a `sum` node, then a reshape
+        where `s` had 1s."""
+        current = target
+        for _ in range(len(target) - len(s)):
+            g, current = self.sum(g, current, 0), current[1:]
+        for k in reversed(range(len(s))):
+            if s[k] == 1 and current[k] != 1:
+                g, current = self.sum(g, current, k), current[:k] + current[k + 1:]
+        return self.reshape(g, current, s)
+
+    def matmul_vjp(self, g: Term, a: Term, b: Term, sa: tuple[int, ...], sb: tuple[int, ...],
+                   k: int) -> Term:
+        """C̄ · Bᵀ (k = 0) or Aᵀ · C̄ (k = 1) as nodes, as numpy does it: a 1-D operand
+        promoted by a reshape (so a vector's adjoint is an outer product, a column times a
+        row), the last two axes swapped, and the batch axes that broadcasting added summed."""
+        if len(sa) == 1 and len(sb) == 1:  # a dot product: g is a scalar
+            return self.mul(g, b) if k == 0 else self.mul(g, a)
+        pa = (1,) + sa if len(sa) == 1 else sa
+        pb = sb + (1,) if len(sb) == 1 else sb
+        batch = tuple(np.broadcast_shapes(pa[:-2], pb[:-2]))
+        out = batch + (pa[-2], pb[-1])
+        g = self.reshape(g, self.shape_of(g), out)
+
+        def swapped(x: Term, s: tuple[int, ...]) -> Term:
+            n = len(s)
+            if n == 2:
+                return self.transpose(x, s)  # reads as the textbook's Bᵀ
+            return self.transpose(x, s, tuple(range(n - 2)) + (n - 1, n - 2))
+
+        if k == 0:
+            r = self.matmul(g, swapped(self.reshape(b, sb, pb), pb), out, pb)
+            r = self.unbroadcast(r, pa, batch + pa[-2:])
+            return self.reshape(r, pa, sa)
+        r = self.matmul(swapped(self.reshape(a, sa, pa), pa), g, pa, out)
+        r = self.unbroadcast(r, pb, batch + pb[-2:])
+        return self.reshape(r, pb, sb)
+
     def _unwrap(self, t: Term) -> Term:
         if isinstance(t, Var):
             node = self.nodes[t.id]
-            return float(node.value or 0.0) if node.op == CONST else t
+            return float(node.value or 0.0) if node.op == CONST and not node.shape else t
         return float(t)
 
     def _op_of(self, t: Term) -> Node | None:
@@ -293,7 +408,7 @@ class GraphBuilder:
         for old in order:
             n = self.nodes[old]
             nodes.append(Node(new_id[old], n.op, tuple(new_id[a] for a in n.args), n.value,
-                              n.name, n.version))
+                              n.name, n.version, None, n.shape, n.params))
         names = {n.name: n.id for n in nodes if n.name is not None}
         return Program(nodes, {name: new_id[i] for name, i in self.inputs.items()},
                        {name: new_id[i] for name, i in roots.items()}, names, source)
@@ -309,21 +424,23 @@ def _op_method(name: str) -> Any:
 
 
 for _name in OPS:
-    setattr(GraphBuilder, _name, _op_method(_name))
+    if _name not in TENSOR_RULES:  # those have methods of their own, with shapes
+        setattr(GraphBuilder, _name, _op_method(_name))
 
 
 def copy_program(builder: GraphBuilder, program: Program) -> list[Term]:
     """Rebuild `program` inside `builder` (its inputs first); the term of each node, in order."""
-    for name in program.inputs:
-        builder.input(name)
+    for name, shape in program.input_shapes.items():
+        builder.input(name, shape)
     terms: list[Term] = []
     for node in program.nodes:
         if node.op == INPUT:
-            terms.append(builder.input(node.name or node.ref))
+            terms.append(builder.input(node.name or node.ref, node.shape))
         elif node.op == CONST:
-            terms.append(float(node.value or 0.0))
+            terms.append(Var(builder, builder.ref(node.value)) if node.shape
+                         else float(node.value or 0.0))
         else:
-            t = builder.apply(node.op, *(terms[a] for a in node.args))
+            t = builder.apply(node.op, *(terms[a] for a in node.args), params=node.params)
             if node.name is not None:
                 builder.name(t, node.name)
             terms.append(t)

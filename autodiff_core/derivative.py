@@ -21,12 +21,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .builder import GraphBuilder, Term, copy_program, is_const
-from .errors import InputError
+from .errors import ExpressionError, InputError
 from .evaluation import unit_directions
 from .ops import GUARD, OPS
 from .program import Program
 from .sweep import Local, pull_adjoints, push_tangents, route
-from .tensor_ops import scalar_only
+from .tensor_ops import TENSOR_RULES, scalar_only
+from .tensor_values import calls
 
 
 class Names:
@@ -76,10 +77,45 @@ def _rules_on(b: GraphBuilder, program: Program, primals: list[Term]) -> Any:
     def partials(i: int, edges: tuple[tuple[int, int], ...]) -> Local:
         node = program.nodes[i]
         args = [primals[a] for a in node.args]
+        tensor = TENSOR_RULES.get(node.op)
+        if tensor is not None:  # a linear map: applied by _Sweeping.mul to what it carries
+            c = calls(program)[i]
+            return [(k, a, _LinearMap(tensor, c, k, primals[i], args)) for k, a in edges]
         rules = OPS[node.op].partials
         return [(k, a, rules[k](b, primals[i], *args)) for k, a in edges]
 
     return partials
+
+
+class _LinearMap:
+    """The 'partial' of a tensor op along one edge: its JVP and VJP rules (tensor_ops.py)."""
+
+    def __init__(self, rule: Any, call: Any, k: int, out: Term, args: list[Term]):
+        self.rule, self.call, self.k, self.out, self.args = rule, call, k, out, args
+
+    def vjp(self, b: GraphBuilder, bar: Term) -> Term:
+        return self.rule.vjp[self.k](b, self.call, self.out, *self.args, bar)
+
+    def jvp(self, b: GraphBuilder, dot: Term) -> Term:
+        return self.rule.jvp[self.k](b, self.call, self.out, *self.args, dot)
+
+
+class _Sweeping:
+    """The builder as the sweeps see it: `mul` applies a tensor op's linear map (adjoint ·
+    map in reverse mode, map · tangent in forward mode); everything else is the builder's."""
+
+    def __init__(self, b: GraphBuilder):
+        self.b = b
+
+    def mul(self, x: Term, y: Term) -> Term:
+        if isinstance(y, _LinearMap):
+            return y.vjp(self.b, x)
+        if isinstance(x, _LinearMap):
+            return x.jvp(self.b, y)
+        return self.b.mul(x, y)
+
+    def add(self, x: Term, y: Term) -> Term:
+        return self.b.add(x, y)
 
 
 def tangents(b: GraphBuilder, program: Program, primals: list[Term], seed: Mapping[str, Term],
@@ -91,8 +127,8 @@ def tangents(b: GraphBuilder, program: Program, primals: list[Term], seed: Mappi
     for i in seeds:
         terms[i] = seed[program.nodes[i].name or ""]
     observer = _Labels(b, program, terms, names, suffix, preset or {})
-    push_tangents(route(program, seeds, targets), _rules_on(b, program, primals), terms, b,
-                  observer)
+    push_tangents(route(program, seeds, targets), _rules_on(b, program, primals), terms,
+                  _Sweeping(b), observer)
     return terms
 
 
@@ -110,7 +146,7 @@ def adjoints(b: GraphBuilder, program: Program, primals: list[Term],
             terms[program.outputs[y]] = t if before is None else b.add(before, t)
     observer = _Labels(b, program, terms, names, suffix, {})
     pull_adjoints(route(program, program.inputs.values(), targets),
-                  _rules_on(b, program, primals), terms, b, observer)
+                  _rules_on(b, program, primals), terms, _Sweeping(b), observer)
     return [0.0 if t is None else t for t in terms]
 
 
@@ -142,7 +178,9 @@ def _linearized(program: Program, kind: str, given: str | Mapping[str, float] | 
                 max_nodes: int | None) -> Program:
     """The jvp (kind "seed") or vjp ("cotangent") program: the outputs, then the tangent of
     every output or the adjoint of every input. Without `given`, the direction is new inputs."""
-    scalar_only(program, "a jvp or vjp program")
+    if program.tensor_path and given is not None:
+        raise ExpressionError("a jvp or vjp program of a tensor program takes its direction as "
+                              "new inputs (give no seed or cotangent)")
     forward = kind == "seed"
     suffix = "_dot" if forward else "_bar"
     sources, sinks = (program.inputs, program.outputs) if forward \
@@ -151,7 +189,8 @@ def _linearized(program: Program, kind: str, given: str | Mapping[str, float] | 
     b = GraphBuilder(max_nodes=max_nodes)
     primals = copy_program(b, program)
     if given is None:
-        direction: dict[str, Term] = {s: b.input(names.fresh(s + suffix)) for s in sources}
+        direction: dict[str, Term] = {s: b.input(names.fresh(s + suffix), program.shape(sources[s]))
+                                      for s in sources}
     else:
         direction = dict(unit_directions(list(sources), given, kind)[0][0])
     result_names = {s: names.fresh(s + suffix) for s in sinks}
@@ -243,8 +282,11 @@ def grad_program(program: Program, output: str | None = None,
     >>> list(g.outputs), evaluate(g, {"w": 1.0})["dy/dw"]
     (['y', 'dy/dw'], 36.0)
     """
-    scalar_only(program, "a gradient program")
     output = single_output(program, output)
+    if program.shape(program.outputs[output]):
+        raise ExpressionError(f"a gradient program is of a scalar output; {output!r} has shape "
+                              f"{'×'.join(map(str, program.shape(program.outputs[output])))} "
+                              "(use vjp_program)")
     grads = gradient_names(program, output)
     names = Names(program)
     names.taken |= set(grads.values())

@@ -32,7 +32,8 @@ from .program import CONST, INPUT, Program
 from .results import jsonable
 from .reverse import reverse
 from .tensor_cost import tensor_costs
-from .tensor_hessian import tensor_hessian
+from .tensor_hessian import tensor_hessian, tensor_hvp
+from .tensor_ops import scalar_only
 
 # --- counting the work of each mode --------------------------------------------------------------
 
@@ -170,6 +171,7 @@ def hvp_program(program: Program, output: str | None = None,
     >>> evaluate(h, {"x": 2.0, "x_dot": 1.0})["dy/dx_dot"]     # 6x
     12.0
     """
+    scalar_only(program, "an H·v program")
     output = single_output(program, output)
     g = grad_program(program, output, max_nodes=max_nodes)
     grads = gradient_names(program, output)
@@ -308,6 +310,9 @@ def hvp(program: Program, at: Mapping[str, Any] | None, vector: Mapping[str, Any
         raise InputError(f"the vector names {', '.join(map(repr, unknown))}, which is not an "
                          f"input; the inputs are: {', '.join(program.inputs) or '(none)'}")
     output, point, value, gradient, invalid = _first_order(program, at, output)
+    if program.tensor_path:
+        value, gradient, product_hv = tensor_hvp(program, at, output, vector)
+        return HvpResult(output, value, gradient, product_hv, dict(vector), 0)
     v = {k: np.asarray(val, dtype=np.float64) if np.ndim(val) else float(val)
          for k, val in vector.items()}
     product = _run_hvp(program, output, point, v, None)

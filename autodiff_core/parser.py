@@ -26,7 +26,7 @@ from .program import CONST, INPUT, Node, Program
 from .shapes import ShapeMismatch
 from .syntax_help import HINT as _HINT
 from .syntax_help import explain, multiply_message, unknown_function_message
-from .tensor_ops import ALL_AXES, AXIS_OPS, TENSOR_RULES
+from .tensor_ops import AXIS_OPS, TENSOR_RULES, infer
 
 _AST_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
                ast.MatMult: "@"}
@@ -190,7 +190,7 @@ class _Builder:
             return self.emit(op, args, line=line, at=at)  # the scalar case, as before
         arg_shapes = [nodes[a].shape for a in args]
         try:
-            shape, params = _infer(op, arg_shapes, params)
+            shape, params = infer(op, arg_shapes, params)
         except ShapeMismatch as exc:
             raise self.error(f"{_source_of(at)}: {exc}", at) from None
         if op not in TENSOR_RULES:
@@ -537,29 +537,6 @@ def _is_declaration(stmt: ast.stmt) -> bool:
 def _source_of(node: ast.AST) -> str:
     """The expression as the program wrote it (near enough: Python's spelling of it)."""
     return ast.unparse(node)
-
-
-def _infer(op: str, arg_shapes: list[tuple[int, ...]],
-           params: dict[str, Any] | None) -> tuple[tuple[int, ...], dict[str, Any] | None]:
-    """The output shape of `op` on arguments of these shapes, and its parameters normalized
-    (an axis made non-negative, softmax's default the last axis)."""
-    if op == "matmul":
-        return shapes.matmul(*arg_shapes), None
-    if op == "transpose":
-        return shapes.transposed(arg_shapes[0]), None
-    if op in AXIS_OPS:
-        s = arg_shapes[0]
-        axis = (params or {}).get("axis")
-        if axis is None and op not in ALL_AXES:
-            axis = -1
-        if axis is not None:
-            axis = shapes.axis_of(s, axis)
-        out = shapes.reduced(s, axis) if op in ("sum", "mean", "logsumexp") else s
-        return out, {"axis": axis}
-    shape: tuple[int, ...] = ()
-    for s in arg_shapes:
-        shape = shapes.broadcast(shape, s) if shape != s else s
-    return shape, None
 
 
 def _target(stmt: ast.stmt) -> ast.Name | None:

@@ -58,4 +58,5 @@ def tensor_costs(program: Program, cost_type: Any) -> dict[str, Any]:
     return costs
 
 
-_LINEAR = ("matmul", "broadcast", "sum", "mean", "transpose", "softmax", "logsumexp")
+_LINEAR = ("matmul", "broadcast", "sum", "mean", "transpose", "softmax", "logsumexp",
+           "reshape")

@@ -123,6 +123,7 @@ _METHODS.update({
     "unreduce": _linear("unreduce", (0,)),
     "expand": _linear("expand", (0,)),
     "broadcast": _linear("broadcast", (0,)),
+    "reshape": _linear("reshape", (0,)),
     "unbroadcast": _linear("unbroadcast", (0,)),
     "softmax": staticmethod(_softmax),
     "logsumexp": staticmethod(_logsumexp),
@@ -167,26 +168,14 @@ def tensor_hessian(program: Program, at: Mapping[str, Any] | None, output: str) 
         raise InputError(f"the inputs have {n} elements in all; the Hessian is computed for at "
                          f"most {MAX_HESSIAN_ELEMENTS} (an n×n matrix)")
     eye = np.eye(n)
-    values: dict[str, Any] = {}
+    directions: dict[str, Any] = {}
     offset = 0
     for name, s in shapes.items():
         size = int(np.prod(s))
-        values[name] = Dual(point.values[name], eye[:, offset:offset + size].reshape((n,) + s))
+        directions[name] = eye[:, offset:offset + size].reshape((n,) + s)
         offset += size
-    vals = tensor_primal(program, Point(values, False), DualMath)
-    swept = route(program, program.inputs.values(), [target])
-    adjoints: list[Any] = [None] * len(program.nodes)
-    adjoints[target] = 1.0
-    pull(program, swept, vals, Locals(program, vals, False, check=False, m=DualMath), adjoints,
-         m=DualMath)
-    gradient: dict[str, Any] = {}
-    columns = []
-    for name, s in shapes.items():
-        g, t = _parts(adjoints[program.inputs[name]])
-        g = np.broadcast_to(0.0 if g is None else g, s)
-        gradient[name] = float(g) if not s else np.array(g)
-        t = np.zeros((n,) + s) if t is None else np.broadcast_to(t, (n,) + s)
-        columns.append(np.asarray(t).reshape(n, -1))
+    value, gradient, products = forward_over_reverse(program, point, target, directions, n)
+    columns = [products[name].reshape(n, -1) for name in shapes]
     matrix = np.concatenate(columns, axis=1) if columns else np.zeros((0, 0))
     if not all_finite(matrix):
         raise EvaluationError(f"a second derivative of {output} is undefined at this point")
@@ -202,5 +191,54 @@ def tensor_hessian(program: Program, at: Mapping[str, Any] | None, output: str) 
             blocks[x][z] = float(block) if not block.shape else block
             cols += nz
         rows += nx
-    value = _parts(vals[target])[0]
-    return TensorHessian(float(value), gradient, blocks, matrix, element_labels(program))
+    return TensorHessian(value, gradient, blocks, matrix, element_labels(program))
+
+
+def forward_over_reverse(program: Program, point: Point, target: int,
+                         directions: dict[str, Any], n: int
+                         ) -> tuple[float, dict[str, Any], dict[str, np.ndarray]]:
+    """The value, the gradient, and the products H·v for n directions at once: the reverse
+    sweep run on dual values whose tangents are `directions` (each input's: shape (n,) +
+    its shape). Returns (value, gradient, {input: (n,) + its shape})."""
+    shapes = program.input_shapes
+    values = {name: Dual(point.values[name], directions[name]) for name in shapes}
+    vals = tensor_primal(program, Point(values, False), DualMath)
+    swept = route(program, program.inputs.values(), [target])
+    adjoints: list[Any] = [None] * len(program.nodes)
+    adjoints[target] = 1.0
+    pull(program, swept, vals, Locals(program, vals, False, check=False, m=DualMath), adjoints,
+         m=DualMath)
+    gradient: dict[str, Any] = {}
+    products: dict[str, np.ndarray] = {}
+    for name, s in shapes.items():
+        g, t = _parts(adjoints[program.inputs[name]])
+        g = np.broadcast_to(0.0 if g is None else g, s)
+        gradient[name] = float(g) if not s else np.array(g)
+        products[name] = np.zeros((n,) + s) if t is None \
+            else np.array(np.broadcast_to(t, (n,) + s))
+    return float(_parts(vals[target])[0]), gradient, products
+
+
+def tensor_hvp(program: Program, at: Mapping[str, Any] | None, output: str,
+               vector: Mapping[str, Any]) -> tuple[float, dict[str, Any], dict[str, Any]]:
+    """(value, gradient, H·v) of a scalar output at one point, without forming H: one
+    direction, the vector (missing inputs are 0), with each input's shape."""
+    target = program.outputs[output]
+    if program.nodes[target].shape:
+        raise InputError(f"H·v is of a scalar output; {output!r} is not a scalar")
+    point = make_tensor_point(program, dict(at or {}))
+    if point.grid:
+        raise InputError("H·v of a tensor program is computed at one point")
+    directions = {}
+    for name, s in program.input_shapes.items():
+        v = np.asarray(vector.get(name, 0.0), dtype=np.float64)
+        if v.shape not in (s, ()):
+            raise InputError(f"{name}: the vector's entry must have its shape "
+                             f"{'×'.join(map(str, s)) or 'a scalar'}, got "
+                             f"{'×'.join(map(str, v.shape)) or 'a scalar'}")
+        directions[name] = np.broadcast_to(v, s)[None]
+    value, gradient, products = forward_over_reverse(program, point, target, directions, 1)
+    hv = {name: float(p[0]) if not p[0].shape else p[0] for name, p in products.items()}
+    if not all(all_finite(p) for p in products.values()):
+        raise EvaluationError(f"a second derivative of {output} is undefined at this point")
+    return value, gradient, hv

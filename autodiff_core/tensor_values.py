@@ -16,7 +16,7 @@ import numpy as np
 
 from . import shapes
 from .errors import EvaluationError, InputError
-from .ops import CONST, INPUT, OPS
+from .ops import CONST, GUARD, INPUT, OPS
 from .plan import plan_of
 from .point import Point
 from .program import Program
@@ -121,7 +121,12 @@ def tensor_primal(program: Program, point: Any, math: Any = None) -> list[Any]:
                 vals[i] = rule.value(math, call_of[i], *args) if rule is not None \
                     else getattr(math, op)(*args)
                 continue
-            v = rule.value(m, call_of[i], *args) if rule is not None else OPS[op].array(*args)
+            if rule is not None:
+                v = rule.value(m, call_of[i], *args)
+            elif op == GUARD:
+                v = m.guard(*args, *call_of[i].shapes)  # type: ignore[union-attr]
+            else:
+                v = OPS[op].array(*args)
             vals[i] = v
             if not point.grid and not all_finite(v):
                 raise _undefined(program, i, args, v)

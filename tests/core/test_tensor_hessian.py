@@ -73,4 +73,19 @@ def test_refusals() -> None:
     with pytest.raises(ad.InputError, match="at most"):
         ad.hessian(big, {"x": np.ones(3000)})
     with pytest.raises(ad.ExpressionError, match="not yet supported for tensor programs"):
-        ad.grad_program(scalar)
+        ad.hvp_program(scalar)
+
+
+def test_hvp_is_the_hessian_times_the_vector() -> None:
+    program = ad.parse(SOURCES[1])
+    at = {name: RNG.normal(size=shape) for name, shape in program.input_shapes.items()}
+    vector = {name: RNG.normal(size=shape) for name, shape in program.input_shapes.items()
+              if name != "b"}  # a missing input's entry is 0
+    result = ad.hvp(program, at, vector)
+    h = ad.hessian(program, at)
+    flat = np.concatenate([np.ravel(vector.get(n, np.zeros(s)))
+                           for n, s in program.input_shapes.items()])
+    expected = h.matrix @ flat
+    got = np.concatenate([np.ravel(result.hvp[n]) for n in program.inputs])
+    np.testing.assert_allclose(got, expected, atol=1e-12)
+    assert result.hvp["W"].shape == (2, 3) and isinstance(result.hvp["a"], float)

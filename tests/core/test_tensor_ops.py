@@ -45,7 +45,8 @@ def point_for(program: ad.Program) -> dict[str, np.ndarray]:
 
 
 def test_every_tensor_op_has_a_case() -> None:
-    assert set(CASES) == set(TENSOR_OPS)
+    # reshape: made by derivative programs only (tests/core/test_tensor_derivative.py)
+    assert set(CASES) == set(TENSOR_OPS) - {"reshape"}
 
 
 @pytest.mark.parametrize("source", [s for cases in CASES.values() for s in cases])
