@@ -123,7 +123,8 @@ def value_shape(name: str, value: Any) -> tuple[int, ...]:
 
 def declared_shape(program: ad.Program, name: str) -> tuple[int, ...]:
     """The shape an input was declared with (`W: [2, 3]`); () for a scalar input."""
-    return tuple(getattr(program, "input_shapes", {}).get(name, ()))
+    node = program.inputs.get(name)
+    return program.nodes[node].shape if node is not None else ()
 
 
 def grid_shape(at: Mapping[str, Any] | None, program: ad.Program | None = None
@@ -163,10 +164,6 @@ def _ragged(name: str) -> Exception:
 REDUCING = frozenset({"sum", "mean", "logsumexp", "softmax"})
 
 
-def node_shape(node: ad.Node) -> tuple[int, ...]:
-    return tuple(getattr(node, "shape", ()))
-
-
 @dataclass(frozen=True)
 class Size:
     """What one evaluation of a program at one point holds and does, from the shapes inferred
@@ -183,13 +180,26 @@ class Size:
 
 
 def size_of(program: ad.Program) -> Size:
-    """Count, in one walk over the nodes, what the limits below compare."""
+    """Count, in one walk over the nodes, what the limits below compare (kept on the program:
+    parsing, the point and the trace each ask)."""
+    known = program.__dict__.get("_app_size")
+    if isinstance(known, Size) and known.nodes == len(program.nodes):
+        return known
+    size = _count(program)
+    program.__dict__["_app_size"] = size
+    return size
+
+
+def _count(program: ad.Program) -> Size:
     nodes = program.nodes
-    sizes = [math.prod(node_shape(node)) for node in nodes]
+    if not program.is_tensor:  # as quick as the counts were before tensors
+        edges = sum(len(node.args) for node in nodes)
+        return Size(len(nodes), len(nodes), len(nodes), len(nodes) + edges, 0)
+    sizes = [math.prod(node.shape) for node in nodes]
     operations = trace = 0
     for node, size in zip(nodes, sizes, strict=True):
         if node.op == "matmul":
-            left = node_shape(nodes[node.args[0]])
+            left = nodes[node.args[0]].shape
             operations += size * (left[-1] if left else 1)
         elif node.op in REDUCING:
             operations += max(size, sizes[node.args[0]])
@@ -209,7 +219,22 @@ def sweep_passes(program: ad.Program, mode: str, seeded: bool,
     if mode == "forward":
         names = wrt if wrt is not None else list(program.inputs)
         return sum(math.prod(declared_shape(program, name)) for name in names)
-    return sum(math.prod(node_shape(program.nodes[i])) for i in program.outputs.values())
+    return sum(math.prod(program.nodes[i].shape) for i in program.outputs.values())
+
+
+def seed_elements(program: ad.Program, mode: str, passes: int,
+                  wrt: list[str] | None = None) -> int:
+    """Numbers the passes' seeds hold: each tensor pass keeps its seed, forward mode an array
+    for every input of `wrt` (a 100 x 100 input in forward mode: 10,100 passes of 10,100
+    numbers, 0.8 GB), reverse mode one of an output's shape. (A scalar program's seeds are
+    numbers, as counted before tensors: nothing here.)"""
+    if not program.is_tensor:
+        return 0
+    if mode == "forward":
+        names = wrt if wrt is not None else list(program.inputs)
+        return passes * sum(math.prod(declared_shape(program, name)) for name in names)
+    return passes * max((math.prod(program.nodes[i].shape) for i in program.outputs.values()),
+                        default=1)
 
 
 def jacobian_elements(program: ad.Program, wrt: list[str] | None = None) -> int:
@@ -217,8 +242,7 @@ def jacobian_elements(program: ad.Program, wrt: list[str] | None = None) -> int:
     output.shape + input.shape."""
     names = wrt if wrt is not None else list(program.inputs)
     inputs = sum(math.prod(declared_shape(program, name)) for name in names)
-    return inputs * sum(math.prod(node_shape(program.nodes[i]))
-                        for i in program.outputs.values())
+    return inputs * sum(math.prod(program.nodes[i].shape) for i in program.outputs.values())
 
 
 def check_program_size(program: ad.Program, settings: Settings) -> None:
@@ -229,7 +253,7 @@ def check_program_size(program: ad.Program, settings: Settings) -> None:
         node = program.nodes[size.largest]
         what = program.label(node.id) if node.name else node.ref
         raise problem(f"the program's values would hold {size.elements:,} numbers at one point "
-                      f"(the largest, {what}, is {show_shape(node_shape(node))}); the limit is "
+                      f"(the largest, {what}, is {show_shape(node.shape)}); the limit is "
                       f"{settings.max_elements:,} (max_elements). Declare smaller shapes",
                       ("body", "source"), "limit_exceeded",
                       {"limit": "max_elements", "line": node.line})
@@ -252,10 +276,10 @@ def check_point(program: ad.Program, at: Mapping[str, Any] | None, settings: Set
     """Before doing any work, name an unknown or missing input and a value of the wrong shape,
     and refuse: a grid above `max_grid_points`; node evaluations (nodes x points x passes)
     above `max_work`; numbers held (every node's value at every point, and `results` numbers
-    of the answer per point) above `max_elements`; arithmetic (element operations and
-    multiply-adds of the evaluation and of each pass, at every point) above
-    `max_element_ops`. Returns the number of points. `cost` weighs the work for the inline
-    budget: what one unit costs this job."""
+    of the answer and the passes' seeds, per point) above `max_elements`; arithmetic
+    (element operations and multiply-adds of the evaluation and of each pass, at every
+    point) above `max_element_ops`. Returns the number of points. `cost` weighs the work
+    for the inline budget: what one unit costs this job."""
     given = dict(at or {})
     for name in given:
         if name not in program.inputs:
@@ -284,12 +308,13 @@ def check_point(program: ad.Program, at: Mapping[str, Any] | None, settings: Set
     size = size_of(program)
     held = (size.elements + results) * points
     if held > settings.max_elements:
-        answer = f" and {results:,} in the answer" if results else ""
+        answer = f" and {results:,} in the derivatives and the passes' seeds" if results else ""
         raise problem(f"this request would hold {held:,} numbers ({size.elements:,} in the "
                       f"program's values{answer}, at {points:,} points); the limit is "
-                      f"{settings.max_elements:,} (max_elements). Ask at fewer points, with "
-                      "smaller arrays, or for fewer derivatives", ("body",), "limit_exceeded",
-                      {"limit": "max_elements"})
+                      f"{settings.max_elements:,} (max_elements). Ask for fewer derivatives "
+                      "(reverse mode rather than forward, a seed or cotangent, fewer inputs in "
+                      "`wrt`), at fewer points, or with smaller arrays", ("body",),
+                      "limit_exceeded", {"limit": "max_elements"})
     operations = size.operations * points * (1 + PASS_OPERATIONS * passes)
     if operations > settings.max_element_ops:
         raise problem(f"this request needs about {operations:,} arithmetic operations (an "

@@ -53,9 +53,9 @@ def engine_problem(exc: ad.AutodiffError, program: ad.Program | None = None,
 def scalar_only(program: ad.Program, what: str, instead: str = "") -> None:
     """A clear 422 where a feature works on scalar programs only (not yet on tensors), naming
     the tensor that makes the program one and what to use instead."""
-    if not getattr(program, "is_tensor", False):
+    if not program.is_tensor:
         return
-    shapes = getattr(program, "input_shapes", {})
+    shapes = program.input_shapes
     tensors = [f"{name}: {'×'.join(map(str, shape))}" for name, shape in shapes.items() if shape]
     which = f" (its tensor inputs: {', '.join(tensors)})" if tensors else ""
     raise problem(f"{what} works on scalar programs only, not yet on tensor programs{which}"

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any, Protocol
 
 from .ops import CONST, GUARD, INPUT, OPS, format_number
+from .tensor_ops import const_text
 
 
 class Program(Protocol):
@@ -70,8 +71,8 @@ def _latex_expression(program: Program, i: int) -> str:
     node = program.nodes[i]
     if node.op == INPUT:
         return latex_name(node.name or node.ref)
-    if node.op == CONST:
-        return format_number(node.value or 0.0)
+    if node.op == CONST:  # a number, or a tensor constant's nested list
+        return const_text(node.value)
     return OPS[node.op].latex.format(*(f"v_{{{a}}}" for a in node.args))
 
 

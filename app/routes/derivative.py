@@ -12,7 +12,7 @@ import autodiff_core as ad
 
 from ..jobs import run_job, settings_of
 from ..limits import check_point, check_program_size, parse_program
-from ..problems import ERROR_RESPONSES, engine_errors, problem, scalar_only
+from ..problems import ERROR_RESPONSES, engine_errors, problem
 from ..rendering import RenderError, drawing_limit, drawing_problem, run_dot, to_dot
 from ..responses import json_response, to_json
 from ..schemas import Graph, Outputs, Point, Source, Strict, Value
@@ -70,9 +70,6 @@ async def derivative(body: DerivativeRequest, request: Request) -> JSONResponse:
 
 def _derivative(body: DerivativeRequest, settings: Settings) -> bytes:
     program = parse_program(body.source, body.outputs, settings)
-    # the engine builds derivative programs of scalar programs only, so far
-    scalar_only(program, "/derivative (a derivative as a program)",
-                "POST /api/v1/differentiate gives a tensor program's derivatives")
     # jvp and vjp can keep every output (one tangent or cotangent input each); the others
     # differentiate one output.
     output = body.output
@@ -101,6 +98,8 @@ def _transform(program: ad.Program, transform: str, wrt: str | None, order: int,
         return ad.jvp_program(_restrict(program, output) if output else program,
                               max_nodes=max_nodes)
     if transform == "vjp":
+        if program.is_tensor and output is not None:  # a tensor output's adjoint is an input
+            return ad.vjp_program(_restrict(program, output), max_nodes=max_nodes)
         return ad.vjp_program(program, output, max_nodes=max_nodes)
     return ad.hvp_program(program, output, max_nodes=max_nodes)
 

@@ -18,6 +18,7 @@ from ..limits import (
     check_trace,
     jacobian_elements,
     parse_program,
+    seed_elements,
     sweep_passes,
 )
 from ..problems import ERROR_RESPONSES, engine_errors
@@ -102,8 +103,9 @@ def _differentiate(body: DifferentiateRequest, settings: Settings) -> bytes:
     wrt = inputs_named(program, body.wrt)
     seeded = (body.seed if body.mode == "forward" else body.cotangent) is not None
     passes = sweep_passes(program, body.mode, seeded, wrt)
+    answer = 0 if seeded else jacobian_elements(program, wrt)
     points = check_point(program, body.at, settings, passes,
-                         results=0 if seeded else jacobian_elements(program, wrt))
+                         results=answer + seed_elements(program, body.mode, passes, wrt))
     if body.trace:
         check_trace(program, passes, points, settings)
     # `wrt` goes to the engine only when given: scalar requests stay exactly as they were

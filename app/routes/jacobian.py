@@ -11,10 +11,16 @@ from pydantic import BaseModel, Field
 import autodiff_core as ad
 
 from ..jobs import run_job, settings_of
-from ..limits import check_point, jacobian_elements, parse_program, sweep_passes
+from ..limits import (
+    check_point,
+    jacobian_elements,
+    parse_program,
+    seed_elements,
+    sweep_passes,
+)
 from ..problems import ERROR_RESPONSES, engine_errors
 from ..responses import json_response, to_json
-from ..schemas import Outputs, Point, Source, Strict, Value
+from ..schemas import TENSOR_EXAMPLE, Outputs, Point, Source, Strict, Value
 from ..settings import Settings
 
 router = APIRouter(prefix="/api/v1", tags=["analysis"], responses=ERROR_RESPONSES)
@@ -25,6 +31,11 @@ class JacobianRequest(Strict):
     at: Point = Field(default_factory=dict)
     mode: Literal["reverse", "forward"] = "reverse"
     outputs: Outputs = None
+
+    model_config = {"json_schema_extra": {"examples": [
+        {"source": "x = 3*w; y = 2*x^2 + 4", "at": {"w": 1.0}},
+        {"source": "W: [2, 3]\nx: [3]\nb: [2]\nh = tanh(W @ x + b)", "at": TENSOR_EXAMPLE,
+         "mode": "reverse"}]}}
 
 
 class Cost(BaseModel):
@@ -62,6 +73,7 @@ async def jacobian(body: JacobianRequest, request: Request) -> JSONResponse:
 def _jacobian(body: JacobianRequest, settings: Settings) -> bytes:
     program = parse_program(body.source, body.outputs, settings)
     passes = sweep_passes(program, body.mode, seeded=False)
-    check_point(program, body.at, settings, passes, results=jacobian_elements(program))
+    check_point(program, body.at, settings, passes, results=jacobian_elements(program) +
+                seed_elements(program, body.mode, passes))
     with engine_errors(program):
         return to_json(ad.jacobian(program, body.at, body.mode).to_dict())

@@ -91,7 +91,7 @@ HEAVY: dict[str, Heavy] = {
         "/api/v1/render", {"source": HUGE_MATRIX}, frozenset({"max_elements"})),
     "forward mode over a 300 x 100 matrix (30,100 passes)": Heavy(
         "/api/v1/differentiate", {"source": WIDE_LAYER, "at": WIDE_LAYER_AT, "mode": "forward",
-                                  "trace": False}, frozenset({"max_element_ops"})),
+                                  "trace": False}, frozenset({"max_elements"})),
     "a 100-element vector at each of 10,000 grid points": Heavy(
         "/api/v1/differentiate", {"source": "v: [100]\ny = sum(v * s)",
                                   "at": {"v": [0.0] * 100, "s": COLUMN}, "trace": False},

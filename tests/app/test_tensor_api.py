@@ -140,6 +140,7 @@ def test_the_mlp_traced_step_by_step(http: TestClient) -> None:
     point = mlp_point()
     data = post(http, "/api/v1/differentiate", source=MLP, at=listed(point), wrt=PARAMS)
     [sweep] = data["passes"]
+    assert sweep["seed"] == {"loss": 1.0}  # a 0-d array is written as its number, not [1.0]
     steps = {step["node"]: step for step in sweep["steps"]}
     nodes = {node["id"]: node for node in data["graph"]["nodes"]}
     for node_id, step in steps.items():
@@ -162,11 +163,83 @@ def test_the_jacobian_of_a_vector_output(http: TestClient, mode: str) -> None:
         close(data["matrix"]["h"][name], central_jacobian(layer, point, name))
 
 
-@pytest.mark.xfail(strict=True, reason="the engine's Jacobian counts passes per element next")
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
 def test_a_jacobian_counts_a_pass_per_element(http: TestClient, mode: str) -> None:
     data = post(http, "/api/v1/jacobian", source=LAYER_OUT, at=listed(layer_point()), mode=mode)
     assert data["passes"] == (11 if mode == "forward" else 2)
+
+
+def second_differences(f: Callable[[Arrays], float], point: Arrays, names: list[str],
+                       h: float = 1e-4) -> np.ndarray:
+    """The Hessian of f over the elements of point[names] (flattened in that order, row-major)
+    by central second differences."""
+    flat = np.concatenate([point[name].ravel() for name in names])
+
+    def g(v: np.ndarray) -> float:
+        parts, k = {}, 0
+        for name in names:
+            size = point[name].size
+            parts[name] = v[k:k + size].reshape(point[name].shape)
+            k += size
+        return f({**point, **parts})
+
+    n = flat.size
+    e = np.eye(n) * h
+    return np.array([[(g(flat + e[i] + e[j]) - g(flat + e[i] - e[j]) - g(flat - e[i] + e[j])
+                       + g(flat - e[i] - e[j])) / (4 * h * h) for j in range(n)]
+                     for i in range(n)])
+
+
+def test_the_hessian_of_a_layer(http: TestClient) -> None:
+    point = layer_point()
+    data = post(http, "/api/v1/hessian", source=LAYER, at=listed(point))
+    want = second_differences(lambda a: float(np.sum(layer(a))), point, ["W", "x", "b"])
+    close(data["matrix"], want, tol=1e-5)
+    assert data["labels"][:3] == ["W[0,0]", "W[0,1]", "W[0,2]"] and data["labels"][-1] == "b[1]"
+    # the blocks: hessian[W][x] has the shape W.shape + x.shape
+    close(data["hessian"]["W"]["x"], want[:6, 6:9].reshape(2, 3, 3), tol=1e-5)
+    close(data["gradient"]["W"], central_jacobian(lambda a: np.sum(layer(a)), point, "W"))
+    grid = {**listed(point), "x": [point["x"].tolist()] * 2}
+    assert "at one point" in refused(http.post("/api/v1/hessian",
+                                               json={"source": LAYER, "at": grid}))["msg"]
+
+
+def test_scalar_answers_keep_their_shape(http: TestClient) -> None:
+    data = post(http, "/api/v1/hessian", source="x = 3*w; y = 2*x^2 + 4", at={"w": 1.0})
+    assert data == {"output": "y", "value": 22.0, "gradient": {"w": 36.0},
+                    "hessian": {"w": {"w": 36.0}}, "invalid_points": 0}
+    data = post(http, "/api/v1/differentiate", source="x = 3*w; y = 2*x^2 + 4", at={"w": 1.0})
+    assert data["derivatives"] == {"y": {"w": 36.0}} and data["values"]["y"] == 22.0
+    assert data["passes"][0]["seed"] == {"y": 1.0}
+
+
+def test_derivative_programs_of_a_layer(http: TestClient) -> None:
+    point = layer_point()
+    at = listed(point)
+    data = post(http, "/api/v1/derivative", source=LAYER, transform="grad", at=at)
+    assert "@" in data["program"]["text"]  # matmuls, not scalar multiply-adds
+    for name in point:
+        close(data["values"][f"dy/d{name}"],
+              central_jacobian(lambda a: np.sum(layer(a)), point, name))
+    # the tangent program: y_dot = the gradient · the direction
+    direction = {f"{name}_dot": np.ones_like(value) for name, value in point.items()}
+    data = post(http, "/api/v1/derivative", source=LAYER, transform="jvp",
+                at={**at, **listed(direction)})
+    gradient = sum(np.sum(central_jacobian(lambda a: np.sum(layer(a)), point, name))
+                   for name in point)
+    assert data["values"]["y_dot"] == pytest.approx(gradient, rel=1e-6)
+    # the adjoint program of one output: its adjoint is an input of the output's shape
+    data = post(http, "/api/v1/derivative", source=LAYER_OUT, transform="vjp", output="h",
+                at={**at, "h_bar": [1.0, 0.0]})
+    close(data["values"]["x_bar"], central_jacobian(layer, point, "x")[0])
+    # a tensor constant in a derivative program's LaTeX (was a 500: `value or 0.0` of an array)
+    data = post(http, "/api/v1/derivative", source="X: [3, 2]\ny = sum(X * 2 + [1, 2])",
+                transform="grad")
+    assert "[1, 2]" in data["program"]["latex"]
+    for transform in ("derivative", "hvp"):
+        entry = refused(http.post("/api/v1/derivative",
+                                  json={"source": LAYER, "transform": transform, "wrt": "x"}))
+        assert "not yet supported for tensor programs" in entry["msg"]
 
 
 def test_a_grid_of_tensor_points(http: TestClient) -> None:
@@ -259,7 +332,7 @@ def test_any_nested_value_gets_an_answer_or_a_422(http: TestClient, value: Any,
     assert r.status_code in (200, 422), r.text[:400]
     if r.status_code == 200:  # only an array ending in the declared shape
         assert np.shape(value)[-2:] == (2, 3)
-    elif r.json()["detail"][0]["type"] != "not_supported_for_tensors":  # /hessian, so far
+    else:  # (the Hessian of a tensor program is at one point only: a grid is refused too)
         assert r.json()["detail"][0]["loc"][:2] == ["body", "at"]
 
 
@@ -268,7 +341,6 @@ def test_any_nested_value_gets_an_answer_or_a_422(http: TestClient, value: Any,
     ("/api/v1/symbolic", {"wrt": "x"}),
     ("/api/v1/quiz", {"at": {"W": 1.0, "x": 1.0, "b": 1.0}}),
     ("/api/v1/descent", {"at": {"W": 1.0, "x": 1.0, "b": 1.0}, "rate": 0.1, "steps": 1}),
-    ("/api/v1/derivative", {"transform": "grad"}),
     ("/api/v1/export", {"framework": "torch"}),
 ])
 def test_scalar_only_endpoints_say_so_for_tensor_programs(http: TestClient, path: str,
@@ -296,6 +368,8 @@ HUGE = "W: [100000, 100000]\nx: [100000]\ny = sum(W @ x)"
 # forward mode over a 300 x 100 input: 30,100 passes of a 30,000-multiply-add product
 WIDE_LAYER = "W: [300, 100]\nx: [100]\ny = sum(tanh(W @ x))"
 WIDE_AT = {"W": zeros(300, 100), "x": zeros(100)}
+CHAIN = "A: [150, 150]\nB0 = A\n" + "\n".join(f"B{i} = B{i - 1} @ A" for i in range(1, 111)) \
+    + "\ny = sum(B110)"
 # 6,400 elements in every step of the trace
 BIG_TRACE = "X: [64, 100]\ny = sum(tanh(X))"
 # a 100-element vector at each of 10,000 grid points
@@ -307,12 +381,17 @@ ATTACKS: dict[str, tuple[str, dict[str, Any], str]] = {
     "W: [100000, 100000] (values)": ("/api/v1/differentiate",
                                      {"source": HUGE, "at": {"W": 1.0, "x": 1.0}},
                                      "max_elements"),
+    # each of its 30,100 passes would keep a seed of 30,100 numbers
     "forward mode over a 300x100 input": (
         "/api/v1/differentiate", {"source": WIDE_LAYER, "at": WIDE_AT, "mode": "forward",
-                                  "trace": False}, "max_element_ops"),
+                                  "trace": False}, "max_elements"),
     "a forward Jacobian over a 300x100 input": (
         "/api/v1/jacobian", {"source": WIDE_LAYER, "at": WIDE_AT, "mode": "forward"},
-        "max_element_ops"),
+        "max_elements"),
+    # 110 chained 150x150 products: 3.4 million multiply-adds each, 111 arrays of 22,500
+    "a chain of matrix products": (
+        "/api/v1/differentiate", {"source": CHAIN, "at": {"A": zeros(150, 150)},
+                                  "trace": False}, "max_element_ops"),
     "the Hessian over 30,100 input elements": (
         "/api/v1/hessian", {"source": WIDE_LAYER, "at": WIDE_AT}, "max_elements"),
     "a trace of 64x100 arrays": ("/api/v1/differentiate",
@@ -341,7 +420,7 @@ def test_what_the_limits_suggest_works(http: TestClient) -> None:
     # forward mode refused: reverse mode is one pass
     msg = limited(http.post("/api/v1/differentiate",
                             json=ATTACKS["forward mode over a 300x100 input"][1]),
-                  "max_element_ops")
+                  "max_elements")
     assert "reverse mode" in msg
     data = post(http, "/api/v1/differentiate", source=WIDE_LAYER, at=WIDE_AT, trace=False)
     assert np.shape(data["derivatives"]["y"]["W"]) == (300, 100)
@@ -379,11 +458,16 @@ def test_limits_on_a_real_server_are_fast_and_it_keeps_serving() -> None:
         with httpx.Client(base_url=url, timeout=60) as client:
             ok = {"source": LAYER, "at": listed(layer_point())}
             assert client.post("/api/v1/differentiate", json=ok).status_code == 200
+            # a job for a worker process, once they have started
+            assert client.post("/api/v1/render", json={"source": LAYER}).status_code == 200
             for name, (path, body, limit) in ATTACKS.items():
-                started = time.monotonic()
-                limited(client.post(path, json=body), limit)
+                elapsed = float("inf")
+                for _ in range(2):  # the best of two: one pause of a loaded machine is no fault
+                    started = time.monotonic()
+                    limited(client.post(path, json=body), limit)
+                    elapsed = min(elapsed, time.monotonic() - started)
                 # refused before the work: far below the 10 s the work would be stopped at
-                assert time.monotonic() - started < 5, name
+                assert elapsed < 5, (name, elapsed)
                 assert client.post("/api/v1/differentiate", json=ok).status_code == 200
     finally:
         stop_server(process)
