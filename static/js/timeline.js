@@ -152,15 +152,20 @@ function edgeText(local, carried) {
   return `×${formatShort(local)} → ${formatShort(carried)}`;
 }
 
-/** An edge's array: two numbers in full, more by their norm (the drawing shows the shape). */
+// Arrays of more numbers than this are labelled by their norm in the drawing (its nodes and
+// edges show their shapes; the trace and the step's arrays show every number): longer labels
+// would not find room beside a node.
+const IN_FULL = 2;
+const inFull = (x) => !Array.isArray(x) || x.flat(Infinity).length <= IN_FULL;
+
+/** An edge's array: "→ [0.1, 0.2]" or "→ ‖·‖ 1.414". */
 function normText(x) {
-  return Array.isArray(x) && x.flat(Infinity).length > 2 ? `‖·‖ ${formatShort(stats(x).norm)}` : formatShort(x);
+  return inFull(x) ? formatShort(x) : `‖·‖ ${formatShort(stats(x).norm)}`;
 }
 
 /** A node's label in the drawing: "v3 = 0.5", "v3 = [1, 2]", or "‖v3‖ = 1.414". */
 function graphText(name, x) {
-  if (Array.isArray(x) && x.flat(Infinity).length > 3) return `‖${name}‖ = ${formatShort(stats(x).norm)}`;
-  return `${name} = ${formatShort(x)}`;
+  return inFull(x) ? `${name} = ${formatShort(x)}` : `‖${name}‖ = ${formatShort(stats(x).norm)}`;
 }
 
 export function stateAt(t, k) {
