@@ -135,10 +135,12 @@ async function playLoop() {
     await train(100);
     return;
   }
+  const mine = state.run;
   setPlaying(true);
   while (state.playing && state.losses.length - 1 < MAX_STEPS) {
     if (!(await train(CHUNK))) break;
   }
+  if (mine !== state.run) return; // a reset stopped it: the new start draws itself
   setPlaying(false);
   drawFlow();
 }
