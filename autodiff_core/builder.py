@@ -361,7 +361,8 @@ class GraphBuilder:
                 return self.neg(self.mul(self._negated(x), y))
             inner = self._op_of(y)
             if is_const(x) and inner is not None and inner.op == "mul" \
-                    and self.nodes[inner.args[0]].op == CONST:
+                    and self.nodes[inner.args[0]].op == CONST \
+                    and not self.nodes[inner.args[0]].shape:
                 # 3 * (2 * x) = 6 * x: keeps repeated derivatives of x**k readable
                 c = self.nodes[inner.args[0]].value or 0.0
                 return self.mul(x * c, Var(self, inner.args[1]))

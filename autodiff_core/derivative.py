@@ -327,11 +327,13 @@ def derivative(program: Program, wrt: str, order: int = 1, output: str | None = 
     >>> evaluate(d3, {"x": 2.0})["d3y/dx3"]
     48.0
     """
-    scalar_only(program, "a derivative program")
     output = single_output(program, output)
     if wrt not in program.inputs:
         raise InputError(f"{wrt!r} is not an input of the program; its inputs are: "
                          f"{', '.join(program.inputs) or '(none)'}")
+    if program.shape(program.inputs[wrt]):
+        scalar_only(program, "a derivative program in a tensor input (use grad_program or "
+                    "jvp_program)")
     if order < 0:
         raise InputError("the order of a derivative must be 0 or more")
     current, name = program, output

@@ -14,7 +14,7 @@ import subprocess
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from .ops import CONST, GUARD, INPUT, OPS, format_number
+from .ops import CONST, GUARD, INPUT, OPS
 from .tensor_ops import const_text
 
 
@@ -88,7 +88,7 @@ def program_dot(program: Program) -> str:
         if node.op == INPUT:
             label, shape = node.name or node.ref, "box"
         elif node.op == CONST:
-            label, shape = format_number(node.value or 0.0), "plaintext"
+            label, shape = const_text(node.value), "plaintext"
         else:
             label, shape = OPS[node.op].symbol, "ellipse"
             if node.name:

@@ -46,6 +46,10 @@ class Backend:
     constant: str  # a literal that a function of two arguments accepts beside a tensor
     ops: dict[str, str]  # op name -> format string over the argument texts
     constant_args: dict[str, tuple[int, ...]] = field(default_factory=dict)  # must not vary
+    # Tensors: an array literal (over its nested list), and one template per tensor op over
+    # the argument texts and {axis}, {shape} (a tuple) and {perm} (a permutation of the axes).
+    array: str = ""
+    tensor_ops: dict[str, str] = field(default_factory=dict)
 
 
 _OPERATORS = {"add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}", "div": "{0} / {1}",
@@ -62,6 +66,13 @@ TORCH = Backend(
          "max": "torch.maximum({0}, {1})", "min": "torch.minimum({0}, {1})",
          # torch.heaviside has no derivative; a comparison has none to give (0, as ours)
          "step": "({0} > 0).to(torch.float64)"},
+    array="torch.tensor({0}, dtype=torch.float64)",
+    tensor_ops={"matmul": "{0} @ {1}", "broadcast": "torch.broadcast_to({0}, {shape})",
+                "reshape": "torch.reshape({0}, {shape})", "transpose": "{0}.permute{perm}",
+                "sum": "torch.sum({0})", "sum_axis": "torch.sum({0}, dim={axis})",
+                "mean": "torch.mean({0})", "mean_axis": "torch.mean({0}, dim={axis})",
+                "softmax_axis": "torch.softmax({0}, dim={axis})",
+                "logsumexp_axis": "torch.logsumexp({0}, dim={axis})"},
 )
 
 JAX = Backend(
@@ -78,6 +89,13 @@ JAX = Backend(
          "abs": "jnp.sign({0}) * {0}",
          "max": "jnp.maximum({0}, {1})", "min": "jnp.minimum({0}, {1})",
          "step": "jnp.where({0} > 0, 1.0, 0.0)"},
+    array="jnp.asarray({0}, dtype=jnp.float64)",
+    tensor_ops={"matmul": "{0} @ {1}", "broadcast": "jnp.broadcast_to({0}, {shape})",
+                "reshape": "jnp.reshape({0}, {shape})", "transpose": "jnp.transpose({0}, {perm})",
+                "sum": "jnp.sum({0})", "sum_axis": "jnp.sum({0}, axis={axis})",
+                "mean": "jnp.mean({0})", "mean_axis": "jnp.mean({0}, axis={axis})",
+                "softmax_axis": "jax.nn.softmax({0}, axis={axis})",
+                "logsumexp_axis": "jax.nn.logsumexp({0}, axis={axis})"},
 )
 
 
@@ -113,9 +131,26 @@ def _literal(x: float) -> str:
     return repr(float(x))
 
 
+def _tensor_line(program: Program, i: int, backend: Backend, texts: dict[int, str]) -> str:
+    """A tensor op in the backend's words, its parameters written in (an axis, a shape)."""
+    node = program.nodes[i]
+    args = [texts[a] for a in node.args]
+    params = node.params or {}
+    axis = params.get("axis")
+    key = f"{node.op}_axis" if axis is not None else node.op
+    if key not in backend.tensor_ops:  # softmax/logsumexp always have an axis after parsing
+        raise NotImplementedError(f"export to {backend.name}: no translation of {node.op!r}")
+    s = program.nodes[node.args[0]].shape
+    axes = params.get("axes")
+    perm = tuple(axes) if axes is not None else tuple(reversed(range(len(s))))
+    return backend.tensor_ops[key].format(*args, axis=axis, shape=tuple(params.get("shape", ())),
+                                          perm=perm)
+
+
 def export(program: Program, backend: Backend) -> str:
     """The program as `def program(**inputs)` for one backend (see the module docstring)."""
-    scalar_only(program, f"export to {backend.name}")
+    if not backend.array:
+        scalar_only(program, f"export to {backend.name}")
     constant: dict[int, float] = {}  # the value of each node that depends on no input
     texts: dict[int, str] = {}  # how a later line refers to a node: its v-name or its value
     body: list[str] = []
@@ -124,7 +159,12 @@ def export(program: Program, backend: Backend) -> str:
         comment = f"  # {program.label(node.id)}" if named else ""
         if node.op == INPUT:
             line = f"{node.ref} = {backend.input.format(json.dumps(node.name))}"
-        elif node.op == CONST or all(a in constant for a in node.args):
+        elif node.op == CONST and node.shape:  # an array literal: written where it is used
+            texts[node.id] = backend.array.format(json.dumps(np.asarray(node.value).tolist()))
+            continue
+        elif node.op in backend.tensor_ops or f"{node.op}_axis" in backend.tensor_ops:
+            line = f"{node.ref} = {_tensor_line(program, node.id, backend, texts)}"
+        elif (node.op == CONST or all(a in constant for a in node.args)) and not node.shape:
             constant[node.id] = _constant_value(program, node.id, constant)
             texts[node.id] = _literal(constant[node.id])
             if not named and node.id not in program.outputs.values():

@@ -54,7 +54,7 @@ def forward(program: Program, at: Mapping[str, Any] | None = None,
     vals = primal(program, point)
     partials = Partials(program, vals, point.math, point.grid)
     if wrt is not None:
-        from .tensor_sweep import check_wrt
+        from .tensor_results import check_wrt
 
         inputs = check_wrt(program, wrt)
     else:

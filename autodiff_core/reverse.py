@@ -88,7 +88,7 @@ def _only(program: Program, wrt: str | list[str], derivatives: dict[str, dict[st
           directional: dict[str, Value] | None) -> tuple[dict[str, dict[str, Value]],
                                                          dict[str, Value] | None]:
     """The derivatives with respect to the `wrt` inputs only."""
-    from .tensor_sweep import check_wrt
+    from .tensor_results import check_wrt
 
     names = check_wrt(program, wrt)
     derivatives = {out: {x: d[x] for x in names if x in d} for out, d in derivatives.items()}

@@ -27,7 +27,7 @@ from .ops import OPS
 from .point import Point
 from .program import Program
 from .sweep import route
-from .tensor_ops import TENSOR_OPS, Call, TensorMath, _softmax_map
+from .tensor_ops import TENSOR_OPS, Call, TensorMath, softmax_map
 from .tensor_sweep import Locals, pull
 from .tensor_values import all_finite, make_tensor_point, tensor_primal
 
@@ -102,7 +102,7 @@ def _softmax(x: Any, s: tuple[int, ...], axis: int | None) -> Any:
     out = TensorMath.softmax(v, s, axis)
     if t is None:
         return out
-    return Dual(out, _softmax_map(TensorMath, Call(s, (s,), {"axis": axis}), out, t))
+    return Dual(out, softmax_map(TensorMath, Call(s, (s,), {"axis": axis}), out, t))
 
 
 def _logsumexp(x: Any, s: tuple[int, ...], axis: int | None) -> Any:

@@ -294,7 +294,7 @@ _op("transpose", 1, "transpose({0})", r"{{{0}}}^\top", "ᵀ", "transpose (axes r
 # symmetric). logsumexp: its gradient is softmax(x) = exp(x − o).
 
 
-def _softmax_map(m: Any, c: Call, o: Any, v: Any) -> Any:
+def softmax_map(m: Any, c: Call, o: Any, v: Any) -> Any:
     s = c.shapes[0]
     inner = m.expand(m.sum(m.mul(o, v), s, c.axis), s, c.axis)
     return m.mul(o, m.sub(v, inner))
@@ -308,8 +308,8 @@ def _softmax_of(m: Any, c: Call, o: Any, x: Any) -> Any:
 _op("softmax", 1, "softmax({0})", r"\operatorname{{softmax}} {0}", "softmax",
     "softmax along an axis", TensorRule(
         lambda m, c, x: m.softmax(x, c.shapes[0], c.axis),
-        (lambda m, c, o, x, d: _softmax_map(m, c, o, d),),
-        (lambda m, c, o, x, g: _softmax_map(m, c, o, g),),
+        (lambda m, c, o, x, d: softmax_map(m, c, o, d),),
+        (lambda m, c, o, x, g: softmax_map(m, c, o, g),),
         ("{out} ⊙ ({dot} − sum over {axes} of ({out} ⊙ {dot}))",),
         ("{out} ⊙ ({bar} − sum over {axes} of ({bar} ⊙ {out}))",)))
 

@@ -23,8 +23,6 @@ from typing import Any
 
 import numpy as np
 
-from . import shapes
-from .errors import InputError
 from .evaluation import make_point, partial_formulas
 from .ops import CONST, INPUT, OPS
 from .program import Program, edge_id
@@ -39,14 +37,14 @@ from .results import (
 )
 from .sweep import Route, derivative_overflow, route
 from .tensor_ops import TENSOR_RULES, TensorMath, rule_text
+from .tensor_results import check_wrt, count_invalid, directions, finish_blocks, place
 from .tensor_values import (
-    _undefined,
     all_finite,
     calls,
-    expected,
     finish,
     named_tensor_values,
     tensor_primal,
+    undefined_value,
 )
 
 TANGENT = "v\u0307"
@@ -88,7 +86,7 @@ class Locals:
             bad = self.undefined(i)
             return p if bad is None else np.where(bad, np.nan, p)
         if self.check and not all_finite(p):
-            raise _undefined(self.program, i, args, p, "derivative")
+            raise undefined_value(self.program, i, args, p, "derivative")
         return p
 
     def undefined(self, i: int) -> Any:
@@ -109,87 +107,6 @@ class Locals:
         return np.where(at_point, np.nan, contribution)
 
 
-def check_wrt(program: Program, wrt: Any) -> list[str]:
-    """The inputs to differentiate (default: all), in input order."""
-    if wrt is None:
-        return list(program.inputs)
-    names = [wrt] if isinstance(wrt, str) else list(wrt)
-    unknown = [n for n in names if n not in program.inputs]
-    if unknown:
-        raise InputError(f"wrt names {', '.join(map(repr, unknown))}, which is not an input; "
-                         f"the inputs are: {', '.join(program.inputs) or '(none)'}")
-    return [n for n in program.inputs if n in names]
-
-
-def _array(name: str, value: Any, shape: tuple[int, ...], kind: str) -> np.ndarray:
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InputError(f"the {kind} of {name!r} is not a number or an array of numbers") \
-            from None
-    if arr.shape != shape:
-        raise InputError(f"{name}: the {kind} must be {expected(shape)}, got "
-                         f"{shapes.show(arr.shape)}")
-    if not np.all(np.isfinite(arr)):
-        raise InputError(f"the {kind} of {name!r} must be finite")
-    return arr
-
-
-_ONE = np.ones(())
-_ONE.flags.writeable = False  # the unit cotangent of a scalar, shared by every pass
-Direction = tuple[dict[str, np.ndarray], tuple[str, tuple[int, ...]] | None]
-
-
-def directions(program: Program, names: list[str], given: Any, kind: str,
-               ids: dict[str, int]) -> list[Direction]:
-    """The seeds (or cotangents) to sweep with, each with (name, element) if it is a unit one.
-
-    None: one unit direction per element of every name; a name: its elements; a mapping:
-    one general direction (arrays of each name's shape; missing names are 0)."""
-    def units(name: str) -> list[Direction]:
-        s = program.nodes[ids[name]].shape
-        if not s:
-            return [({name: _ONE}, (name, ()))]
-        out: list[Direction] = []
-        for index in np.ndindex(*s):
-            e = np.zeros(s)
-            e[index] = 1.0
-            out.append(({name: e}, (name, index)))
-        return out
-
-    if given is None:
-        return [d for name in names for d in units(name)]
-    if isinstance(given, str):
-        if given not in names:
-            raise InputError(f"{kind} {given!r} is not one of: {', '.join(names) or '(none)'}")
-        return units(given)
-    if isinstance(given, Mapping):
-        unknown = [k for k in given if k not in names]
-        if unknown:
-            raise InputError(f"{kind} names {', '.join(map(repr, unknown))}, which is not one "
-                             f"of: {', '.join(names) or '(none)'}")
-        return [({k: _array(k, v, program.nodes[ids[k]].shape, kind)
-                  for k, v in given.items()}, None)]
-    raise InputError(f"the {kind} must be a name or a mapping of names to arrays")
-
-
-def count_invalid(point: Any, program: Program, *groups: dict[str, Any]) -> int:
-    """Grid points where any result is NaN (in any of its elements)."""
-    if not point.grid:
-        return 0
-    g = len(point.shape)
-    bad = np.zeros(point.shape, dtype=bool)
-    stack: list[Any] = list(groups)
-    while stack:
-        x = stack.pop()
-        if isinstance(x, dict):
-            stack.extend(x.values())
-        elif x is not None:
-            nan = np.isnan(np.asarray(x))
-            bad |= nan.any(axis=tuple(range(g, nan.ndim))) if nan.ndim > g else nan
-    return int(bad.sum())
-
-
 def primal_steps(program: Program, vals: list[Any]) -> list[PrimalStep]:
     return [PrimalStep(node.ref, node.op, program.label(node.id) if node.name else None,
                        [f"v{a}" for a in node.args],
@@ -205,50 +122,6 @@ def _local_text(program: Program, i: int, k: int) -> str:
 def _times(program: Program, i: int) -> str:
     """`·` between scalars, `⊙` (elementwise product) where the node is a tensor."""
     return "⊙" if program.nodes[i].shape else "·"
-
-
-def _jacobian_shape(program: Program, out: int, inp: int, point: Any) -> tuple[int, ...]:
-    return point.shape + program.nodes[out].shape + program.nodes[inp].shape
-
-
-def _place(store: dict[str, dict[str, Any]], program: Program, point: Any, row: str, col: str,
-           out: int, inp: int, index: tuple[int, ...], value: Any, fixed: str) -> None:
-    """Put one pass's result into the Jacobian block [row][col]: `fixed` says whether the
-    pass fixed an output element (reverse: a row) or an input element (forward: a column)."""
-    full = _jacobian_shape(program, out, inp, point)
-    if not index and fixed == "output":  # a scalar output: the adjoint is the whole block
-        whole = np.asarray(value if value is not None else 0.0)
-        if whole.shape != full or not whole.flags.writeable or \
-                any(whole is other for other in store[row].values()):
-            whole = np.array(np.broadcast_to(whole, full))  # own, full and writable
-        store[row][col] = whole
-        return
-    block = store[row].get(col)
-    if block is None:
-        block = store[row][col] = np.zeros(full)
-    g = (slice(None),) * len(point.shape)
-    s_out = program.nodes[out].shape
-    if fixed == "output":
-        where = g + index
-        part = value if value is not None else 0.0
-    else:
-        where = g + (slice(None),) * len(s_out) + index
-        part = value if value is not None else 0.0
-    block[where] = part
-
-
-def _finish_blocks(store: dict[str, dict[str, Any]], program: Program, point: Any,
-                   rows: dict[str, int], cols: dict[str, int]) -> None:
-    for r, out in rows.items():
-        for c, inp in cols.items():
-            block = store[r].get(c)
-            if block is None:
-                block = np.zeros(_jacobian_shape(program, out, inp, point))
-            if not point.grid:  # a point: every derivative was checked finite
-                store[r][c] = block if block.shape else float(block)
-            else:
-                finite = np.isfinite(block)
-                store[r][c] = block if finite.all() else np.where(finite, block, np.nan)
 
 
 # --- reverse mode -------------------------------------------------------------------------------
@@ -359,11 +232,7 @@ def tensor_reverse(program: Program, at: Mapping[str, Any] | None, cotangent: An
         for name, start in direction.items():
             i = program.outputs[name]
             adjoints[i] = start if adjoints[i] is None else adjoints[i] + start
-        of = unit[0] if unit is not None and not program.nodes[program.outputs[unit[0]]].shape \
-            else "(cotangent · outputs)"
-        if unit is not None and program.nodes[program.outputs[unit[0]]].shape:
-            of = f"{unit[0]}[{', '.join(map(str, unit[1]))}]"
-        observer = ReverseTrace(program, vals, adjoints, swept, of) if trace else None
+        observer = ReverseTrace(program, vals, adjoints, swept, _of(unit)) if trace else None
         pull(program, swept, vals, locals_, adjoints, observer)
         if quick and not all(all_finite(adjoints[i]) for i in seeds if adjoints[i] is not None):
             # an undefined partial or an overflow: the checked sweep finds and names the node
@@ -380,7 +249,7 @@ def tensor_reverse(program: Program, at: Mapping[str, Any] | None, cotangent: An
             value = adjoints[i] if swept.visited[i] else None
             if unit is not None:
                 out_name, index = unit
-                _place(derivatives, program, point, out_name, in_name, program.outputs[out_name],
+                place(derivatives, program, point, out_name, in_name, program.outputs[out_name],
                        i, index, value, "output")
             else:
                 directional = directional or {}
@@ -390,13 +259,22 @@ def tensor_reverse(program: Program, at: Mapping[str, Any] | None, cotangent: An
     if cotangent is None:
         swept_names = set(outputs)
     derivatives = {k: v for k, v in derivatives.items() if k in swept_names}
-    _finish_blocks(derivatives, program, point, {n: program.outputs[n] for n in derivatives},
+    finish_blocks(derivatives, program, point, {n: program.outputs[n] for n in derivatives},
                    {n: program.inputs[n] for n in names})
     values = named_tensor_values(program, vals, point)
     return Result("reverse", values, derivatives, passes,
                   primal_steps(program, vals) if trace else [], directional,
                   count_invalid(point, program, values, derivatives, directional or {}),
                   {"passes": len(passes), "nodes": len(program.nodes)})
+
+
+def _of(unit: tuple[str, tuple[int, ...]] | None) -> str:
+    """What a pass's finished adjoints are derivatives of: an output (`y`), one element of
+    one (`y[1]`), or a weighted sum of outputs (a general cotangent)."""
+    if unit is None:
+        return "(cotangent · outputs)"
+    name, index = unit
+    return f"{name}[{', '.join(map(str, index))}]" if index else name
 
 
 def _check_finite(program: Program, derivs: list[Any], ids: list[int]) -> None:
@@ -436,7 +314,7 @@ def _push(program: Program, swept: Route, vals: list[Any], locals_: Locals,
                     local = None
                     args = [vals[b] for b in node.args]
                     product = rule.jvp[k](TensorMath, call_of[i], vals[i], *args, t)
-                    product = locals_.masked(i, product, ())
+                    product = locals_.masked(i, product, node.shape)
                 else:
                     local = locals_.partial(i, k)
                     product = t if _one(local) else np.multiply(local, t)
@@ -538,14 +416,14 @@ def tensor_forward(program: Program, at: Mapping[str, Any] | None, seed: Any, tr
             value = tangents[i] if swept.visited[i] else None
             if unit is not None:
                 in_name, index = unit
-                _place(derivatives, program, point, out_name, in_name, i,
+                place(derivatives, program, point, out_name, in_name, i,
                        program.inputs[in_name], index, value, "input")
             else:
                 directional = directional or {}
                 directional[out_name] = finish(0.0 if value is None else value,
                                                program.nodes[i].shape, point)
     if seed is None or isinstance(seed, str):
-        _finish_blocks(derivatives, program, point, dict(program.outputs),
+        finish_blocks(derivatives, program, point, dict(program.outputs),
                        {n: program.inputs[n] for n in ([seed] if isinstance(seed, str)
                                                        else names)})
     values = named_tensor_values(program, vals, point)

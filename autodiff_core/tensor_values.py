@@ -129,11 +129,11 @@ def tensor_primal(program: Program, point: Any, math: Any = None) -> list[Any]:
                 v = OPS[op].array(*args)
             vals[i] = v
             if not point.grid and not all_finite(v):
-                raise _undefined(program, i, args, v)
+                raise undefined_value(program, i, args, v)
     return vals
 
 
-def _undefined(program: Program, i: int, args: list[Any], value: Any, what: str = "value",
+def undefined_value(program: Program, i: int, args: list[Any], value: Any, what: str = "value",
                ) -> EvaluationError:
     node = program.nodes[i]
     bad = np.argwhere(~np.isfinite(value))

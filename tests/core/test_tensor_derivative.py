@@ -93,3 +93,19 @@ def test_what_is_refused() -> None:
         ad.jvp_program(vector, seed="x")
     with pytest.raises(ad.ExpressionError, match="not yet supported for tensor programs"):
         ad.derivative(ad.parse("x: [2]\ny = sum(x * x)"), "x")
+
+
+def test_nth_derivative_in_a_scalar_input_of_a_tensor_program() -> None:
+    program = ad.parse("a: []\nW: [2, 3]\ny = sum(tanh(a * W) @ [1, 2, 3]) + a ^ 3")
+    W = np.arange(6.0).reshape(2, 3) / 10
+
+    def f(a: float) -> float:
+        return float(np.sum(np.tanh(a * W) @ np.array([1.0, 2.0, 3.0])) + a**3)
+
+    h, a = 1e-4, 0.7
+    first = ad.evaluate(ad.derivative(program, "a"), {"a": a, "W": W})["dy/da"]
+    second = ad.evaluate(ad.derivative(program, "a", order=2), {"a": a, "W": W})["d2y/da2"]
+    assert first == pytest.approx((f(a + h) - f(a - h)) / (2 * h), rel=1e-7)
+    assert second == pytest.approx((f(a + h) - 2 * f(a) + f(a - h)) / h**2, rel=1e-5)
+    with pytest.raises(ad.ExpressionError, match="tensor input"):
+        ad.derivative(program, "W")

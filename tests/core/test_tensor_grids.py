@@ -50,3 +50,17 @@ def test_a_grid_is_each_point_alone(source: str, grids: tuple) -> None:
                                        atol=1e-12)
             np.testing.assert_allclose(fwd.derivatives[out][name][index], expected,
                                        atol=1e-12)
+
+
+def test_an_undefined_grid_point_is_nan_in_both_modes() -> None:
+    # transpose's value is undefined at grid point 1 (log(-1)): every derivative there is NaN,
+    # the other point is untouched, in forward mode as in reverse
+    program = ad.parse("x: [2, 3]\ny = transpose(log(x)) * 2")
+    x = np.ones((2, 2, 3))
+    x[1, 0, 1] = -1.0
+    fwd = ad.forward(program, {"x": x}, trace=False).derivatives["y"]["x"]
+    rev = ad.reverse(program, {"x": x}, trace=False).derivatives["y"]["x"]
+    assert fwd.shape == rev.shape == (2, 3, 2, 2, 3)
+    assert np.isnan(fwd[1]).all() and np.isnan(rev[1]).all()
+    np.testing.assert_allclose(fwd[0], rev[0])
+    assert not np.isnan(fwd[0]).any()

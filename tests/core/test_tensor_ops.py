@@ -141,3 +141,21 @@ def test_wrt_leaves_the_data_alone() -> None:
     np.testing.assert_allclose(fwd.derivatives["loss"]["b2"], full["b2"])
     scalar = ad.reverse(ad.parse("y = x * w"), {"x": 2.0, "w": 3.0}, wrt=["w"])
     assert scalar.derivatives == {"y": {"w": 2.0}}
+
+
+ELEMENTWISE = {
+    "add": "x + z", "sub": "x - z", "mul": "x * z", "div": "x / z", "neg": "-x",
+    "pow": "x ** z", "exp": "exp(x)", "log": "log(x)", "sin": "sin(x)", "cos": "cos(x)",
+    "tan": "tan(x)", "tanh": "tanh(x)", "sigmoid": "sigmoid(x)", "relu": "relu(x - 1)",
+    "abs": "abs(x - 1)", "sqrt": "sqrt(x)", "max": "max(x, z)", "min": "min(x, z)",
+    "sign": "sign(x - 1) * x", "step": "step(x - 1) * x",
+}
+
+
+@pytest.mark.parametrize("op", sorted(ELEMENTWISE))
+def test_every_elementwise_op_on_tensors_with_broadcasting(op: str) -> None:
+    # x: 2×3 and z: 3 (broadcast to 2×3 by a node of its own), away from kinks and ties
+    program = ad.parse(f"x: [2, 3]\nz: [3]\ny = sum(({ELEMENTWISE[op]}) * [1, 2, 3])")
+    assert op in {n.op for n in program.nodes}
+    at = {"x": np.array([[0.5, 1.7, 0.3], [1.2, 0.8, 2.5]]), "z": np.array([0.9, 1.3, 1.1])}
+    check_grads(program, at)

@@ -90,3 +90,12 @@ def test_trace_is_json() -> None:
     forward = ad.forward(program, AT).to_dict()
     json.dumps(forward, allow_nan=False)
     assert forward["passes"][0]["seed"]["W"] == [[1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+
+
+def test_a_pass_per_output_element_says_which() -> None:
+    program = ad.parse("W: [2, 3]\nx: [3]\ny = W @ x")
+    result = ad.reverse(program, {"W": np.ones((2, 3)), "x": np.ones(3)})
+    assert [p.seed["y"].tolist() for p in result.passes] == [[1.0, 0.0], [0.0, 1.0]]
+    last = result.passes[1].steps[-1]
+    assert last.formula == "v̄0 = ∂y[1]/∂W (complete)"
+    np.testing.assert_allclose(last.adjoint, [[0, 0, 0], [1, 1, 1]])
