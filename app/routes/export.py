@@ -13,7 +13,7 @@ from autodiff_core.export import to_jax, to_torch
 
 from ..jobs import run_job, settings_of
 from ..limits import parse_program
-from ..problems import ERROR_RESPONSES, problem, scalar_only
+from ..problems import ERROR_RESPONSES, problem
 from ..responses import json_response, to_json
 from ..schemas import Outputs, Source, Strict
 from ..settings import Settings
@@ -45,8 +45,6 @@ async def export(body: ExportRequest, request: Request) -> JSONResponse:
 
 def _export(body: ExportRequest, settings: Settings) -> bytes:
     program = parse_program(body.source, body.outputs, settings)
-    # the exporters translate the scalar operations only, so far
-    scalar_only(program, "/export (the program as PyTorch or JAX source)")
     try:
         code = EXPORTERS[body.framework](program)
     except NotImplementedError as exc:  # an operation the framework's code lacks

@@ -136,6 +136,26 @@ def test_the_mlp_gradient_of_its_parameters(http: TestClient, mode: str) -> None
         close(data["derivatives"]["loss"][name], central_jacobian(mlp, point, name))
 
 
+def test_array_seeds_and_cotangents_give_directional_derivatives(http: TestClient) -> None:
+    point = layer_point()
+    jacobians = {name: central_jacobian(layer, point, name) for name in point}  # h: 2 x ...
+    # forward: J·v for a direction on W alone (one pass)
+    v = np.array([[1.0, 0.0, -1.0], [0.5, 2.0, 0.0]])
+    data = post(http, "/api/v1/differentiate", source=LAYER_OUT, at=listed(point),
+                mode="forward", seed={"W": v.tolist()})
+    assert len(data["passes"]) == 1
+    close(data["directional"]["h"], np.tensordot(jacobians["W"], v, axes=2))
+    # reverse: uᵀJ for a weighting of the outputs (one pass)
+    u = np.array([2.0, -1.0])
+    data = post(http, "/api/v1/differentiate", source=LAYER_OUT, at=listed(point),
+                cotangent={"h": u.tolist()})
+    for name in point:
+        close(data["directional"][name], np.tensordot(u, jacobians[name], axes=1))
+    entry = refused(http.post("/api/v1/differentiate", json={
+        "source": LAYER_OUT, "at": listed(point), "wrt": ["W", "z"]}))
+    assert entry["loc"] == ["body", "wrt", 1] and "'z' is not an input" in entry["msg"]
+
+
 def test_the_mlp_traced_step_by_step(http: TestClient) -> None:
     point = mlp_point()
     data = post(http, "/api/v1/differentiate", source=MLP, at=listed(point), wrt=PARAMS)
@@ -242,6 +262,12 @@ def test_derivative_programs_of_a_layer(http: TestClient) -> None:
         assert "not yet supported for tensor programs" in entry["msg"]
 
 
+@pytest.mark.parametrize("framework", ["torch", "jax"])
+def test_a_tensor_program_exported(http: TestClient, framework: str) -> None:
+    code = post(http, "/api/v1/export", source=LAYER, framework=framework)["code"]
+    assert "@" in code and "def program(**inputs)" in code
+
+
 def test_a_grid_of_tensor_points(http: TestClient) -> None:
     point = layer_point()
     grid = {**listed(point), "W": [point["W"].tolist(), (2 * point["W"]).tolist()]}
@@ -341,7 +367,6 @@ def test_any_nested_value_gets_an_answer_or_a_422(http: TestClient, value: Any,
     ("/api/v1/symbolic", {"wrt": "x"}),
     ("/api/v1/quiz", {"at": {"W": 1.0, "x": 1.0, "b": 1.0}}),
     ("/api/v1/descent", {"at": {"W": 1.0, "x": 1.0, "b": 1.0}, "rate": 0.1, "steps": 1}),
-    ("/api/v1/export", {"framework": "torch"}),
 ])
 def test_scalar_only_endpoints_say_so_for_tensor_programs(http: TestClient, path: str,
                                                           body: dict[str, Any]) -> None:
