@@ -83,6 +83,7 @@ LESSONS: tuple[Lesson, ...] = (
            "product and a sum.",
            Example("W: [2, 2]\nx: [2]\nb: [2]\nh = tanh(W @ x + b)\ny = sum(h)",
                    {"W": [[0.5, -1.0], [1.0, 0.5]], "x": [1.0, 2.0], "b": [0.0, -1.0]})),
+    # lesson 10's link gets its point from the page: four of the points and the current weights
     Lesson(10, "train-a-network", "Train a small network",
            "Two moons, a small MLP, reverse mode on its tensor graph: the loss falls and the "
            "boundary bends.",
