@@ -26,7 +26,6 @@ from .program import CONST, INPUT, Node, Program
 __all__ = ["MAX_SCALAR_NODES", "element_label", "scalar_point", "scalar_size", "scalarize"]
 
 MAX_SCALAR_NODES = 400  # about what graphviz draws in well under a second, and a reader can follow
-ELEMENTWISE_REDUCTIONS = ("sum", "mean", "logsumexp")
 
 
 def element_label(name: str, index: tuple[int, ...]) -> str:

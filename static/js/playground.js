@@ -17,9 +17,10 @@ import { GraphView } from "./graph.js";
 import { buildTimeline, describe, formatNumber, formatShort, frameOfNode, nextStop, passCaption, stateAt } from "./timeline.js";
 import { TraceTable } from "./trace-table.js";
 import { quizHref, readState, writeState } from "./url-state.js";
-import { arrayText, declaredShapes, filled, parseArray, shapeOf, shapeText } from "./arrays.js";
+import { declaredShapes, filled, shapeText } from "./arrays.js";
 import { arrayView } from "./array-view.js";
 import { StepArrays } from "./step-arrays.js";
+import { MAX_TYPED, arrayFieldText, fits, startingArray, tensorField, tooBigToType } from "./tensor-inputs.js";
 
 const $ = (id) => document.getElementById(id);
 const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
@@ -208,30 +209,6 @@ function inputShape(name) {
   return knownShapes.get(name) || declaredShapes(state.source)[name] || [];
 }
 
-const MAX_TYPED = 1000; // a tensor input of more numbers is not typed, sent or put in the URL
-const sizeOf = (shape) => shape.reduce((a, b) => a * b, 1);
-const tooBigToType = (shape) => sizeOf(shape) > MAX_TYPED;
-
-/** A tensor input's first value: numbers in [-1, 1] to one decimal, the same for a name. */
-function startingArray(name, shape) {
-  let seed = 0;
-  for (const c of name) seed = (seed * 31 + c.charCodeAt(0)) % 1000;
-  return filled(shape, (i) => (((i * 7 + seed) % 21) - 10) / 10);
-}
-
-/** Whether a value fits an input of this shape (a number for a scalar). */
-function fits(value, shape) {
-  if (!shape.length) return Number.isFinite(value);
-  const got = Array.isArray(value) ? shapeOf(value) : [];
-  return got.length === shape.length && got.every((n, i) => n === shape[i]);
-}
-
-/** The text of a tensor input's field: one row of the matrix per line. */
-function arrayFieldText(value) {
-  if (!Array.isArray(value) || !Array.isArray(value[0])) return arrayText(value);
-  return `[${value.map((row) => arrayText(row)).join(",\n ")}]`;
-}
-
 /** A new value for one input, from its number field, its slider or "Randomise". */
 function setInput(name, value, { live = false } = {}) {
   state.at[name] = value;
@@ -268,7 +245,12 @@ function buildPointFields(names) {
   const rows = names.map((name) => {
     const value = state.at[name];
     const shape = inputShape(name);
-    if (shape.length) return tensorField(name, shape, value);
+    if (shape.length) {
+      return tensorField(name, shape, value, (typed) => {
+        state.at[name] = typed;
+        schedule(SOURCE_DELAY);
+      });
+    }
     const row = document.createElement("div");
     row.className = "point-row";
     const label = Object.assign(document.createElement("label"), { htmlFor: `in-${name}`, textContent: name });
@@ -294,47 +276,6 @@ function buildPointFields(names) {
     return row;
   });
   els.pointFields.replaceChildren(...rows);
-}
-
-/** A tensor input: a nested-list text field, its shape beside its name, an inline error. */
-function tensorField(name, shape, value) {
-  const row = document.createElement("div");
-  row.className = "point-row tensor-row";
-  const big = tooBigToType(shape);
-  const label = Object.assign(document.createElement(big ? "span" : "label"), { className: "point-name" });
-  if (!big) label.htmlFor = `in-${name}`;
-  label.append(name, Object.assign(document.createElement("span"), { className: "shape-tag", textContent: shapeText(shape) }));
-  if (big) {
-    const note = Object.assign(document.createElement("p"), { id: `in-${name}`, className: "help point-too-big",
-      textContent: `${sizeOf(shape).toLocaleString("en")} numbers: too many to type here` });
-    row.append(label, note);
-    return row;
-  }
-  const field = Object.assign(document.createElement("textarea"), {
-    id: `in-${name}`, value: arrayFieldText(value), spellcheck: false,
-    rows: Math.min(4, shape.length > 1 ? shape[shape.length - 2] : 1),
-  });
-  field.setAttribute("autocapitalize", "off");
-  field.dataset.input = name;
-  const error = Object.assign(document.createElement("p"), { id: `in-${name}-error`, className: "point-error" });
-  error.hidden = true;
-  const help = `in-${name}-help`;
-  const hint = Object.assign(document.createElement("span"), { id: help, className: "visually-hidden",
-    textContent: `a ${shapeText(shape)} array, as a nested list` });
-  field.setAttribute("aria-describedby", `${help} ${error.id}`);
-  field.addEventListener("input", () => {
-    const parsed = parseArray(field.value, shape);
-    error.hidden = !parsed.error;
-    error.textContent = parsed.error ? `${name}: ${parsed.error}` : "";
-    if (parsed.error) field.setAttribute("aria-invalid", "true");
-    else field.removeAttribute("aria-invalid");
-    if (!parsed.error) {
-      state.at[name] = parsed.value;
-      schedule(SOURCE_DELAY);
-    }
-  });
-  row.append(label, field, hint, error);
-  return row;
 }
 
 /** A slider dragged with the pointer gives its focus back when released, so that ←/→ then
