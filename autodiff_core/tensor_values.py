@@ -48,6 +48,36 @@ def expected(shape: tuple[int, ...]) -> str:
     return f"a {shapes.show(shape)} array"
 
 
+def not_finite(name: str) -> InputError:
+    return InputError(f"the value of {name!r} must be finite")
+
+
+# Ops whose value is not finite wherever an argument is not (inf·0 and inf−inf are NaN): an
+# input used only by these is checked by its users' values at a point (tensor_primal), which
+# spares reading a large input (a batch of data, a weight matrix) once more per step.
+_PROPAGATING = {"matmul", "add", "sub", "mul", "neg", "broadcast", "sum", "mean", "transpose",
+                "reshape"}
+
+
+def checked_later(program: Program) -> frozenset[int]:
+    """The inputs whose finiteness at a point is checked through their users' values: each is
+    used, only by propagating ops (as the numerator of a division too), and is no output."""
+    found: frozenset[int] | None = vars(program).get("_checked_later")
+    if found is None:
+        users: dict[int, list[tuple[str, int]]] = {i: [] for i in program.inputs.values()}
+        for node in program.nodes:
+            for k, a in enumerate(node.args):
+                if a in users:
+                    users[a].append((node.op, k))
+        outputs = set(program.outputs.values())
+        found = frozenset(i for i, uses in users.items()
+                          if uses and i not in outputs
+                          and all(op in _PROPAGATING or (op == "div" and k == 0)
+                                  for op, k in uses))
+        vars(program)["_checked_later"] = found
+    return found
+
+
 def make_tensor_point(program: Program, at: dict[str, Any]) -> Any:
     """Each input's value as an array of its declared shape; extra leading axes are a grid
     (all inputs' grids broadcast together, and every input is viewed with the whole grid)."""
@@ -63,10 +93,10 @@ def make_tensor_point(program: Program, at: dict[str, Any]) -> Any:
         if arr.ndim < len(s) or arr.shape[arr.ndim - len(s):] != s:
             raise InputError(f"{name}: expected {expected(s)} (or a grid of them), got "
                              f"{shapes.show(arr.shape)}")
-        if not all_finite(arr):
-            raise InputError(f"the value of {name!r} must be finite")
-        arrays[name] = arr
         grids.append(arr.shape[:arr.ndim - len(s)])
+        if (grids[-1] or i not in checked_later(program)) and not all_finite(arr):
+            raise not_finite(name)
+        arrays[name] = arr
     deepest = max((len(n.shape) for n in program.nodes), default=0)
     most = max((len(g) for g in grids), default=0)
     if most + deepest > 30:  # numpy broadcasts at most 32 axes
@@ -129,6 +159,9 @@ def tensor_primal(program: Program, point: Any, math: Any = None) -> list[Any]:
                 v = OPS[op].array(*args)
             vals[i] = v
             if not point.grid and not all_finite(v):
+                for a in node.args:  # an input checked later (checked_later) is named
+                    if program.nodes[a].op == INPUT and not all_finite(vals[a]):
+                        raise not_finite(program.nodes[a].name or "")
                 raise undefined_value(program, i, args, v)
     return vals
 

@@ -152,3 +152,20 @@ def test_undefined_value_at_a_point_names_the_node_and_element() -> None:
     assert np.isnan(grid.derivatives["y"]["x"][0, 1])
     np.testing.assert_allclose(grid.derivatives["y"]["x"][1], [1, 1 / 2, 1 / 3])
     assert grid.invalid_points == 1
+
+
+@pytest.mark.parametrize("source", ["X: [2, 3]\nW: [3, 2]\ny = sum(relu(X @ W))",
+                                    "X: [2, 3]\nW: [3, 2]\ny = sum(relu(X)) + sum(exp(-W))"])
+@pytest.mark.parametrize("bad", ["X", "W"])
+@pytest.mark.parametrize("value", [np.inf, -np.inf, np.nan])
+def test_a_non_finite_input_is_refused_by_name_however_it_is_used(source: str, bad: str,
+                                                                   value: float) -> None:
+    # (an input used only by matmul, +, *... is checked through its users' values, which
+    # cannot be finite if it is not; one used by relu or exp, which can squash -inf, at once)
+    p = ad.parse(source)
+    at = {"X": np.ones((2, 3)), "W": np.zeros((3, 2))}
+    at[bad] = at[bad].copy()
+    at[bad][1, 0] = value
+    for run in (ad.evaluate, ad.reverse, ad.forward):
+        with pytest.raises(ad.InputError, match=f"the value of '{bad}' must be finite"):
+            run(p, at)
