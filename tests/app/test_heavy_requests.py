@@ -187,8 +187,11 @@ def test_a_job_past_its_time_is_stopped_and_its_slot_held_until_then() -> None:
 
 @pytest.mark.slow
 def test_a_job_past_its_memory_is_refused() -> None:
-    # 48 MB per job; a grid whose values alone take 10,000 points x 2,000 nodes x 8 bytes.
+    # 48 MB per job; a grid whose values alone take 10,000 points x 2,000 nodes x 8 bytes
+    # (max_work and max_elements, which would refuse it first, raised: the memory limit is
+    # the backstop under test).
     server = Server({"AUTODIFF_MAX_JOB_MEMORY_MB": "48", "AUTODIFF_MAX_WORK": "10000000000",
+                     "AUTODIFF_MAX_ELEMENTS": "10000000000",
                      "AUTODIFF_MAX_BODY_BYTES": "1000000", "AUTODIFF_INLINE_MAX_WORK": "0"})
     try:
         at = {**WIDE_AT, "a0": [float(i) for i in range(10_000)]}

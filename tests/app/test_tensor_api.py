@@ -256,6 +256,10 @@ def test_derivative_programs_of_a_layer(http: TestClient) -> None:
     data = post(http, "/api/v1/derivative", source="X: [3, 2]\ny = sum(X * 2 + [1, 2])",
                 transform="grad")
     assert "[1, 2]" in data["program"]["latex"]
+    # the second derivative in a scalar input, through tensors: d²/da² sum(W a²) = 2 sum(W)
+    data = post(http, "/api/v1/derivative", source="W: [2]\ny = sum(W * a * a)",
+                transform="derivative", wrt="a", order=2, at={"W": [1.0, 2.0], "a": 3.0})
+    assert data["values"]["d2y/da2"] == pytest.approx(6.0)
     for transform in ("derivative", "hvp"):
         entry = refused(http.post("/api/v1/derivative",
                                   json={"source": LAYER, "transform": transform, "wrt": "x"}))
