@@ -5,6 +5,9 @@ Keys: 192 random bits from `secrets`, shown once and stored only as SHA-256; a k
 by its hash and then compared in constant time. A key says who is asking (the teacher of one
 class, or one student of one class) and nothing else opens a class's data. Every function
 here is synchronous and does one short transaction: routes call them from a worker thread.
+
+The hot path is a student's answer, so it costs one statement (see record_answer) and its key
+is looked up in the database at most every STUDENT_KEY_SECONDS per process.
 """
 
 from __future__ import annotations
@@ -17,11 +20,15 @@ import json
 import secrets
 import time
 import unicodedata
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, exists, func, insert, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+import autodiff_core as ad
 
 from .db import Database
 from .models import Answer, Classroom, Exercise, JoinFailure, Student
@@ -87,9 +94,32 @@ def clean_text(value: str, limit: int, loc: tuple[str, ...], what: str) -> str:
 # --- keys --------------------------------------------------------------------------------------
 
 
+# A student's key is looked up again after this many seconds: a key never changes owner, and
+# every use of a cached identity finds its class gone (a 401) if the class was deleted since.
+STUDENT_KEY_SECONDS = 10.0
+STUDENT_KEYS_KEPT = 10_000
+# per database, in this process: key hash -> (until when, the student's identity)
+_student_keys: weakref.WeakKeyDictionary[Database, dict[str, tuple[float, Identity]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _known_students(db: Database) -> dict[str, tuple[float, Identity]]:
+    return _student_keys.setdefault(db, {})
+
+
+def known_student(db: Database, key: str) -> Identity | None:
+    """The student a key belongs to if it was looked up in the last STUDENT_KEY_SECONDS (no
+    database, no thread: routes ask this first, on the event loop)."""
+    cached = _known_students(db).get(hash_key(key))
+    return cached[1] if cached is not None and cached[0] > time.monotonic() else None
+
+
 def authenticate(db: Database, key: str) -> Identity | None:
     """The identity a key belongs to, or None (unknown key, or a class already forgotten)."""
+    if (who := known_student(db, key)) is not None:
+        return who
     digest = hash_key(key)
+    known = _known_students(db)
     with db.read() as s:
         if key.startswith(KEY_PREFIX[TEACHER]):
             row = s.execute(select(Classroom.id, Classroom.code, Classroom.teacher_key_hash)
@@ -101,7 +131,11 @@ def authenticate(db: Database, key: str) -> Identity | None:
                                      Classroom.code).join(Classroom)
                               .where(Student.key_hash == digest)).first()
             if found and hmac.compare_digest(found.key_hash, digest):
-                return Identity(STUDENT, found.class_id, found.code, found.id)
+                who = Identity(STUDENT, found.class_id, found.code, found.id)
+                if len(known) >= STUDENT_KEYS_KEPT:
+                    known.clear()
+                known[digest] = (time.monotonic() + STUDENT_KEY_SECONDS, who)
+                return who
     return None
 
 
@@ -133,7 +167,8 @@ def class_info(db: Database, class_id: int) -> dict[str, Any]:
                 "retention_days": c.retention_days, "purge_at": c.purge_at}
 
 
-def _public_class(c: Classroom) -> dict[str, Any]:
+def _public_class(c: Any) -> dict[str, Any]:
+    """What anyone in the class may see of it (`c`: a Classroom, or a row of its columns)."""
     shared = ({"title": c.shared_title, "url": c.shared_url, "at": c.shared_at}
               if c.shared_url else None)
     return {"code": c.code, "name": c.name, "ended": c.ended_at is not None, "shared": shared}
@@ -158,6 +193,7 @@ def end_class(db: Database, class_id: int, retention_days: int | None) -> dict[s
         c.purge_at = c.ended_at + c.retention_days * DAY
         result = {**_public_class(c), "purge_at": c.purge_at}
     purge(db, now)
+    forget_hints_off(db)
     return result
 
 
@@ -174,6 +210,11 @@ def purge(db: Database, now: float | None = None) -> int:
             s.execute(delete(Student).where(Student.class_id.in_(ids)))
             s.execute(delete(Classroom).where(Classroom.id.in_(ids)))
         s.execute(delete(JoinFailure).where(JoinFailure.at < now - 3600))
+    if ids:
+        known = _known_students(db)
+        for digest, (_, who) in list(known.items()):
+            if who.class_id in ids:
+                known.pop(digest, None)
     return len(ids)
 
 
@@ -260,47 +301,72 @@ def _cell(text: str) -> str:
 def join(db: Database, code: str, nickname: str, client: str,
          settings: Settings) -> tuple[str, dict[str, Any]]:
     """A new student of the class with this code: their key and the class. Failed attempts
-    are counted per client; past `max_join_failures_per_minute` every attempt is a 429."""
+    are counted per client; past `max_join_failures_per_minute` every attempt is a 429.
+
+    One statement when it succeeds: `UPDATE classes SET student_count = student_count + 1
+    WHERE` the class runs, is below its size and this client has not failed too often,
+    `RETURNING` the class, and (on PostgreSQL in the same statement, a data-modifying WITH,
+    in autocommit) the student's INSERT; a taken nickname undoes both (the unique
+    constraint). The class's row is locked only while that statement runs, so a class joining
+    at once takes turns in microseconds, not in round trips; answers' foreign-key checks do
+    not wait for it (a non-key UPDATE)."""
     now = time.time()
-    with db.read() as s:
-        failures = s.scalar(select(func.count()).select_from(JoinFailure).where(
-            JoinFailure.client == client, JoinFailure.at > now - 60)) or 0
-    if failures >= settings.max_join_failures_per_minute:
-        raise ClassroomError(429, "too many wrong join codes from this address; wait a "
-                                  "minute (max_join_failures_per_minute)", ("path", "code"),
-                             "too_many_requests")
-    with db.write() as s:
-        c = s.scalars(select(Classroom).where(Classroom.code == normalize_code(code))
-                      .with_for_update()).first()
-        if c is None or c.ended_at is not None:
-            # counted (committed as this block ends), then refused below
-            s.add(JoinFailure(client=client[:100], at=now))
-            refusal = (ClassroomError(409, "this class has ended", ("path", "code"),
-                                      "class_ended") if c is not None else
-                       ClassroomError(404, "no class has this code", ("path", "code"),
-                                      "not_found"))
-        else:
-            return _admit(s, c, nickname, settings, now)
-    raise refusal
-
-
-def _admit(s: Session, c: Classroom, nickname: str, settings: Settings,
-           now: float) -> tuple[str, dict[str, Any]]:
-    count = s.scalar(select(func.count()).select_from(Student)
-                     .where(Student.class_id == c.id)) or 0
-    if count >= settings.max_class_students:
-        raise ClassroomError(409, f"the class is full ({settings.max_class_students} "
-                                  "students, max_class_students)", ("path", "code"),
-                             "class_full")
-    taken = s.scalar(select(Student.id).where(Student.class_id == c.id,
-                                              Student.nickname == nickname))
-    if taken is not None:
-        raise ClassroomError(409, "this nickname is taken in the class; choose another",
-                             ("body", "nickname"), "nickname_taken")
+    client = client[:100]
+    failures = (select(func.count()).select_from(JoinFailure)
+                .where(JoinFailure.client == client, JoinFailure.at > now - 60)
+                .scalar_subquery())
+    code = normalize_code(code)
+    bump = (update(Classroom)
+            .where(Classroom.code == code, Classroom.ended_at.is_(None),
+                   Classroom.student_count < settings.max_class_students,
+                   failures < settings.max_join_failures_per_minute)
+            .values(student_count=Classroom.student_count + 1)
+            .returning(Classroom.id, Classroom.code, Classroom.name, Classroom.ended_at,
+                       Classroom.shared_title, Classroom.shared_url, Classroom.shared_at))
     key = new_key(STUDENT)
-    s.add(Student(class_id=c.id, nickname=nickname, key_hash=hash_key(key), joined_at=now,
-                  seen_at=now, place="joined"))
-    return key, _public_class(c)
+    student = {"nickname": nickname, "key_hash": hash_key(key), "joined_at": now,
+               "seen_at": now, "place": "joined"}
+    try:
+        with db.statement() as connection:
+            if db.sqlite:
+                c = connection.execute(bump).first()
+                if c is not None:
+                    connection.execute(insert(Student).values(class_id=c.id, **student))
+            else:
+                joined = bump.cte("joined")
+                columns = Student.__table__.c
+                row = select(joined.c.id, *(literal(v, columns[k].type).label(k)
+                                            for k, v in student.items()))
+                added = insert(Student).from_select(["class_id", *student], row)
+                c = connection.execute(select(joined).add_cte(added.cte("added"))).first()
+    except IntegrityError:
+        raise ClassroomError(409, "this nickname is taken in the class; choose another",
+                             ("body", "nickname"), "nickname_taken") from None
+    if c is not None:
+        return key, _public_class(c)
+    raise _refused_join(db, code, client, settings, now)
+
+
+def _refused_join(db: Database, code: str, client: str, settings: Settings,
+                  now: float) -> ClassroomError:
+    """Why a join was refused: too many failed joins from this client (429), no such class
+    (404, and counted as a failure), an ended class (409, counted too), or a full class."""
+    with db.write() as s:
+        failed = s.scalar(select(func.count()).select_from(JoinFailure).where(
+            JoinFailure.client == client, JoinFailure.at > now - 60)) or 0
+        if failed >= settings.max_join_failures_per_minute:
+            return ClassroomError(429, "too many wrong join codes from this address; wait a "
+                                       "minute (max_join_failures_per_minute)",
+                                  ("path", "code"), "too_many_requests")
+        c = s.execute(select(Classroom.ended_at).where(Classroom.code == code)).first()
+        if c is None or c.ended_at is not None:
+            s.add(JoinFailure(client=client, at=now))  # committed as this block ends
+            return (ClassroomError(409, "this class has ended", ("path", "code"),
+                                   "class_ended") if c is not None else
+                    ClassroomError(404, "no class has this code", ("path", "code"),
+                                   "not_found"))
+    return ClassroomError(409, f"the class is full ({settings.max_class_students} students, "
+                               "max_class_students)", ("path", "code"), "class_full")
 
 
 def student_view(db: Database, who: Identity) -> dict[str, Any]:
@@ -324,28 +390,95 @@ def presence(db: Database, who: Identity, place: str | None) -> dict[str, Any]:
         return _public_class(s.get_one(Classroom, who.class_id))
 
 
+# A student's place and last-seen time are written by an answer at most this often (or when
+# the place changes): the dashboard shows seconds ago, not milliseconds.
+PRESENCE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The verdict the database holds for an answer: this request's, or, for a retried
+    request (the same Idempotency-Key), the first one's."""
+
+    correct: bool
+    mistake: str | None
+    replayed: bool = False
+
+
 def record_answer(db: Database, who: Identity, settings: Settings, *, exercise: str,
                   question: str, mode: str, source: str, at: dict[str, float], answer: float,
-                  correct: bool, mistake: str | None) -> None:
-    """Store one judged answer; refuse past `max_answers_per_minute` or in an ended class."""
+                  correct: bool, mistake: str | None, idempotency_key: str | None = None,
+                  request_hash: str | None = None) -> Recorded:
+    """Store one judged answer, unless the class has ended or the student sent more than
+    `max_answers_per_minute` in the last minute; an answer whose `idempotency_key` this
+    student already used is not stored again (the first one's verdict comes back, or a 422
+    if the request differs).
+
+    One statement does it all, the checks included: `INSERT ... SELECT ... WHERE the class
+    runs AND fewer than the limit ... ON CONFLICT (student, key) DO NOTHING`, and on
+    PostgreSQL the presence update rides in the same statement (a data-modifying WITH), run
+    in autocommit: one round trip. Only a refused insert costs a second query, to say why.
+    (Two answers of one student at the same instant may both pass the per-minute limit.)"""
     now = time.time()
-    # the checks read (SQLite readers never wait); the write lock is held for two statements
+    running = exists().where(Classroom.id == who.class_id, Classroom.ended_at.is_(None))
+    recent = (select(func.count()).select_from(Answer)
+              .where(Answer.student_id == who.student_id, Answer.created_at > now - 60)
+              .scalar_subquery())
+    values = {"class_id": who.class_id, "student_id": who.student_id, "exercise": exercise,
+              "question": question, "mode": mode, "source": source,
+              "at": json.dumps(at, sort_keys=True), "answer": answer, "correct": correct,
+              "mistake": mistake, "created_at": now, "idempotency_key": idempotency_key,
+              "request_hash": request_hash}
+    columns = Answer.__table__.c
+    row = select(*(literal(v, columns[k].type).label(k) for k, v in values.items())) \
+        .where(running, recent < settings.max_answers_per_minute)
+    dialect = postgresql if not db.sqlite else sqlite
+    recorded = (dialect.insert(Answer).from_select(list(values), row)
+                .on_conflict_do_nothing(index_elements=["student_id", "idempotency_key"])
+                .returning(Answer.id))
+    stale = or_(Student.seen_at < now - PRESENCE_SECONDS, Student.place.is_distinct_from(exercise))
+    touch = update(Student).where(Student.id == who.student_id, stale) \
+        .values(seen_at=now, place=exercise)
+    with db.statement() as connection:
+        if db.sqlite:
+            answer_id = connection.execute(recorded).scalar()
+            if answer_id is not None:
+                connection.execute(touch)
+        else:
+            inserted = recorded.cte("recorded")
+            answer_id = connection.execute(select(inserted.c.id).add_cte(
+                touch.where(exists(select(inserted.c.id))).cte("touched"))).scalar()
+    if answer_id is not None:
+        return Recorded(correct, mistake)
+    return _refused_answer(db, who, settings, idempotency_key, request_hash)
+
+
+def _refused_answer(db: Database, who: Identity, settings: Settings,
+                    idempotency_key: str | None, request_hash: str | None) -> Recorded:
+    """Why an answer was not stored: its Idempotency-Key was used before (the first verdict,
+    or a 422 if the request differs), the class is gone (401) or ended (409), or the limit
+    per minute (429)."""
     with db.read() as s:
-        if s.scalar(select(Classroom.ended_at).where(Classroom.id == who.class_id)):
-            raise ClassroomError(409, "this class has ended", ("path", "code"), "class_ended")
-        recent = s.scalar(select(func.count()).select_from(Answer).where(
-            Answer.student_id == who.student_id, Answer.created_at > now - 60)) or 0
-    if recent >= settings.max_answers_per_minute:
-        raise ClassroomError(429, f"more than {settings.max_answers_per_minute} answers "
-                                  "in a minute (max_answers_per_minute); wait a moment",
-                             ("body",), "too_many_requests")
-    with db.write() as s:
-        s.execute(insert(Answer).values(
-            class_id=who.class_id, student_id=who.student_id, exercise=exercise,
-            question=question, mode=mode, source=source, at=json.dumps(at, sort_keys=True),
-            answer=answer, correct=correct, mistake=mistake, created_at=now))
-        s.execute(update(Student).where(Student.id == who.student_id)
-                  .values(seen_at=now, place=exercise))
+        if idempotency_key is not None:
+            first = s.execute(select(Answer.correct, Answer.mistake, Answer.request_hash).where(
+                Answer.student_id == who.student_id,
+                Answer.idempotency_key == idempotency_key)).first()
+            if first is not None:
+                if first.request_hash != request_hash:
+                    raise ClassroomError(422, "this Idempotency-Key was sent before with a "
+                                              "different answer; use a new key for a new "
+                                              "answer", ("header", "idempotency-key"),
+                                         "idempotency_key_reused")
+                return Recorded(first.correct, first.mistake, replayed=True)
+        ended = s.execute(select(Classroom.ended_at).where(Classroom.id == who.class_id)).first()
+    if ended is None:
+        raise ClassroomError(401, "this key opens nothing (the class was deleted)",
+                             ("header", "authorization"), "invalid_key")
+    if ended.ended_at is not None:
+        raise ClassroomError(409, "this class has ended", ("path", "code"), "class_ended")
+    raise ClassroomError(429, f"more than {settings.max_answers_per_minute} answers "
+                              "in a minute (max_answers_per_minute); wait a moment",
+                         ("body",), "too_many_requests")
 
 
 # --- exercises the teacher hands out -----------------------------------------------------------
@@ -367,9 +500,62 @@ def add_exercise(db: Database, class_id: int, *, title: str, source: str, at: di
                            at=json.dumps(at, sort_keys=True), mode=mode, wrt=wrt,
                            questions=None if asked is None else json.dumps(asked),
                            hints=hints, created_at=time.time()))
-            return {"slug": slug, "title": title, "link": f"/x/{slug}", "asked": asked,
-                    "hints": hints}
+        if not hints:
+            forget_hints_off(db)  # committed: read again at the next hint request
+        return {"slug": slug, "title": title, "link": f"/x/{slug}", "asked": asked,
+                "hints": hints}
     raise ClassroomError(503, "no free short link was found; try again", ("body",), "busy")
+
+
+# --- hints off ---------------------------------------------------------------------------------
+
+# The exercises handed out without hints in running classes are read again after this long
+# (sooner in the process that made or ended one): a new one is locked on every replica within
+# these seconds.
+HINTS_OFF_SECONDS = 5.0
+# per database, in this process: (until when, [(mode, point, program as a trace)])
+_hints_off: weakref.WeakKeyDictionary[
+    Database, tuple[float, list[tuple[str, dict[str, float], str]]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def hints_off_known(db: Database) -> bool:
+    """Whether this process holds a fresh list of the exercises without hints (no database:
+    the hint route asks this on the event loop, and reads the list in a thread otherwise)."""
+    cached = _hints_off.get(db)
+    return cached is not None and cached[0] > time.monotonic()
+
+
+def hints_refused(db: Database, source: str, outputs: list[str] | None, at: dict[str, float],
+                  mode: str, settings: Settings) -> bool:
+    """Whether a hint for this program, point and mode would help with an exercise that a
+    running class was given without hints. The same program is the same trace (spacing,
+    line breaks and `;` do not matter); the wrt and the question do not matter either: the
+    exercise is hint-free as a whole."""
+    if not hints_off_known(db):
+        with db.read() as s:
+            rows = s.execute(select(Exercise.source, Exercise.at, Exercise.mode)
+                             .join(Classroom, Classroom.id == Exercise.class_id)
+                             .where(Exercise.hints.is_(False), Classroom.ended_at.is_(None))
+                             ).all()
+        locked = [(r.mode, json.loads(r.at), _trace(r.source, None, settings)) for r in rows]
+        _hints_off[db] = (time.monotonic() + HINTS_OFF_SECONDS, locked)
+    candidates = [trace for m, point, trace in _hints_off[db][1] if m == mode and point == at]
+    return bool(candidates) and _trace(source, outputs, settings) in candidates
+
+
+def _trace(source: str, outputs: list[str] | None, settings: Settings) -> str:
+    """A program as its evaluation trace (`Program.text()`), or "" if it does not parse."""
+    try:
+        return ad.parse(source, outputs=outputs, limits=settings.limits()).text()
+    except (ad.AutodiffError, ValueError):
+        return ""
+
+
+def forget_hints_off(db: Database) -> None:
+    """Read the exercises without hints again at the next hint request (one was made, or a
+    class ended, in this process)."""
+    _hints_off.pop(db, None)
 
 
 def exercise_by_slug(db: Database, slug: str) -> dict[str, Any] | None:

@@ -33,6 +33,8 @@ class Classroom(Base):
     shared_title: Mapped[str | None] = mapped_column(String(200), nullable=True)
     shared_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     shared_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # how many students joined: a join adds one only while it is below the class's limit
+    student_count: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class Student(Base):
@@ -52,7 +54,10 @@ class Student(Base):
 
 class Answer(Base):
     __tablename__ = "answers"
-    __table_args__ = (Index("ix_answers_student_time", "student_id", "created_at"),)
+    __table_args__ = (Index("ix_answers_student_time", "student_id", "created_at"),
+                      # a retried POST finds the answer its first attempt recorded
+                      UniqueConstraint("student_id", "idempotency_key",
+                                       name="uq_answers_student_idempotency_key"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     class_id: Mapped[int] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"),
@@ -67,6 +72,9 @@ class Answer(Base):
     correct: Mapped[bool] = mapped_column(Boolean)
     mistake: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[float] = mapped_column(Float)
+    # the client's Idempotency-Key, and the SHA-256 of the request it came with
+    idempotency_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    request_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Exercise(Base):

@@ -10,11 +10,12 @@ student's own data. Every request that changes state must come from the server's
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import anyio
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError, NoResultFound
@@ -122,7 +123,8 @@ async def _identity(request: Request, code: str, kind: str) -> Identity:
         raise _refuse(401, "this needs a key: Authorization: Bearer <key>",
                       ("header", "authorization"), "missing_key",
                       {"WWW-Authenticate": "Bearer"})
-    who = await _call(classroom.authenticate, database(request), key)
+    db = database(request)
+    who = classroom.known_student(db, key) or await _call(classroom.authenticate, db, key)
     if who is None:
         raise _refuse(401, "this key opens nothing (wrong, or the class was deleted)",
                       ("header", "authorization"), "invalid_key",
@@ -448,18 +450,31 @@ async def report_presence(body: Presence, who: Student, request: Request) -> JSO
     return json_response(await _call(classroom.presence, database(request), who, place))
 
 
+IdempotencyKey = Annotated[str | None, Header(
+    min_length=1, max_length=100, pattern=r"^[!-~]+$",
+    description="A key of the client's own for this answer (printable ASCII, e.g. a random "
+                "UUID): a retried request with the same key is recorded once and answered "
+                "with the first verdict; the same key with a different answer is a 422.")]
+
+
 @router.post("/{code}/answers", response_model=AnswerVerdict, responses=AUTH_RESPONSES)
-async def record_answer(body: AnswerRequest, who: Student, request: Request) -> JSONResponse:
+async def record_answer(body: AnswerRequest, who: Student, request: Request,
+                        idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Judge an answer to an exercise (as /api/v1/quiz/check does) and record it for the
-    class (student key)."""
+    class (student key). Judged before the database is touched; recorded in one statement."""
     settings = settings_of(request)
     verdict = await run_job(request, _judge, body, settings, inline=True)
     exercise = _clean(body.exercise or _default_exercise(body), 200, ("body", "exercise"),
                       "exercise")
-    await _call(classroom.record_answer, database(request), who, settings, exercise=exercise,
-                question=body.question, mode=body.mode, source=body.source, at=body.at,
-                answer=body.answer, correct=verdict.correct, mistake=verdict.mistake)
-    return json_response({"correct": verdict.correct, "mistake": verdict.mistake,
+    digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    recorded = await _call(classroom.record_answer, database(request), who, settings,
+                           exercise=exercise, question=body.question, mode=body.mode,
+                           source=body.source, at=body.at, answer=body.answer,
+                           correct=verdict.correct, mistake=verdict.mistake,
+                           idempotency_key=idempotency_key, request_hash=digest)
+    # a replayed request's body is the same (its hash matched), so is its judging: the verdict
+    # recorded first is the one given again
+    return json_response({"correct": recorded.correct, "mistake": recorded.mistake,
                           "feedback": verdict.feedback, "answer": verdict.answer,
                           "edge": getattr(verdict, "edge", None), "exercise": exercise})
 

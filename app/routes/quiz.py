@@ -4,26 +4,28 @@
 adjoint; a question carries no rule), `POST /api/v1/quiz/check` says whether an answer is
 right or which known mistake it looks like, and `POST /api/v1/quiz/hint` gives the rule one
 level at a time. All are stateless: the check re-derives the quiz from the same request, so a
-link or a test can ask any question of any program. The math is in `app/quiz.py` and the
-engine; this file only routes.
+link or a test can ask any question of any program. One exception, from the classroom: an
+exercise a teacher handed out without hints gets no hint and no rules while its class runs.
+The math is in `app/quiz.py` and the engine; this file only routes.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+import anyio
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 import autodiff_core as ad
 
-from .. import quiz
+from .. import classroom, quiz
 from ..jobs import run_job, settings_of
 from ..limits import QUIZ, check_point, parse_program
 from ..problems import ERROR_RESPONSES, engine_errors, scalar_only
 from ..responses import json_response, to_json
-from ..schemas import FiniteFloat, Outputs, Source, Strict
+from ..schemas import ErrorResponse, FiniteFloat, Outputs, Source, Strict
 from ..settings import Settings
 
 router = APIRouter()
@@ -171,17 +173,43 @@ async def check_answer(body: CheckRequest, request: Request) -> JSONResponse:
                                        inline=True))
 
 
+HINTS_OFF_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERROR_RESPONSES,
+    403: {"model": ErrorResponse, "description": "A teacher handed out this exercise (this "
+                                                 "program at this point in this mode) to "
+                                                 "a running class without hints."}}
+
+
+async def refuse_hints_off(body: QuizRequest, request: Request) -> None:
+    """A 403 if a running class was given this exercise without hints: the hint button is
+    not only hidden on its page, no hint route answers for it."""
+    db = request.app.state.database
+    settings = settings_of(request)
+    args = (db, body.source, body.outputs, body.at, body.mode, settings)
+    refused = (classroom.hints_refused(*args) if classroom.hints_off_known(db)
+               else await anyio.to_thread.run_sync(lambda: classroom.hints_refused(*args)))
+    if refused:
+        raise HTTPException(403, [{
+            "loc": ["body"], "type": "hints_off",
+            "msg": "a teacher handed out this exercise without hints: this server gives no "
+                   "hint or rule for it while that class runs"}])
+
+
 @router.post("/api/v1/quiz/hint", response_model=HintResponse, tags=["exercises"],
-             responses=ERROR_RESPONSES)
+             responses=HINTS_OFF_RESPONSES)
 async def give_hint(body: HintRequest, request: Request) -> JSONResponse:
-    """One rung of the hint ladder: the edges that enter, their local derivatives, the rule."""
+    """One rung of the hint ladder: the edges that enter, their local derivatives, the rule
+    (a 403 for an exercise a running class was given without hints)."""
+    await refuse_hints_off(body, request)
     return json_response(await run_job(request, _hint, body, settings_of(request),
                                        inline=True))
 
 
 @router.post("/api/v1/quiz/rules", response_model=RulesResponse, tags=["exercises"],
-             responses=ERROR_RESPONSES)
+             responses=HINTS_OFF_RESPONSES)
 async def worked_rules(body: QuizRequest, request: Request) -> JSONResponse:
-    """Every rule of a worked example at once, typeset (`v̇5 = 2x · v̇2`), for its table."""
+    """Every rule of a worked example at once, typeset (`v̇5 = 2x · v̇2`), for its table (a
+    403, as for hints, for an exercise a running class was given without hints)."""
+    await refuse_hints_off(body, request)
     return json_response(await run_job(request, _rules, body, settings_of(request),
                                        inline=True))

@@ -78,7 +78,10 @@ def answer_first_question(student: Page, value: str) -> None:
     quiz = student.locator("[data-quiz]")
     expect(quiz).to_have_attribute("data-ready", "true", timeout=10_000)
     quiz.get_by_label("Your prediction", exact=False).fill(value)
-    quiz.get_by_role("button", name="Check").click()
+    with student.expect_request(lambda r: r.url.endswith("/answers")) as sent:
+        quiz.get_by_role("button", name="Check").click()
+    # recorded with a key of its own, so that a retry would be recorded once
+    assert re.fullmatch(r"[0-9a-f]{32}", sent.value.headers.get("idempotency-key", ""))
     expect(quiz.locator(".quiz-feedback")).to_have_attribute(
         "data-verdict", "correct" if value == "2" else "fork", timeout=10_000)
 

@@ -1,7 +1,8 @@
 /**
  * class-api.js — the classroom's calls to /api/v1/classes and what the browser remembers.
  *
- *   await callClass(method, path, { key, body })  -> parsed JSON (or the Response for CSV);
+ *   await callClass(method, path, { key, body, headers })  -> parsed JSON (or the Response
+ *                                                   for CSV);
  *                                                   throws an Error with the server's message
  *                                                   and `.status`
  *   joinedClass() / rememberClass(c) / forgetClass()  the class this browser joined
@@ -13,8 +14,8 @@
 
 const JOINED = "autodiff-class";
 
-export async function callClass(method, path, { key, body, raw } = {}) {
-  const headers = { Accept: "application/json" };
+export async function callClass(method, path, { key, body, raw, headers: extra } = {}) {
+  const headers = { Accept: "application/json", ...extra };
   if (key) headers.Authorization = `Bearer ${key}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(`/api/v1/classes${path}`, {

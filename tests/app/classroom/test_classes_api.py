@@ -71,6 +71,60 @@ def test_a_bad_program_is_a_422_and_nothing_is_recorded(api: TestClient) -> None
                    headers=bearer(teacher)).json()["answers"] == 0
 
 
+# --- retries: Idempotency-Key -----------------------------------------------------------------
+
+
+def test_a_retried_answer_is_recorded_once_with_the_first_verdict(api: TestClient) -> None:
+    code, teacher = new_class(api)
+    ada, bob = join(api, code, "ada"), join(api, code, "bob")
+    retry = {**bearer(ada), "Idempotency-Key": "3f1c-attempt-1"}
+    body = {**FANOUT, "answer": 2.0, "exercise": "Fan-out"}
+    first = api.post(f"/api/v1/classes/{code}/answers", headers=retry, json=body)
+    again = api.post(f"/api/v1/classes/{code}/answers", headers=retry, json=body)
+    assert first.status_code == again.status_code == 200, again.text
+    assert first.json() == again.json() and first.json()["mistake"] == "fork"
+    # the same key with another answer is refused, naming the header; nothing is recorded
+    other = api.post(f"/api/v1/classes/{code}/answers", headers=retry,
+                     json={**body, "answer": 4.0})
+    assert other.status_code == 422, other.text
+    [entry] = other.json()["detail"]
+    assert entry["loc"] == ["header", "idempotency-key"]
+    assert entry["type"] == "idempotency_key_reused"
+    # a key is the student's own: bob may use the same one; without a key every POST counts
+    bobs = api.post(f"/api/v1/classes/{code}/answers", headers={
+        **bearer(bob), "Idempotency-Key": "3f1c-attempt-1"}, json={**body, "answer": 4.0})
+    assert bobs.status_code == 200 and bobs.json()["correct"] is True
+    assert answer(api, code, ada, 2.0).status_code == answer(api, code, ada, 2.0).status_code
+    progress = api.get(f"/api/v1/classes/{code}/progress", headers=bearer(teacher)).json()
+    rows = {s["nickname"]: s["exercises"] for s in progress["students"]}
+    assert rows["ada"]["Fan-out"]["answers"] == 1 and rows["bob"]["Fan-out"]["answers"] == 1
+    assert progress["answers"] == 4
+
+
+@pytest.mark.parametrize("key", [b"", b"x" * 101, b"two words", "café".encode()])
+def test_a_malformed_idempotency_key_is_a_422(api: TestClient, key: bytes) -> None:
+    code, _ = new_class(api)
+    ada = join(api, code, "ada")
+    r = api.post(f"/api/v1/classes/{code}/answers", json={**FANOUT, "answer": 4.0},
+                 headers={"Authorization": f"Bearer {ada}".encode(), "Idempotency-Key": key})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["header", "idempotency-key"]
+
+
+def test_a_key_another_replica_deleted_opens_nothing(database_url: str) -> None:
+    """A student's key is remembered a few seconds per process; a class deleted meanwhile by
+    another replica (another app on the same database) still takes no answer: a 401."""
+    with classroom_app(database_url) as here, classroom_app(database_url) as there:
+        code, teacher = new_class(here)
+        ada = join(here, code, "ada")
+        assert answer(here, code, ada, 4.0).status_code == 200  # the key is now remembered
+        ended = there.post(f"/api/v1/classes/{code}/end", headers=bearer(teacher),
+                           json={"retention_days": 0})
+        assert ended.status_code == 200
+        r = answer(here, code, ada, 4.0)
+        assert r.status_code == 401 and r.json()["detail"][0]["type"] == "invalid_key"
+
+
 # --- the authorization matrix ------------------------------------------------------------------
 
 TEACHER_ONLY = [("GET", "", None), ("GET", "/progress", None), ("GET", "/answers.csv", None),
@@ -195,7 +249,13 @@ def test_limits_are_settings(database_url: str) -> None:
         join(api, code, "bob")
         r = api.post(f"/api/v1/classes/{code}/students", json={"nickname": "cy"})
         assert r.status_code == 409 and "max_class_students" in r.json()["detail"][0]["msg"]
-        assert [answer(api, code, ada, 4.0).status_code for _ in range(4)] == [200] * 3 + [429]
+        sent = [api.post(f"/api/v1/classes/{code}/answers", json={**FANOUT, "answer": 4.0},
+                         headers={**bearer(ada), "Idempotency-Key": f"k-{n}"}).status_code
+                for n in range(4)]
+        assert sent == [200] * 3 + [429]
+        # a retry of an answer that was recorded is answered again, even at the limit
+        assert api.post(f"/api/v1/classes/{code}/answers", json={**FANOUT, "answer": 4.0},
+                        headers={**bearer(ada), "Idempotency-Key": "k-2"}).status_code == 200
 
 
 def test_guessing_join_codes_is_throttled_per_client(database_url: str) -> None:
@@ -332,3 +392,59 @@ def test_an_exercise_may_ask_some_nodes_and_offer_no_hints(api: TestClient) -> N
         [entry] = bad.json()["detail"]
         assert entry["loc"] == ["body", "asked"]
         assert "v0" in entry["msg"] and "v1" in entry["msg"]  # the nodes it may name
+
+
+def test_no_route_gives_hints_for_an_exercise_handed_out_without_them(api: TestClient) -> None:
+    """Hints off is enforced by the server, not only by a hidden button: while the class
+    runs, neither the hint ladder nor the worked rules answer for that program at that point
+    in that mode, however the program is spaced; another point, or an exercise with hints,
+    still gets them; ending the class lifts it."""
+    code, teacher = new_class(api)
+    exercise = {"source": "p = q * q; r = p + q", "at": {"q": 3.0}, "mode": "reverse"}
+    hint = {**exercise, "question": "adjoint-v1", "level": 1}
+    assert api.post("/api/v1/quiz/hint", json=hint).status_code == 200
+    made = api.post(f"/api/v1/classes/{code}/exercises", headers=bearer(teacher),
+                    json={"title": "No hints", **exercise, "hints": False})
+    assert made.status_code == 201, made.text
+    respaced = {**hint, "source": "p=q*q\nr = p+q"}
+    for path, body in (("/api/v1/quiz/hint", hint), ("/api/v1/quiz/hint", respaced),
+                       ("/api/v1/quiz/hint", {**hint, "level": 3, "wrt": "r"}),
+                       ("/api/v1/quiz/rules", exercise)):
+        r = api.post(path, json=body)
+        assert r.status_code == 403, (path, r.text)
+        [entry] = r.json()["detail"]
+        assert entry["type"] == "hints_off" and "without hints" in entry["msg"]
+        assert code not in r.text  # a join code is a secret of the class
+    # the same program at another point, or in another mode, is another exercise
+    assert api.post("/api/v1/quiz/hint", json={**hint, "at": {"q": 4.0}}).status_code == 200
+    assert api.post("/api/v1/quiz/rules", json={**exercise, "mode": "forward"}
+                    ).status_code == 200
+    # an exercise handed out with hints keeps them
+    with_hints = {"source": "u = 2 * t; w = u * t", "at": {"t": 1.0}, "mode": "reverse"}
+    api.post(f"/api/v1/classes/{code}/exercises", headers=bearer(teacher),
+             json={"title": "Hints", **with_hints})
+    first = api.post("/api/v1/quiz", json=with_hints).json()["questions"][0]["id"]
+    assert api.post("/api/v1/quiz/hint", json={**with_hints, "question": first,
+                                                "level": 1}).status_code == 200
+    # a bad program is still the usual 422, not a 403
+    assert api.post("/api/v1/quiz/hint", json={**hint, "source": "p = q *"}).status_code == 422
+    api.post(f"/api/v1/classes/{code}/end", headers=bearer(teacher), json={})
+    assert api.post("/api/v1/quiz/hint", json=hint).status_code == 200
+
+
+def test_the_class_size_holds_when_students_join_at_once(database_url: str) -> None:
+    """Joins at the same moment take turns on the class's row: never more than the limit."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with classroom_app(database_url, max_class_students=5) as api:
+        code, teacher = new_class(api)
+
+        def try_join(n: int) -> int:
+            return api.post(f"/api/v1/classes/{code}/students", json={"nickname": f"s{n}"},
+                            headers={"X-Forwarded-For": f"10.1.0.{n}"}).status_code
+
+        with ThreadPoolExecutor(12) as pool:
+            statuses = sorted(pool.map(try_join, range(12)))
+        assert statuses == [201] * 5 + [409] * 7
+        info = api.get(f"/api/v1/classes/{code}", headers=bearer(teacher)).json()
+        assert info["students"] == 5
