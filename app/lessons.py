@@ -8,8 +8,11 @@ playground's state lives in its URL).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from urllib.parse import urlencode
+
+Value = float | list[float] | list[list[float]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,11 +20,14 @@ class Example:
     """A program, a point and a mode: what the playground opens."""
 
     source: str
-    at: dict[str, float]
+    at: dict[str, Value]
     mode: str = "reverse"
 
     def query(self) -> str:
-        at = ",".join(f"{name}={value:g}" for name, value in self.at.items())
+        # a tensor input as a nested list, "W=[[1,2],[3,4]]" (the playground's URL format)
+        at = ",".join(f"{name}={json.dumps(value, separators=(',', ':'))}"
+                      if isinstance(value, list) else f"{name}={value:g}"
+                      for name, value in self.at.items())
         return urlencode({"source": self.source, "at": at, "mode": self.mode})
 
 
@@ -72,6 +78,18 @@ LESSONS: tuple[Lesson, ...] = (
            "Train a single neuron by gradient descent, with reverse mode doing the calculus.",
            Example("z = w*x + b; p = sigmoid(z); loss = (p - t)^2",
                    {"w": 0.5, "b": 0.0, "x": 2.0, "t": 1.0})),
+    Lesson(9, "scalars-to-tensors", "From scalars to tensors: backprop through a layer",
+           "A layer's scalar graph collapses into W @ x + b; its adjoints are an outer "
+           "product and a sum.",
+           Example("W: [2, 2]\nx: [2]\nb: [2]\nh = tanh(W @ x + b)\ny = sum(h)",
+                   {"W": [[0.5, -1.0], [1.0, 0.5]], "x": [1.0, 2.0], "b": [0.0, -1.0]})),
+    # lesson 10's link gets its point from the page: four of the points and the current weights
+    Lesson(10, "train-a-network", "Train a small network",
+           "Two moons, a small MLP, reverse mode on its tensor graph: the loss falls and the "
+           "boundary bends.",
+           Example("X: [4, 2]\nY: [4, 2]\nW1: [2, 8]\nb1: [8]\nW2: [8, 2]\nb2: [2]\n"
+                   "h1 = tanh(X @ W1 + b1)\nlogits = h1 @ W2 + b2\n"
+                   "loss = mean(logsumexp(logits, 1) - sum(Y * logits, 1))", {})),
 )
 
 BY_SLUG: dict[str, Lesson] = {lesson.slug: lesson for lesson in LESSONS}

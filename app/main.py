@@ -42,6 +42,8 @@ from .routes import (
     quiz,
     render,
     symbolic,
+    tensor_quiz,
+    train,
 )
 from .settings import Settings, get_settings
 from .vendor import VendorFiles
@@ -119,7 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health.router)
     for resource in (differentiate, hessian, jacobian, derivative, symbolic, numeric, render,
-                     quiz, descent, export, classes):
+                     quiz, tensor_quiz, descent, train, export, classes):
         app.include_router(resource.router)
     app.include_router(classroom_pages.router)
     app.include_router(lessons.router)  # before pages: it serves / (the lesson index)

@@ -21,6 +21,9 @@ given, so the step is where the learner went wrong):
 the asked quantity with its notation (v̇5, v̄3), says what the learner probably did and what
 to do instead, and never repeats the learner's number. The kind names are a public contract
 (the classroom counts them).
+
+Lesson 9's tensor exercises (`make_tensor_quiz`, at the end) ask for whole arrays and shapes:
+the engine's reverse pass gives the answers, numpy the mistake models (TENSOR_MISTAKES).
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 import autodiff_core as ad
 from autodiff_core.program import CONST, INPUT, format_number
@@ -483,3 +488,441 @@ def _term(local: str, carried: str, first: bool = True) -> str:
     wrapped = local if atomic(local) else f"({local})"
     return f"{wrapped} · {carried}" if first else f"{carried} · {wrapped}"
 
+
+
+# --- tensor exercises: shapes, and the adjoints of a matmul and of a broadcast ----------------
+#
+# Lesson 9 asks what one reverse step does to arrays: the shape of an adjoint, the adjoint of
+# each factor of a matmul, the adjoint of a vector broadcast over a batch. The learner types
+# an array ("1 2; 3 4", rows split by ";") or a shape ("3×2"). As for the scalar exercises,
+# every known mistake is the step's rule with one thing changed, evaluated on the step's own
+# numbers:
+#
+# - transpose: a factor used as it is where the rule transposes it (Ā = C̄·B for C̄·Bᵀ), or
+#              a shape given transposed;
+# - order:     the factors in the wrong order (Bᵀ·C̄ for C̄·Bᵀ);
+# - elementwise: the arrays multiplied entry by entry, as if the product were of numbers;
+# - unsummed:  a broadcast's adjoint not summed over the broadcast axis (one row of v̄, all of
+#              it, or its mean);
+# - shape:     an answer of the wrong shape that no model above explains (the output's
+#              shape for an input's adjoint, a sum over the wrong axis, a scalar).
+
+TENSOR_KINDS = ("shapes", "batch", "matmul", "broadcast")
+TENSOR_MISTAKES = ("transpose", "order", "elementwise", "unsummed", "shape")
+TIMES = "\u00d7"
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    """(3, 2) -> "3×2"; () -> "a scalar" (as the engine's shape errors write them)."""
+    return TIMES.join(map(str, shape)) if shape else "a scalar"
+
+
+def array_text(value: Any) -> str:
+    """An array as a learner would type it: rows split by ";" ("1 2; 3 4")."""
+    a = np.asarray(value, dtype=float)
+    if a.ndim == 0:
+        return format_number(float(a))
+    if a.ndim == 1:
+        return " ".join(format_number(float(v)) for v in a)
+    return "; ".join(array_text(row) for row in a)
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    """ "3×2", "3x2", "3, 2", "(3, 2)", "[3]" or "scalar" -> a shape; InputError otherwise."""
+    cleaned = text.strip().lower().strip("()[] ")
+    if cleaned in ("", "scalar", "a scalar"):
+        return ()
+    parts = (cleaned.replace(TIMES, " ").replace("x", " ").replace("*", " ")
+             .replace(",", " ").split())
+    if not parts or not all(p.isdigit() for p in parts) or len(parts) > 4:
+        raise ad.InputError(f"a shape is written like 3{TIMES}2 (or 3x2, or \"scalar\"); "
+                            f"{text!r} is not one")
+    return tuple(int(p) for p in parts)
+
+
+def parse_array(text: str) -> np.ndarray:
+    """ "1 2; 3 4" (rows split by ";", numbers by spaces or commas), or nested brackets
+    "[[1, 2], [3, 4]]" -> an array; InputError when the rows differ in length."""
+    cleaned = text.strip().replace("\u2212", "-")
+    if cleaned.startswith("["):
+        cleaned = cleaned.replace("],", ";").replace("[", "").replace("]", "")
+    rows = [r.replace(",", " ").split() for r in cleaned.split(";")]
+    rows = [r for r in rows if r]
+    try:
+        numbers = [[float(v) for v in r] for r in rows]
+    except ValueError:
+        raise ad.InputError("type the numbers of each row split by spaces, and the rows split "
+                            "by \";\" (for example 1 2; 3 4)") from None
+    if not numbers or len({len(r) for r in numbers}) != 1:
+        raise ad.InputError("every row needs as many numbers as the others (for example "
+                            "1 2; 3 4)")
+    if not all(math.isfinite(v) for r in numbers for v in r):
+        raise ad.InputError("every entry must be a finite number")
+    array = np.array(numbers)
+    return array[0] if ";" not in cleaned and array.shape[0] == 1 else array
+
+
+@dataclass
+class TensorMistake:
+    kind: str
+    wrong: np.ndarray | tuple[int, ...]
+    feedback: str
+
+
+@dataclass
+class TensorQuestion:
+    id: str  # "shape-h", "adjoint-A"
+    symbol: str  # "Ā", "the shape of W̄"
+    asks: str  # "shape" or "adjoint"
+    prompt: str
+    answer: np.ndarray | tuple[int, ...]
+    hints: list[str]  # the ladder: which rule, the rule, its first entry worked out
+    mistakes: list[TensorMistake] = field(default_factory=list)
+
+    def public(self) -> dict[str, Any]:
+        return {"id": self.id, "symbol": self.symbol, "asks": self.asks, "prompt": self.prompt}
+
+
+@dataclass
+class TensorQuiz:
+    kind: str
+    source: str  # the step as a program, in the tensor language
+    given: list[dict[str, Any]]  # {name, symbol, value, shape}: the numbers shown
+    questions: list[TensorQuestion]
+
+    def public(self) -> dict[str, Any]:
+        return {"kind": self.kind, "source": self.source, "given": self.given,
+                "questions": [q.public() for q in self.questions]}
+
+    def question(self, qid: str) -> TensorQuestion:
+        for q in self.questions:
+            if q.id == qid:
+                return q
+        ids = ", ".join(q.id for q in self.questions)
+        raise ad.InputError(f"no question {qid!r} in this exercise; its questions are: {ids}")
+
+
+def _array(at: Mapping[str, Any], name: str, ndim: int) -> np.ndarray:
+    if name not in at:
+        raise ad.InputError(f"this exercise needs a value for {name!r}")
+    try:
+        value = np.asarray(at[name], dtype=float)
+    except (TypeError, ValueError):
+        raise ad.InputError(f"{name}: not an array of numbers") from None
+    if value.ndim != ndim or not 1 <= min(value.shape) <= max(value.shape) <= 4 \
+            or not np.isfinite(value).all():
+        kind = "a vector" if ndim == 1 else "a matrix"
+        raise ad.InputError(f"{name}: expected {kind} of at most 4 by 4 finite numbers, got "
+                            f"{shape_text(value.shape)}")
+    return value
+
+
+def _fits(name: str, value: np.ndarray, shape: tuple[int, ...]) -> None:
+    if value.shape != shape:
+        raise ad.InputError(f"{name}: expected a {shape_text(shape)} array, got "
+                            f"{shape_text(value.shape)}")
+
+
+def _declare(**arrays: np.ndarray) -> str:
+    return "\n".join(f"{n}: [{', '.join(map(str, a.shape))}]" for n, a in arrays.items())
+
+
+def _given(name: str, symbol: str, value: np.ndarray) -> dict[str, Any]:
+    return {"name": name, "symbol": symbol, "value": value.tolist(),
+            "shape": list(value.shape)}
+
+
+def _entry(name: str, left: np.ndarray, right: np.ndarray) -> str:
+    """The (0, 0) entry of left @ right written out: "Ā[0,0] = 1·0 + 2·1 = 2"."""
+    terms = " + ".join(f"{format_number(float(a))}·{format_number(float(b))}"
+                       for a, b in zip(left[0], right[:, 0], strict=True))
+    return f"{name} = {terms} = {format_number(float(left[0] @ right[:, 0]))}"
+
+
+def _engine_adjoints(source: str, at: Mapping[str, np.ndarray], output: str,
+                     cotangent: np.ndarray) -> dict[str, np.ndarray]:
+    """The right answers: the adjoints of the step's inputs from the engine's reverse pass
+    seeded with the given output adjoint (the mistake models are that rule, changed)."""
+    result = ad.reverse(ad.parse(source), dict(at), cotangent={output: cotangent}, trace=False)
+    assert result.directional is not None
+    return {name: np.asarray(value, dtype=float) for name, value in result.directional.items()}
+
+
+def make_tensor_quiz(kind: str, at: Mapping[str, Any],
+                     cotangent: Any = None) -> TensorQuiz:
+    """An exercise on one reverse step through arrays (`kind` one of TENSOR_KINDS)."""
+    if kind == "shapes":
+        return _shapes_quiz(at)
+    if kind == "batch":
+        return _batch_quiz(at)
+    if cotangent is None:
+        raise ad.InputError(f"a {kind} exercise needs the output's adjoint in `cotangent`")
+    if kind == "matmul":
+        return _matmul_quiz(at, cotangent)
+    if kind == "broadcast":
+        return _broadcast_quiz(at, cotangent)
+    raise ad.InputError(f"kind must be one of {', '.join(TENSOR_KINDS)}, not {kind!r}")
+
+
+def check_tensor(quiz: TensorQuiz, qid: str, text: str, reveal: bool = False) -> dict[str, Any]:
+    """The verdict on a typed answer: right, a known mistake with its feedback, or not yet."""
+    q = quiz.question(qid)
+    shown = _shown(q.answer) if reveal else None
+    given: np.ndarray | tuple[int, ...]
+    given = parse_shape(text) if q.asks == "shape" else parse_array(text)
+    if _same(given, q.answer):
+        return {"correct": True, "mistake": None, "answer": _shown(q.answer),
+                "feedback": f"Right: {q.symbol} is {_shown(q.answer)}."}
+    for kind in TENSOR_MISTAKES:
+        for m in q.mistakes:
+            if m.kind == kind and _same(given, m.wrong):
+                return {"correct": False, "mistake": kind, "feedback": m.feedback,
+                        "answer": shown}
+    if isinstance(given, np.ndarray) and isinstance(q.answer, np.ndarray) \
+            and given.shape != q.answer.shape:
+        return {"correct": False, "mistake": "shape", "answer": shown,
+                "feedback": f"That array is {shape_text(given.shape)}, but {q.symbol} has the "
+                            f"shape of its own array, {shape_text(q.answer.shape)}: an adjoint "
+                            f"always has the shape of what it is the adjoint of."}
+    return {"correct": False, "mistake": None, "answer": shown,
+            "feedback": f"Not yet: that is not {q.symbol}. Ask for a hint to see which rule "
+                        f"builds it."}
+
+
+def tensor_hint(quiz: TensorQuiz, qid: str, level: int) -> str:
+    """The hint ladder: 1 which rule applies, 2 the rule, 3 its first entry worked out."""
+    q = quiz.question(qid)
+    if not 1 <= level <= HINT_LEVELS:
+        raise ad.InputError(f"a hint level is 1 to {HINT_LEVELS}, not {level}")
+    return q.hints[level - 1]
+
+
+def _same(given: np.ndarray | tuple[int, ...], expected: np.ndarray | tuple[int, ...]) -> bool:
+    if isinstance(expected, tuple) or isinstance(given, tuple):
+        return given == expected
+    return given.shape == expected.shape and all(
+        close(float(a), float(b)) for a, b in zip(given.ravel(), expected.ravel(), strict=True))
+
+
+def _shown(answer: np.ndarray | tuple[int, ...]) -> str:
+    return shape_text(answer) if isinstance(answer, tuple) else array_text(answer)
+
+
+def _models(answer: np.ndarray | tuple[int, ...],
+            models: list[TensorMistake | None]) -> list[TensorMistake]:
+    """The models that give a wrong answer, each once (the first story for a number wins)."""
+    out: list[TensorMistake] = []
+    for m in models:
+        if m is not None and not _same(m.wrong, answer) \
+                and not any(_same(m.wrong, kept.wrong) for kept in out):
+            out.append(m)
+    return out
+
+
+def _shapes_quiz(at: Mapping[str, Any]) -> TensorQuiz:
+    """A layer h = tanh(W @ x + b), loss y = sum(h): the shapes of h, of W̄ and of x̄."""
+    W = _array(at, "W", 2)
+    m, n = W.shape
+    x, b = _array(at, "x", 1), _array(at, "b", 1)
+    _fits("x", x, (n,))
+    _fits("b", b, (m,))
+    source = _declare(W=W, x=x, b=b) + "\nh = tanh(W @ x + b)\ny = sum(h)"
+    h = TensorQuestion(
+        "shape-h", "the shape of h", "shape",
+        f"W is {shape_text(W.shape)} and x has {n} entries. What is the shape of h = "
+        f"tanh(W @ x + b)?", (m,),
+        ["A matrix times a vector: each row of W meets x once.",
+         f"(m{TIMES}n) @ (n) gives (m): the inner dimensions meet and vanish.",
+         f"W is {shape_text(W.shape)}: h has one entry per row of W."])
+    h.mistakes = _models(h.answer, [
+        TensorMistake("transpose", (n,), f"That is the number of columns of W. In W @ x the "
+                      f"inner dimension ({n}, the columns of W and the entries of x) meets and "
+                      f"vanishes; what is left is one entry per row of W."),
+        TensorMistake("shape", (m, n), "That is the shape of W itself. A matrix times a "
+                      "vector is a vector: each row of W, times x, gives one number."),
+        TensorMistake("shape", (), "That would be the loss y = sum(h). h itself keeps one "
+                      "entry per row of W.")])
+    wbar = TensorQuestion(
+        "shape-W", "the shape of W̄", "shape",
+        "The loss y is a scalar. What is the shape of W̄ = ∂y/∂W, the adjoint of W?", W.shape,
+        ["An adjoint answers: how much does y change when each entry of this array moves?",
+         "So there is one number per entry of W: W̄ has W's shape.",
+         f"W̄ = v̄ · xᵀ, v̄ the adjoint of W @ x: an outer product, ({m}) times ({n})ᵀ."])
+    wbar.mistakes = _models(wbar.answer, [
+        TensorMistake("transpose", (n, m), f"That is W's shape transposed. W̄ holds ∂y/∂W[i,j] "
+                      f"at the place of W[i,j]: the outer product v̄·xᵀ puts v̄'s {m} entries "
+                      f"down the rows and x's {n} along the columns."),
+        TensorMistake("shape", (), "y is a scalar, but its derivative with respect to W is "
+                      "not: there is one partial derivative per entry of W."),
+        TensorMistake("shape", (m,), "That is the shape of h̄, the adjoint of h. W̄ has one "
+                      "entry per entry of W.")])
+    xbar = TensorQuestion(
+        "shape-x", "the shape of x̄", "shape", "And the shape of x̄, the adjoint of x?", (n,),
+        ["As for W: one number per entry of x.", "x̄ has x's shape.",
+         f"x̄ = Wᵀ · v̄: ({n}{TIMES}{m}) @ ({m}) gives ({n})."])
+    xbar.mistakes = _models(xbar.answer, [
+        TensorMistake("shape", (m,), "That is the shape of h̄. x̄ = Wᵀ·v̄ brings the adjoint "
+                      "back to x's own shape: one number per entry of x."),
+        TensorMistake("shape", (), "One partial derivative per entry of x: x̄ is not a "
+                      "scalar.")])
+    given = [_given("W", "W", W), _given("x", "x", x), _given("b", "b", b)]
+    return TensorQuiz("shapes", source, given, [h, wbar, xbar])
+
+
+def _batch_quiz(at: Mapping[str, Any]) -> TensorQuiz:
+    """A layer over a batch, H = tanh(X @ W + b), loss L = sum(H): the shapes of H, W̄, b̄."""
+    X, W, b = _array(at, "X", 2), _array(at, "W", 2), _array(at, "b", 1)
+    k, n = X.shape
+    _fits("W", W, (n, W.shape[1]))
+    m = W.shape[1]
+    _fits("b", b, (m,))
+    source = _declare(X=X, W=W, b=b) + "\nH = tanh(X @ W + b)\nL = sum(H)"
+    h = TensorQuestion(
+        "shape-H", "the shape of H", "shape",
+        f"X holds {k} examples of {n} numbers, one per row; W is {shape_text(W.shape)}. What "
+        f"is the shape of H = tanh(X @ W + b)?", (k, m),
+        ["Each row of X goes through the layer on its own.",
+         f"(k{TIMES}n) @ (n{TIMES}m) gives (k{TIMES}m): the inner dimension n vanishes; b is "
+         "broadcast down the rows.",
+         f"{k} examples, {m} units each."])
+    h.mistakes = _models(h.answer, [
+        TensorMistake("transpose", (m, k), "That is H's shape transposed. X @ W keeps X's rows "
+                      "(one per example) and W's columns (one per unit)."),
+        TensorMistake("shape", (m,), f"That is the shape of one example's output. The batch "
+                      f"keeps its {k} rows: one row of H per example.")])
+    wbar = TensorQuestion(
+        "shape-W", "the shape of W̄", "shape",
+        "What is the shape of W̄ = ∂L/∂W, the adjoint of W?", W.shape,
+        ["One number per weight, whatever the batch size.", "W̄ has W's shape.",
+         f"W̄ = Xᵀ · V̄, V̄ the adjoint of X @ W + b: ({n}{TIMES}{k}) @ ({k}{TIMES}{m}) sums "
+         f"the {k} examples' outer products."])
+    wbar.mistakes = _models(wbar.answer, [
+        TensorMistake("transpose", (m, n), f"That is W's shape transposed. W̄ = Xᵀ · V̄ is "
+                      f"({n}{TIMES}{k}) @ ({k}{TIMES}{m}): W's own shape."),
+        TensorMistake("shape", (k, m), f"That is the shape of H. The weights are shared by all "
+                      f"{k} examples, so their adjoints add up: W̄ = Xᵀ · V̄ sums over the "
+                      f"batch and keeps W's shape."),
+        TensorMistake("shape", (k, n, m), f"One outer product per example, {k} of them, is "
+                      f"what W receives; it is used by every example, so they add into one "
+                      f"W̄ of W's shape.")])
+    bbar = TensorQuestion(
+        "shape-b", "the shape of b̄", "shape",
+        "And the shape of b̄, the adjoint of the bias?", (m,),
+        [f"b was broadcast down the {k} rows: every example uses it.",
+         "Broadcasting's adjoint is a sum over the broadcast axis.",
+         f"b̄ = the column sums of V̄: ({m})."])
+    bbar.mistakes = _models(bbar.answer, [
+        TensorMistake("unsummed", (k, m), f"That is the shape of V̄, the adjoint of X @ W + b. "
+                      f"b was broadcast over the {k} examples, so its adjoint sums V̄ down the "
+                      f"rows: one number per entry of b."),
+        TensorMistake("shape", (k,), "That sums each row. b was copied down the rows, so b̄ "
+                      "sums down each column: one number per unit.")])
+    given = [_given("X", "X", X), _given("W", "W", W), _given("b", "b", b)]
+    return TensorQuiz("batch", source, given, [h, wbar, bbar])
+
+
+def _matmul_quiz(at: Mapping[str, Any], cotangent: Any) -> TensorQuiz:
+    """C = A @ B with C̄ given: Ā = C̄·Bᵀ and B̄ = Aᵀ·C̄, each with its mistakes."""
+    A, B = _array(at, "A", 2), _array(at, "B", 2)
+    if A.shape[1] != B.shape[0]:
+        raise ad.InputError(f"A @ B: {shape_text(A.shape)} @ {shape_text(B.shape)}, the inner "
+                            f"dimensions {A.shape[1]} and {B.shape[0]} differ")
+    C_bar = _array({"cotangent": cotangent}, "cotangent", 2)
+    _fits("cotangent", C_bar, (A.shape[0], B.shape[1]))
+    source = _declare(A=A, B=B) + "\nC = A @ B"
+    adjoints = _engine_adjoints(source, {"A": A, "B": B}, "C", C_bar)
+
+    def product(kind: str, left: np.ndarray, right: np.ndarray, text: str,
+                symbol: str, rule: str) -> TensorMistake | None:
+        if left.shape[-1] != right.shape[0]:
+            return None  # the learner could not have multiplied these
+        return TensorMistake(kind, left @ right, f"{text} ({symbol} = {rule}.)")
+
+    a_bar = TensorQuestion(
+        "adjoint-A", "Ā", "adjoint",
+        f"C̄ is given. What is Ā, the adjoint of A ({shape_text(A.shape)})?", adjoints["A"],
+        ["Ā has A's shape. Each A[i,k] meets B[k,j] in C[i,j], where its local derivative is "
+         "B[k,j].",
+         "Ā = C̄ · Bᵀ: C̄ on the left, B transposed on the right (Ā[i,k] sums C̄[i,j]·B[k,j] "
+         "over j).",
+         _entry("Ā[0,0]", C_bar, B.T) + "; the other entries the same way."])
+    rule = ("Ā", "C̄ · Bᵀ")
+    a_bar.mistakes = _models(a_bar.answer, [
+        product("transpose", C_bar, B, "It looks like you multiplied C̄ by B itself. A[i,k] "
+                "meets B[k,j]: summing over j pairs row i of C̄ with row k of B, which is "
+                "C̄ · Bᵀ. Transpose B.", *rule),
+        product("order", B.T, C_bar, "It looks like you put the factors the other way round "
+                "(Bᵀ · C̄). A matrix product does not commute: A stands on the left of B, so C̄ "
+                "stays on the left of Bᵀ.", *rule),
+        product("order", B, C_bar, "It looks like you put B first, and did not transpose it. "
+                "C̄ goes on the left, B transposed on the right.", *rule),
+        TensorMistake("elementwise", C_bar * B, "It looks like you multiplied C̄ and B entry "
+                      "by entry, as if C were A ⊙ B. In a matrix product each A[i,k] meets a "
+                      "whole row of B; Ā = C̄ · Bᵀ sums over it.")
+        if C_bar.shape == B.shape else None])
+    b_bar = TensorQuestion(
+        "adjoint-B", "B̄", "adjoint", f"And B̄, the adjoint of B ({shape_text(B.shape)})?",
+        adjoints["B"],
+        ["B̄ has B's shape. Each B[k,j] meets A[i,k] in C[i,j], where its local derivative is "
+         "A[i,k].",
+         "B̄ = Aᵀ · C̄: A transposed on the left, C̄ on the right (B̄[k,j] sums A[i,k]·C̄[i,j] "
+         "over i).",
+         _entry("B̄[0,0]", A.T, C_bar) + "; the other entries the same way."])
+    rule = ("B̄", "Aᵀ · C̄")
+    b_bar.mistakes = _models(b_bar.answer, [
+        product("transpose", A, C_bar, "It looks like you multiplied A itself by C̄. B[k,j] "
+                "meets A[i,k]: summing over i pairs column k of A with column j of C̄, which "
+                "is Aᵀ · C̄. Transpose A.", *rule),
+        product("order", C_bar, A.T, "It looks like you put the factors the other way round "
+                "(C̄ · Aᵀ). B stands on the right of A, so C̄ stays on the right of Aᵀ.", *rule),
+        product("order", C_bar, A, "It looks like you put C̄ first, and did not transpose A. "
+                "A transposed goes on the left, C̄ on the right.", *rule),
+        TensorMistake("elementwise", A * C_bar, "It looks like you multiplied A and C̄ entry "
+                      "by entry, as if C were A ⊙ B. In a matrix product each B[k,j] meets a "
+                      "whole column of A; B̄ = Aᵀ · C̄ sums over it.")
+        if A.shape == C_bar.shape else None])
+    given = [_given("A", "A", A), _given("B", "B", B), _given("C", "C̄", C_bar)]
+    return TensorQuiz("matmul", source, given, [a_bar, b_bar])
+
+
+def _broadcast_quiz(at: Mapping[str, Any], cotangent: Any) -> TensorQuiz:
+    """Z = X + b, b added to each row of a batch X: b̄ is the column sums of Z̄."""
+    X, b = _array(at, "X", 2), _array(at, "b", 1)
+    _fits("b", b, (X.shape[1],))
+    Z_bar = _array({"cotangent": cotangent}, "cotangent", 2)
+    _fits("cotangent", Z_bar, X.shape)
+    k, n = X.shape
+    source = _declare(X=X, b=b) + "\nZ = X + b"
+    adjoints = _engine_adjoints(source, {"X": X, "b": b}, "Z", Z_bar)
+    bbar = TensorQuestion(
+        "adjoint-b", "b̄", "adjoint",
+        f"b ({n} entries) is added to each of the {k} rows of X. Z̄ is given. What is b̄?",
+        adjoints["b"],
+        [f"b[j] is used {k} times, once in every row of Z: a fork, as in lesson 5.",
+         "At a fork the contributions add: b̄[j] is the sum over the rows i of Z̄[i,j]. "
+         "Broadcasting's adjoint is a sum over the broadcast axis.",
+         f"b̄[0] = {' + '.join(format_number(float(v)) for v in Z_bar[:, 0])} = "
+         f"{format_number(float(Z_bar[:, 0].sum()))}; the other columns the same way."])
+    bbar.mistakes = _models(bbar.answer, [
+        *[TensorMistake("unsummed", Z_bar[i], f"It looks like you took one row of Z̄. b[j] is "
+                        f"used by every one of the {k} rows of Z: a fork, and the adjoints of "
+                        f"all uses add. Sum Z̄ over its rows (axis 0).") for i in range(k)],
+        TensorMistake("unsummed", Z_bar, f"That is Z̄ itself, {shape_text(Z_bar.shape)}. b̄ "
+                      f"has b's shape ({n}): sum Z̄ over the batch axis, down which b was "
+                      f"copied."),
+        TensorMistake("unsummed", Z_bar.mean(axis=0), "It looks like you took the mean of "
+                      "each column. The contributions at a fork add up; they are not "
+                      "averaged: sum each column of Z̄."),
+        TensorMistake("shape", Z_bar.sum(axis=1), f"It looks like you summed each row of Z̄ "
+                      f"(that gives {k} numbers). b was copied down the rows, so sum down each "
+                      f"column: one number per entry of b.")])
+    xbar = TensorQuestion(
+        "adjoint-X", "X̄", "adjoint", "And X̄, the adjoint of X?", adjoints["X"],
+        ["Each X[i,j] is used once, in Z[i,j] = X[i,j] + b[j].",
+         "The local derivative of a sum is 1, so X̄[i,j] = Z̄[i,j].",
+         "X̄ = Z̄: copy it."])
+    xbar.mistakes = _models(xbar.answer, [
+        TensorMistake("unsummed", Z_bar.sum(axis=0), "That is b̄, the column sums. X[i,j] is "
+                      "used only once, in Z[i,j]: X̄ = Z̄, with no sum.")])
+    given = [_given("X", "X", X), _given("b", "b", b), _given("Z", "Z̄", Z_bar)]
+    return TensorQuiz("broadcast", source, given, [bbar, xbar])

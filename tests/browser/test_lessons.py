@@ -103,7 +103,7 @@ def test_progress_is_kept_in_the_browser_and_shown_on_the_index(page: Page,
     item = page.locator("[data-lesson-slug=chain-rule] .lesson-progress")
     expect(item).to_have_text("Opened · 1 exercise answer right")
     expect(page.locator("[data-lesson-slug=forward-accumulation] .lesson-progress")).to_be_hidden()
-    expect(page.locator("#course-progress")).to_contain_text("1 of 8 lessons opened")
+    expect(page.locator("#course-progress")).to_contain_text("1 of 10 lessons opened")
 
 
 def test_projector_mode_has_large_type_and_is_kept_in_the_url(page: Page) -> None:
@@ -124,7 +124,8 @@ def test_projector_mode_has_large_type_and_is_kept_in_the_url(page: Page) -> Non
 
 GRAPH_LESSONS = {"chain-rule": "chain", "forward-accumulation": "trace",
                  "reverse-accumulation": "trace", "forward-or-reverse": "many-in",
-                 "higher-derivatives": "second", "putting-it-together": "neuron"}
+                 "higher-derivatives": "second", "putting-it-together": "neuron",
+                 "scalars-to-tensors": "layer", "train-a-network": "flow"}
 
 
 def graph_labels(page: Page) -> list[str]:

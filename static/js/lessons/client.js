@@ -59,7 +59,9 @@ export function debounce(fn, ms = 150) {
 
 /** The playground link for a program, point and mode (DESIGN.md: its state is its URL). */
 export function playgroundUrl(source, at, mode = "reverse") {
-  const point = Object.entries(at).map(([name, value]) => `${name}=${value}`).join(",");
+  // a tensor input as a nested list, "W=[[1,2],[3,4]]" (url-state.js reads it back)
+  const point = Object.entries(at).map(([name, value]) =>
+    `${name}=${Array.isArray(value) ? JSON.stringify(value) : value}`).join(",");
   const query = new URLSearchParams({ source, at: point, mode });
   return `/playground?${query}`;
 }
