@@ -18,22 +18,19 @@ from .evaluation import (
     Point,
     Value,
     count_invalid,
-    factor_text,
     finish,
     make_point,
     named_values,
-    partial_formulas,
     primal,
     primal_steps,
     unit_directions,
 )
-from .ops import CONST, INPUT, ScalarMath
+from .forward_trace import ForwardTrace
+from .ops import ScalarMath
 from .plan import plan_of, tangent_sweep
-from .program import Program, edge_id
-from .results import ForwardStep, Partial, Pass, Result
+from .program import Program
+from .results import Pass, Result
 from .sweep import Partials, derivative_overflow, push_tangents, route
-
-TANGENT = "v\u0307"  # v̇: the textbook's dot for a tangent
 
 
 def forward(program: Program, at: Mapping[str, Any] | None = None,
@@ -125,7 +122,7 @@ def _tangent_pass(program: Program, point: Point, vals: list[Value], partials: P
     tangents: list[Value] = [0.0] * len(program.nodes)
     for i in seeds:
         tangents[i] = direction[program.nodes[i].name or ""]
-    observer = _Trace(program, vals, tangents, partials, swept.visited) if trace else None
+    observer = ForwardTrace(program, vals, tangents) if trace else None
     if point.grid:
         with np.errstate(all="ignore"):
             push_tangents(swept, partials, tangents, point.math, observer)
@@ -134,59 +131,3 @@ def _tangent_pass(program: Program, point: Point, vals: list[Value], partials: P
     if observer is None:
         return tangents, []
     return tangents, observer.steps(seeds)
-
-
-class _Trace:
-    """The observer that writes the forward trace: one step per node, in node order."""
-
-    def __init__(self, program: Program, vals: list[Value], tangents: list[Value],
-                 partials: Partials, visited: tuple[bool, ...]):
-        self.program = program
-        self.vals = vals
-        self.tangents = tangents
-        self.visited = visited
-        self.recorded: dict[int, ForwardStep] = {}
-        self.parts: list[Partial] = []
-        self.terms: list[str] = []
-        self.texts: list[str] = []  # the partials' formulas of the node being visited
-
-    def edge(self, i: int, k: int, a: int, local: Any, product: Any, before: Any) -> None:
-        if not self.parts:
-            self.texts = partial_formulas(self.program, i)
-        self.terms.append(f"{factor_text(self.texts[k])} · {TANGENT}{a}")
-        self.parts.append(Partial(f"v{a}", edge_id(a, i, k), self.texts[k], local,
-                                  self.tangents[a], product))
-
-    def visit(self, i: int) -> None:
-        node = self.program.nodes[i]
-        if node.op == INPUT:
-            return
-        label = self.program.label(i) if node.name else None
-        self.recorded[i] = ForwardStep(node.ref, node.op, label, self.vals[i], self.tangents[i],
-                                       f"{TANGENT}{i} = {' + '.join(self.terms)}", self.parts)
-        self.parts, self.terms = [], []
-
-    def steps(self, seeds: frozenset[int]) -> list[ForwardStep]:
-        program, vals = self.program, self.vals
-        reached = route(program, seeds, range(len(program.nodes))).visited
-        out = []
-        for node in program.nodes:
-            i = node.id
-            label = program.label(i) if node.name else None
-            if i in self.recorded:
-                out.append(self.recorded[i])
-                continue
-            if node.op == INPUT:
-                formula = f"{TANGENT}{i} = seed for {node.name}"
-                tangent: Value = self.tangents[i]
-            elif node.op != CONST and reached[i]:
-                formula = f"{TANGENT}{i} not needed: feeds no output"
-                tangent = None
-            elif node.op != CONST and program.active[i]:
-                formula = f"{TANGENT}{i} = 0 (does not depend on the seeded input)"
-                tangent = 0.0
-            else:
-                formula = f"{TANGENT}{i} = 0 (does not depend on an input)"
-                tangent = 0.0
-            out.append(ForwardStep(node.ref, node.op, label, vals[i], tangent, formula))
-        return out

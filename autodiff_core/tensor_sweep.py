@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 
 from .evaluation import make_point, partial_formulas
-from .ops import CONST, INPUT, OPS
+from .forward_trace import TANGENT, ForwardTrace
+from .ops import OPS
 from .program import Program, edge_id
 from .results import (
     Contribution,
-    ForwardStep,
     Partial,
     Pass,
     PrimalStep,
@@ -47,7 +47,6 @@ from .tensor_values import (
     undefined_value,
 )
 
-TANGENT = "v\u0307"
 ADJOINT = "v\u0304"
 
 # --- what both modes share --------------------------------------------------------------------
@@ -326,16 +325,10 @@ def _push(program: Program, swept: Route, vals: list[Any], locals_: Locals,
             observer.visit(i)
 
 
-class ForwardTrace:
-    """Records the forward steps: one per node, in node order."""
+class TensorForwardTrace(ForwardTrace):
+    """The forward trace of a tensor pass: a tensor op's edge is written as its JVP rule."""
 
-    def __init__(self, program: Program, vals: list[Any], tangents: list[Any]):
-        self.program, self.vals, self.tangents = program, vals, tangents
-        self.recorded: dict[int, ForwardStep] = {}
-        self.parts: list[Partial] = []
-        self.terms: list[str] = []
-
-    def edge(self, i: int, k: int, a: int, local: Any, product: Any) -> None:
+    def edge(self, i: int, k: int, a: int, local: Any, product: Any, *before: Any) -> None:
         program = self.program
         node = program.nodes[i]
         rule = TENSOR_RULES.get(node.op)
@@ -352,40 +345,6 @@ class ForwardTrace:
                               f"{_factor(formula)} {_times(program, i)} {TANGENT}{a}")
         self.parts.append(Partial(f"v{a}", edge_id(a, i, k), formula, local, self.tangents[a],
                                   product))
-
-    def visit(self, i: int) -> None:
-        node = self.program.nodes[i]
-        if node.op == INPUT:
-            return
-        label = self.program.label(i) if node.name else None
-        self.recorded[i] = ForwardStep(node.ref, node.op, label, self.vals[i], self.tangents[i],
-                                       f"{TANGENT}{i} = {' + '.join(self.terms)}", self.parts,
-                                       list(node.shape))
-        self.parts, self.terms = [], []
-
-    def steps(self, seeds: frozenset[int]) -> list[ForwardStep]:
-        program, vals = self.program, self.vals
-        reached = route(program, seeds, range(len(program.nodes))).visited
-        out = []
-        for node in program.nodes:
-            i = node.id
-            if i in self.recorded:
-                out.append(self.recorded[i])
-                continue
-            label = program.label(i) if node.name else None
-            tangent: Any = 0.0
-            if node.op == INPUT:
-                formula = f"{TANGENT}{i} = seed for {node.name}"
-                tangent = self.tangents[i]
-            elif node.op != CONST and reached[i]:
-                formula, tangent = f"{TANGENT}{i} not needed: feeds no output", None
-            elif node.op != CONST and program.active[i]:
-                formula = f"{TANGENT}{i} = 0 (does not depend on the seeded input)"
-            else:
-                formula = f"{TANGENT}{i} = 0 (does not depend on an input)"
-            out.append(ForwardStep(node.ref, node.op, label, vals[i], tangent, formula,
-                                   shape=list(node.shape)))
-        return out
 
 
 def tensor_forward(program: Program, at: Mapping[str, Any] | None, seed: Any, trace: bool,
@@ -404,7 +363,7 @@ def tensor_forward(program: Program, at: Mapping[str, Any] | None, seed: Any, tr
         tangents: list[Any] = [0.0] * len(program.nodes)
         for name, start in direction.items():
             tangents[program.inputs[name]] = start
-        observer = ForwardTrace(program, vals, tangents) if trace else None
+        observer = TensorForwardTrace(program, vals, tangents) if trace else None
         push(program, swept, vals, locals_, tangents, observer)
         if not point.grid:
             _check_finite(program, [t if swept.visited[i] else None
