@@ -119,7 +119,6 @@ def authenticate(db: Database, key: str) -> Identity | None:
     if (who := known_student(db, key)) is not None:
         return who
     digest = hash_key(key)
-    known = _known_students(db)
     with db.read() as s:
         if key.startswith(KEY_PREFIX[TEACHER]):
             row = s.execute(select(Classroom.id, Classroom.code, Classroom.teacher_key_hash)
@@ -131,12 +130,17 @@ def authenticate(db: Database, key: str) -> Identity | None:
                                      Classroom.code).join(Classroom)
                               .where(Student.key_hash == digest)).first()
             if found and hmac.compare_digest(found.key_hash, digest):
-                who = Identity(STUDENT, found.class_id, found.code, found.id)
-                if len(known) >= STUDENT_KEYS_KEPT:
-                    known.clear()
-                known[digest] = (time.monotonic() + STUDENT_KEY_SECONDS, who)
-                return who
+                return _remember(db, digest, Identity(STUDENT, found.class_id, found.code,
+                                                      found.id))
     return None
+
+
+def _remember(db: Database, digest: str, who: Identity) -> Identity:
+    known = _known_students(db)
+    if len(known) >= STUDENT_KEYS_KEPT:
+        known.clear()
+    known[digest] = (time.monotonic() + STUDENT_KEY_SECONDS, who)
+    return who
 
 
 # --- the teacher -------------------------------------------------------------------------------
@@ -331,18 +335,23 @@ def join(db: Database, code: str, nickname: str, client: str,
             if db.sqlite:
                 c = connection.execute(bump).first()
                 if c is not None:
-                    connection.execute(insert(Student).values(class_id=c.id, **student))
+                    inserted = connection.execute(insert(Student).values(class_id=c.id, **student))
+                    student_id = inserted.inserted_primary_key[0]  # type: ignore[index]
             else:
                 joined = bump.cte("joined")
                 columns = Student.__table__.c
                 row = select(joined.c.id, *(literal(v, columns[k].type).label(k)
                                             for k, v in student.items()))
-                added = insert(Student).from_select(["class_id", *student], row)
-                c = connection.execute(select(joined).add_cte(added.cte("added"))).first()
+                added = (insert(Student).from_select(["class_id", *student], row)
+                         .returning(Student.id).cte("added"))
+                c = connection.execute(select(joined, added.c.id.label("student_id"))).first()
+                student_id = c.student_id if c is not None else None
     except IntegrityError:
         raise ClassroomError(409, "this nickname is taken in the class; choose another",
                              ("body", "nickname"), "nickname_taken") from None
     if c is not None:
+        # the student's first answer then finds the key known, with no lookup of its own
+        _remember(db, hash_key(key), Identity(STUDENT, c.id, c.code, student_id))
         return key, _public_class(c)
     raise _refused_join(db, code, client, settings, now)
 
