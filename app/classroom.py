@@ -343,8 +343,10 @@ def join(db: Database, code: str, nickname: str, client: str,
                 row = select(joined.c.id, *(literal(v, columns[k].type).label(k)
                                             for k, v in student.items()))
                 added = (insert(Student).from_select(["class_id", *student], row)
-                         .returning(Student.id).cte("added"))
-                c = connection.execute(select(joined, added.c.id.label("student_id"))).first()
+                         .returning(Student.id, Student.class_id).cte("added"))
+                c = connection.execute(
+                    select(joined, added.c.id.label("student_id"))
+                    .join_from(joined, added, added.c.class_id == joined.c.id)).first()
                 student_id = c.student_id if c is not None else None
     except IntegrityError:
         raise ClassroomError(409, "this nickname is taken in the class; choose another",
