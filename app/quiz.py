@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -112,6 +112,22 @@ class Question:
         return f"{self.node} = {self.expression}" if self.expression != self.node else self.node
 
 
+class _Identified(Protocol):
+    id: str
+
+
+Q = TypeVar("Q", bound=_Identified)
+
+
+def question_by_id(questions: list[Q], qid: str, what: str) -> Q:
+    """The question with this id, or an InputError listing the ids there are."""
+    for q in questions:
+        if q.id == qid:
+            return q
+    ids = ", ".join(q.id for q in questions) or "(none)"
+    raise ad.InputError(f"no question {qid!r} in this {what}; its questions are: {ids}")
+
+
 @dataclass
 class Quiz:
     mode: str
@@ -124,11 +140,7 @@ class Quiz:
                 "questions": [q.public() for q in self.questions]}
 
     def question(self, qid: str) -> Question:
-        for q in self.questions:
-            if q.id == qid:
-                return q
-        ids = ", ".join(q.id for q in self.questions) or "(none)"
-        raise ad.InputError(f"no question {qid!r} in this quiz; its questions are: {ids}")
+        return question_by_id(self.questions, qid, "quiz")
 
 
 @dataclass
@@ -595,11 +607,7 @@ class TensorQuiz:
                 "questions": [q.public() for q in self.questions]}
 
     def question(self, qid: str) -> TensorQuestion:
-        for q in self.questions:
-            if q.id == qid:
-                return q
-        ids = ", ".join(q.id for q in self.questions)
-        raise ad.InputError(f"no question {qid!r} in this exercise; its questions are: {ids}")
+        return question_by_id(self.questions, qid, "exercise")
 
 
 def _array(at: Mapping[str, Any], name: str, ndim: int) -> np.ndarray:
