@@ -30,6 +30,17 @@ import numpy as np
 
 Shape = tuple[int, ...]
 
+# A small MLP with its loss (the contract's network at batch 4): the tests' fixed example.
+SMALL_MLP = """X: [4, 5]
+Y: [4, 3]
+W1: [5, 6]
+b1: [6]
+W2: [6, 3]
+b2: [3]
+h = relu(X @ W1 + b1)
+logits = h @ W2 + b2
+loss = mean(logsumexp(logits, 1) - sum(Y * logits, 1))"""
+
 MAX_AXES = 3
 MAX_DIM = 4
 MAX_SIZE = 48  # elements of any one value: keeps Jacobians (a pass per element) quick

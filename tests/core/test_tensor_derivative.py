@@ -4,20 +4,12 @@ evaluated at points and on grids, and differentiated again."""
 
 import numpy as np
 import pytest
+from tensor_programs import SMALL_MLP as MLP
 
 import autodiff_core as ad
 
 RNG = np.random.default_rng(5)
 
-MLP = """X: [4, 5]
-Y: [4, 3]
-W1: [5, 6]
-b1: [6]
-W2: [6, 3]
-b2: [3]
-h = relu(X @ W1 + b1)
-logits = h @ W2 + b2
-loss = mean(logsumexp(logits, 1) - sum(Y * logits, 1))"""
 
 SOURCES = [
     MLP,

@@ -3,19 +3,12 @@ engine's gradients (an independent check of the rules, and what a notebook user 
 
 import numpy as np
 import pytest
+from tensor_programs import SMALL_MLP
 
 import autodiff_core as ad
 
 SOURCES = [
-    """X: [4, 5]
-Y: [4, 3]
-W1: [5, 6]
-b1: [6]
-W2: [6, 3]
-b2: [3]
-h = relu(X @ W1 + b1)
-logits = h @ W2 + b2
-loss = mean(logsumexp(logits, 1) - sum(Y * logits, 1))""",
+    SMALL_MLP,
     "W: [2, 3]\nx: [3]\nb: [2]\nc: []\n"
     "y = sum(tanh(W @ x + b) * c) + sum(softmax(x, 0) * [1, 2, 3])",
     "A: [2, 2, 3]\nB: [3, 2]\ny = mean(transpose(A @ B) ^ 2) + sum(logsumexp(sum(A, 1)))",

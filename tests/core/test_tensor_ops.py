@@ -3,6 +3,7 @@ forward mode agreeing with reverse mode on a grid of points."""
 
 import numpy as np
 import pytest
+from tensor_programs import SMALL_MLP as MLP
 
 import autodiff_core as ad
 from autodiff_core.tensor_ops import TENSOR_OPS
@@ -70,15 +71,6 @@ def test_check_grads_catches_a_wrong_tensor_rule(monkeypatch: pytest.MonkeyPatch
 
 
 LAYER = "W: [2, 3]\nx: [3]\nb: [2]\ny = sum(tanh(W @ x + b))"
-MLP = """X: [4, 5]
-Y: [4, 3]
-W1: [5, 6]
-b1: [6]
-W2: [6, 3]
-b2: [3]
-h = relu(X @ W1 + b1)
-logits = h @ W2 + b2
-loss = mean(logsumexp(logits, 1) - sum(Y * logits, 1))"""
 
 
 SOFTMAX = "x: [3]\nA: [2, 3]\ny = softmax(A @ x) / (1 + sum(x * x))"
