@@ -279,8 +279,8 @@ def answers_csv(db: Database, class_id: int) -> str:
     """Every answer of the class, one row each, for a spreadsheet."""
     with db.read() as s:
         rows = s.execute(select(Student.nickname, Answer.exercise, Answer.question,
-                                Answer.mode, Answer.answer, Answer.correct, Answer.mistake,
-                                Answer.created_at).join(Student)
+                                Answer.mode, Answer.answer, Answer.answer_text, Answer.correct,
+                                Answer.mistake, Answer.created_at).join(Student)
                          .where(Answer.class_id == class_id).order_by(Answer.id)).all()
     out = io.StringIO()
     writer = csv.writer(out)
@@ -289,7 +289,8 @@ def answers_csv(db: Database, class_id: int) -> str:
     for r in rows:
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(r.created_at))
         writer.writerow([_cell(r.nickname), _cell(r.exercise), _cell(r.question), r.mode,
-                         repr(r.answer), "yes" if r.correct else "no", r.mistake or "",
+                         repr(r.answer) if r.answer_text is None else _cell(r.answer_text),
+                         "yes" if r.correct else "no", r.mistake or "",
                          stamp])
     return out.getvalue()
 
@@ -417,13 +418,14 @@ class Recorded:
 
 
 def record_answer(db: Database, who: Identity, settings: Settings, *, exercise: str,
-                  question: str, mode: str, source: str, at: dict[str, float], answer: float,
-                  correct: bool, mistake: str | None, idempotency_key: str | None = None,
+                  question: str, mode: str, source: str, at: dict[str, Any],
+                  answer: float | str, correct: bool, mistake: str | None,
+                  idempotency_key: str | None = None,
                   request_hash: str | None = None) -> Recorded:
-    """Store one judged answer, unless the class has ended or the student sent more than
-    `max_answers_per_minute` in the last minute; an answer whose `idempotency_key` this
-    student already used is not stored again (the first one's verdict comes back, or a 422
-    if the request differs).
+    """Store one judged answer (a number, or a tensor exercise's array or shape as text),
+    unless the class has ended or the student sent more than `max_answers_per_minute` in the
+    last minute; an answer whose `idempotency_key` this student already used is not stored
+    again (the first one's verdict comes back, or a 422 if the request differs).
 
     One statement does it all, the checks included: `INSERT ... SELECT ... WHERE the class
     runs AND fewer than the limit ... ON CONFLICT (student, key) DO NOTHING`, and on
@@ -437,9 +439,10 @@ def record_answer(db: Database, who: Identity, settings: Settings, *, exercise: 
               .scalar_subquery())
     values = {"class_id": who.class_id, "student_id": who.student_id, "exercise": exercise,
               "question": question, "mode": mode, "source": source,
-              "at": json.dumps(at, sort_keys=True), "answer": answer, "correct": correct,
-              "mistake": mistake, "created_at": now, "idempotency_key": idempotency_key,
-              "request_hash": request_hash}
+              "at": json.dumps(at, sort_keys=True), "correct": correct, "mistake": mistake,
+              "answer": None if isinstance(answer, str) else answer,
+              "answer_text": answer if isinstance(answer, str) else None, "created_at": now,
+              "idempotency_key": idempotency_key, "request_hash": request_hash}
     columns = Answer.__table__.c
     row = select(*(literal(v, columns[k].type).label(k) for k, v in values.items())) \
         .where(running, recent < settings.max_answers_per_minute)

@@ -67,8 +67,12 @@ class Answer(Base):
     question: Mapped[str] = mapped_column(String(100))
     mode: Mapped[str] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(Text)
-    at: Mapped[str] = mapped_column(Text)  # the point, as JSON
-    answer: Mapped[float] = mapped_column(Float)
+    # the point, as JSON (a tensor exercise: its kind, arrays and given adjoint)
+    at: Mapped[str] = mapped_column(Text)
+    # a scalar exercise's answer is a number; a tensor exercise's, an array (`1 2; 3 4`) or a
+    # shape (`3×2`) as the server read it, in answer_text
+    answer: Mapped[float | None] = mapped_column(Float, nullable=True)
+    answer_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     correct: Mapped[bool] = mapped_column(Boolean)
     mistake: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[float] = mapped_column(Float)

@@ -1,6 +1,8 @@
 """The classroom API under /api/v1/classes: a teacher makes a class, students join it with its
 code and a nickname, their answers are judged and recorded, and the teacher reads the class's
-progress (JSON or CSV), shares an example and ends the class.
+progress (JSON or CSV), shares an example and ends the class. A scalar exercise's answer
+(a number) goes to `/answers`, a tensor exercise's (lessons 9 and 10: an array or a shape) to
+`/answers/tensor`; both are judged here by the quiz checkers and recorded alike.
 
 Keys travel as `Authorization: Bearer <key>` (a student's also as an HttpOnly, SameSite=Strict
 cookie scoped to the class's URLs). A teacher's key opens one class; a student's key only that
@@ -20,15 +22,18 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError, NoResultFound
 
+import autodiff_core as ad
+
 from .. import classroom, quiz
 from ..classroom import STUDENT, TEACHER, ClassroomError, Identity
 from ..db import Database
 from ..jobs import run_job, settings_of
 from ..limits import check_point, parse_program
-from ..problems import ERROR_RESPONSES, engine_errors, scalar_only
+from ..problems import ERROR_RESPONSES, engine_errors, problem, scalar_only
 from ..responses import json_response
 from ..schemas import ErrorResponse, FiniteFloat, Outputs, Source, Strict
 from ..settings import Settings
+from .tensor_quiz import TensorQuizRequest, TensorVerdict
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 COOKIE = "autodiff_student"
@@ -501,12 +506,76 @@ def _judge(body: AnswerRequest, settings: Settings) -> quiz.Verdict:
     """The quiz checker's verdict on this answer, as /api/v1/quiz/check judges it (one job:
     parse within the limits, make the quiz, check)."""
     program = parse_program(body.source, body.outputs, settings)
-    scalar_only(program, "an exercise from a program")
+    scalar_only(program, "an exercise from a program",
+                "an answer to an array exercise of lessons 9 and 10 goes to "
+                "POST /api/v1/classes/{code}/answers/tensor")
     check_point(program, body.at, settings,
                 passes=1 + len(program.inputs) + len(program.outputs))
     with engine_errors(program):
         built = quiz.make_quiz(program, body.at, body.mode, body.wrt)
         return quiz.check(built, body.question, body.answer)
+
+
+class TensorAnswerRequest(TensorQuizRequest):
+    question: str = Field(max_length=100, description="A question id from the exercise, e.g. "
+                                                      "`adjoint-A` or `shape-W`.")
+    answer: str = Field(max_length=200, description="The array as typed, rows split by `;` "
+                                                    "(`1 2; 3 4`), or a shape (`3×2`): what "
+                                                    "/api/v1/quiz/tensor/check reads.")
+    exercise: str | None = Field(None, max_length=500,
+                                 description="The exercise's name on the teacher's dashboard "
+                                             "(the lesson and exercise); by default its kind.")
+
+
+class TensorAnswerVerdict(TensorVerdict):
+    exercise: str
+
+
+@router.post("/{code}/answers/tensor", response_model=TensorAnswerVerdict,
+             responses=AUTH_RESPONSES)
+async def record_tensor_answer(body: TensorAnswerRequest, who: Student, request: Request,
+                               idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    """Judge an answer to a tensor exercise of lessons 9 and 10 (as
+    /api/v1/quiz/tensor/check does: right, or which known mistake: `transpose`, `order`,
+    `elementwise`, `unsummed`, `shape`) and record it for the class (student key), with the
+    guarantees of `/answers`: Idempotency-Key, the limit per minute, 409 once the class has
+    ended. The array or shape is recorded as the server read it (`1 2; 3 4`, `3×2`)."""
+    # a ≤4×4 exercise: microseconds of numpy, judged right here as the quiz route does
+    verdict, read, source = _judge_tensor(body)
+    exercise = _clean(body.exercise or f"tensor exercise: {body.kind}", 200,
+                      ("body", "exercise"), "exercise")
+    digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    recorded = await _call(classroom.record_answer, database(request), who,
+                           settings_of(request), exercise=exercise, question=body.question,
+                           mode="tensor", source=source,
+                           at={"kind": body.kind, "at": body.at, "cotangent": body.cotangent},
+                           answer=read, correct=verdict["correct"],
+                           mistake=verdict["mistake"], idempotency_key=idempotency_key,
+                           request_hash=digest)
+    return json_response({**verdict, "correct": recorded.correct, "mistake": recorded.mistake,
+                          "exercise": exercise})
+
+
+def _judge_tensor(body: TensorAnswerRequest) -> tuple[dict[str, Any], str, str]:
+    """The tensor checker's verdict (as /api/v1/quiz/tensor/check gives it), the answer as
+    the checker read it, and the exercise's program. A 422 names the field at fault: the
+    exercise's arrays, the question, or the typed answer."""
+    with engine_errors():
+        built = quiz.make_tensor_quiz(body.kind, body.at, body.cotangent)
+    try:
+        asked = built.question(body.question)
+    except ad.InputError as error:
+        raise problem(str(error), ("body", "question"), "input_error") from None
+    try:
+        if asked.asks == "shape":
+            read = quiz.shape_text(quiz.parse_shape(body.answer))
+        else:
+            read = quiz.array_text(quiz.parse_array(body.answer))
+    except ad.InputError as error:
+        raise problem(str(error), ("body", "answer"), "input_error") from None
+    with engine_errors():
+        verdict = quiz.check_tensor(built, body.question, body.answer)
+    return verdict, read, built.source
 
 
 def _default_exercise(body: AnswerRequest) -> str:

@@ -132,7 +132,10 @@ TEACHER_ONLY = [("GET", "", None), ("GET", "/progress", None), ("GET", "/answers
                 ("POST", "/shared", {"title": "Fan-out", "url": "/playground?source=b%3Da%2Ba"}),
                 ("POST", "/end", {"retention_days": 5})]
 STUDENT_ONLY = [("GET", "/me", None), ("POST", "/presence", {"place": "Lesson 5"}),
-                ("POST", "/answers", {**FANOUT, "answer": 4.0})]
+                ("POST", "/answers", {**FANOUT, "answer": 4.0}),
+                ("POST", "/answers/tensor", {"kind": "shapes", "question": "shape-x",
+                                             "at": {"W": [[1, 2]], "x": [1, 2], "b": [0]},
+                                             "answer": "2"})]
 KINDS = ["none", "unknown", "malformed", "teacher", "other teacher", "student",
          "other student", "student as teacher scheme"]
 
