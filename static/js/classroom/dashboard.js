@@ -18,11 +18,19 @@ const MISTAKES = {
   local: "used a wrong local derivative",
   seed: "seeded the wrong input or output",
   incoming: "forgot to multiply by the incoming derivative",
+  sign: "dropped a minus sign",
   value: "gave the value instead of the derivative",
+  // the array exercises of lessons 9 and 10
+  transpose: "forgot a transpose (or gave a shape transposed)",
+  order: "swapped the factors of a matrix product",
+  elementwise: "multiplied entry by entry instead of a matrix product",
+  unsummed: "did not sum a broadcast's adjoint over the batch",
+  shape: "gave an answer of the wrong shape",
   other: "made a mistake that matches no known one",
 };
-const SHORT = { fork: "fork", local: "local", seed: "seed", incoming: "incoming",
-  value: "value", other: "wrong" };
+const SHORT = { fork: "fork", local: "local", seed: "seed", incoming: "incoming", sign: "sign",
+  value: "value", transpose: "transpose", order: "order", elementwise: "entrywise",
+  unsummed: "unsummed", shape: "shape", other: "wrong" };
 
 function takeKeyFromLink() {
   const match = location.hash.match(/key=([A-Za-z0-9._-]+)/);

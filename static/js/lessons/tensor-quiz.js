@@ -11,9 +11,11 @@
  * questions, no answers), judges each typed answer (.../check: right, or which known mistake
  * it looks like — a transpose forgotten, the factors swapped, a broadcast not summed, a wrong
  * shape) and gives hints one rung at a time (.../hint). This module only shows them. The
- * chosen variant is written to data-at / data-cotangent, for links and tests.
+ * chosen variant is written to data-at / data-cotangent, for links and tests. In a joined
+ * class, each checked answer (not a revealed one) is recorded for the teacher (record.js).
  */
 
+import { recordForClass } from "../classroom/record.js";
 import { formatNumber, postJson } from "./client.js";
 import { learnerSeed, random, recordProgress } from "./lesson-state.js";
 
@@ -134,6 +136,9 @@ export function mountTensorQuiz(container, index = 0) {
     try {
       const verdict = await postJson("/api/v1/quiz/tensor/check", { ...request, question: q.id,
         answer: text || (q.asks === "shape" ? "scalar" : "0"), reveal: revealing });
+      if (!revealing) {
+        recordForClass(container, { ...request, question: q.id, answer: text }, "/answers/tensor");
+      }
       feedback.dataset.verdict = verdict.correct ? "correct"
         : revealing ? "revealed" : (verdict.mistake || "unknown");
       feedback.className = `quiz-feedback ${verdict.correct ? "is-correct" : "is-wrong"}`;
