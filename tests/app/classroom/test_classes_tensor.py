@@ -30,6 +30,9 @@ MATMUL = {"kind": "matmul", "at": {"A": A.tolist(), "B": B.tolist()},
 Z_BAR = np.array([[1, 2], [-1, 0], [3, 1]])
 BROADCAST = {"kind": "broadcast", "at": {"X": [[1, 0], [2, 1], [0, 3]], "b": [1, -1]},
              "cotangent": Z_BAR.tolist(), "question": "adjoint-b"}
+# lesson 10's: the shapes of a layer over a batch, H = tanh(X @ W + b), X 3×2, W 2×4
+BATCH = {"kind": "batch", "at": {"X": [[1, 0], [0, 1], [1, 1]], "W": [[1, 0, 2, 1], [0, 1, 1, 0]],
+                                 "b": [0, 1, 0, 1]}, "question": "shape-b"}
 SHAPES = {"kind": "shapes", "at": {"W": [[1, -2], [0, 1], [2, 1]], "x": [1, 2], "b": [0, 1, -1]},
           "question": "shape-W"}
 
@@ -54,6 +57,8 @@ ANSWERS = [
     (SHAPES, "3×2", True, None),
     (SHAPES, "2x3", False, "transpose"),
     (MATMUL, "9 9; 9 9", False, None),  # wrong, like no known mistake
+    (BATCH, "4", True, None),
+    (BATCH, "3×4", False, "unsummed"),
 ]
 
 
@@ -72,42 +77,44 @@ def test_the_verdict_is_the_tensor_checkers(api: TestClient, exercise: dict[str,
     key = join(api, code, "ada")
     checked = api.post("/api/v1/quiz/tensor/check", json={**exercise, "answer": answer})
     assert checked.status_code == 200, checked.text
-    r = send(api, code, key, exercise, answer, exercise="Lesson 9 — matmul")
+    r = send(api, code, key, exercise, answer, exercise="Lesson 9 — the adjoint of a product")
     assert r.status_code == 200, r.text
     recorded = r.json()
     assert recorded["correct"] is correct and recorded["mistake"] == mistake
     assert {k: recorded[k] for k in checked.json()} == checked.json()
-    assert recorded["exercise"] == "Lesson 9 — matmul"
+    assert recorded["exercise"] == "Lesson 9 — the adjoint of a product"
 
 
 def test_every_mistake_is_recorded_by_its_name(api: TestClient) -> None:
     code, teacher = new_class(api)
     students = [join(api, code, f"s{n}") for n in range(len(ANSWERS))]
     for key, (exercise, answer, _, _) in zip(students, ANSWERS, strict=True):
-        r = send(api, code, key, exercise, answer, exercise=f"Lesson 9 — {exercise['kind']}")
+        r = send(api, code, key, exercise, answer, exercise=f"Exercise: {exercise['kind']}")
         assert r.status_code == 200, r.text
     progress = api.get(f"/api/v1/classes/{code}/progress", headers=bearer(teacher)).json()
     assert progress["answers"] == len(ANSWERS)
     assert progress["mistakes"] == {"transpose": 2, "order": 1, "elementwise": 1,
-                                    "unsummed": 1, "shape": 1, "other": 1}
+                                    "unsummed": 2, "shape": 1, "other": 1}
+    assert {e["name"]: e["mistakes"] for e in progress["exercises"]}[
+        "Exercise: batch"] == {"unsummed": 1}
     exercises = {e["name"]: e for e in progress["exercises"]}
-    assert exercises["Lesson 9 — matmul"] == {
-        "name": "Lesson 9 — matmul", "tried": 5, "right": 1,
+    assert exercises["Exercise: matmul"] == {
+        "name": "Exercise: matmul", "tried": 5, "right": 1,
         "mistakes": {"transpose": 1, "order": 1, "elementwise": 1, "other": 1}}
-    assert exercises["Lesson 9 — broadcast"]["mistakes"] == {"unsummed": 1, "shape": 1}
+    assert exercises["Exercise: broadcast"]["mistakes"] == {"unsummed": 1, "shape": 1}
     cells = {s["nickname"]: s["exercises"] for s in progress["students"]}
-    assert cells["s1"]["Lesson 9 — matmul"] == {"answers": 1, "right": 0, "correct": False,
+    assert cells["s1"]["Exercise: matmul"] == {"answers": 1, "right": 0, "correct": False,
                                                 "mistake": "transpose"}
-    assert cells["s7"]["Lesson 9 — shapes"]["correct"] is True
+    assert cells["s7"]["Exercise: shapes"]["correct"] is True
     # the CSV: the exercise's title, the question, the array or shape as the server read it,
     # right or wrong, the mistake by name
     table = list(csv.DictReader(io.StringIO(api.get(
         f"/api/v1/classes/{code}/answers.csv", headers=bearer(teacher)).text)))
     assert [(row["exercise"], row["question"], row["mode"], row["answer"], row["correct"],
              row["mistake"]) for row in table[:3]] == [
-        ("Lesson 9 — matmul", "adjoint-A", "tensor", "2 -2; 4 2", "yes", ""),
-        ("Lesson 9 — matmul", "adjoint-A", "tensor", "1 -3; 4 0", "no", "transpose"),
-        ("Lesson 9 — matmul", "adjoint-A", "tensor", "4 -2; 6 0", "no", "order")]
+        ("Exercise: matmul", "adjoint-A", "tensor", "2 -2; 4 2", "yes", ""),
+        ("Exercise: matmul", "adjoint-A", "tensor", "1 -3; 4 0", "no", "transpose"),
+        ("Exercise: matmul", "adjoint-A", "tensor", "4 -2; 6 0", "no", "order")]
     assert [(row["answer"], row["mistake"]) for row in table[7:9]] == [
         ("3×2", ""), ("2×3", "transpose")]
 
