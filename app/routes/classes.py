@@ -480,7 +480,15 @@ IdempotencyKey = Annotated[str | None, Header(
                 "with the first verdict; the same key with a different answer is a 422.")]
 
 
-@router.post("/{code}/answers", response_model=AnswerVerdict, responses=AUTH_RESPONSES)
+ANSWER_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **AUTH_RESPONSES,
+    409: {"model": ErrorResponse, "description": "The class has ended (`class_ended`)."},
+    429: {"model": ErrorResponse, "description": "More answers in a minute than "
+                                                 "max_answers_per_minute (with Retry-After)."},
+}
+
+
+@router.post("/{code}/answers", response_model=AnswerVerdict, responses=ANSWER_RESPONSES)
 async def record_answer(body: AnswerRequest, who: Student, request: Request,
                         idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Judge an answer to an exercise (as /api/v1/quiz/check does) and record it for the
@@ -532,7 +540,7 @@ class TensorAnswerVerdict(TensorVerdict):
 
 
 @router.post("/{code}/answers/tensor", response_model=TensorAnswerVerdict,
-             responses=AUTH_RESPONSES)
+             responses=ANSWER_RESPONSES)
 async def record_tensor_answer(body: TensorAnswerRequest, who: Student, request: Request,
                                idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Judge an answer to a tensor exercise of lessons 9 and 10 (as
