@@ -17,6 +17,8 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 
 from app.db import MIGRATIONS, Database
@@ -160,6 +162,36 @@ def test_a_bad_answer_is_a_422_that_names_the_field(api: TestClient, change: dic
     assert entry["loc"][:len(loc)] == loc and words in entry["msg"], entry
     assert api.get(f"/api/v1/classes/{code}/progress",
                    headers=bearer(teacher)).json()["answers"] == 0
+
+
+# what a student might type, and worse: numbers, shapes, separators, brackets, words
+TYPED = st.lists(st.sampled_from(["1", "-2", "0.5", "1e400", "nan", "×", "x", ";", ",", " ",
+                                  "[", "]", "(", ")", "scalar", "−3", "٣", "\u0000"]),
+                 max_size=12).map("".join) | st.text(max_size=40)
+EXERCISES = [(MATMUL, ["adjoint-A", "adjoint-B"]), (BROADCAST, ["adjoint-b", "adjoint-X"]),
+             (SHAPES, ["shape-h", "shape-W", "shape-x"]),
+             (BATCH, ["shape-H", "shape-W", "shape-b"])]
+
+
+def test_no_typed_answer_makes_a_500(database_url: str) -> None:
+    """Whatever is typed, for whichever question: a verdict or a 422, and the server serves
+    on."""
+    with classroom_app(database_url, max_answers_per_minute=100_000) as api:
+        code, _ = new_class(api)
+        key = join(api, code, "ada")
+
+        @settings(max_examples=120, deadline=None)
+        @given(typed_answer=TYPED, which=st.sampled_from(EXERCISES), pick=st.integers(0, 2))
+        def one(typed_answer: str, which: tuple[dict[str, Any], list[str]], pick: int) -> None:
+            task, questions = which
+            task = {**task, "question": questions[pick % len(questions)]}
+            r = send(api, code, key, task, typed_answer)
+            assert r.status_code in (200, 422), (typed_answer, r.text)
+            if r.status_code == 422:
+                assert r.json()["detail"][0]["loc"][:2] == ["body", "answer"], r.text
+
+        one()
+        assert send(api, code, key, MATMUL, "2 -2; 4 2").json()["correct"] is True
 
 
 def test_the_scalar_endpoint_points_a_tensor_program_to_this_one(api: TestClient) -> None:
