@@ -180,7 +180,7 @@ export function mountQuiz(container, index = 0) {
       hint.textContent = level < answer.levels ? `Another hint (${level + 1} of ${answer.levels})` : "No more hints";
       hint.disabled = level >= answer.levels;
     } catch (error) {
-      hint.disabled = false;
+      hint.disabled = error.status === 403; // hints are off for this exercise: asking again changes nothing
       feedback.className = "quiz-feedback is-wrong";
       feedback.textContent = error.message;
     }

@@ -418,6 +418,8 @@ def test_no_route_gives_hints_for_an_exercise_handed_out_without_them(api: TestC
         assert r.status_code == 403, (path, r.text)
         [entry] = r.json()["detail"]
         assert entry["type"] == "hints_off" and "without hints" in entry["msg"]
+        # why, until when, and what is left to do
+        assert "until that class ends" in entry["msg"] and "check your answers" in entry["msg"]
         assert code not in r.text  # a join code is a secret of the class
     # the same program at another point, or in another mode, is another exercise
     assert api.post("/api/v1/quiz/hint", json={**hint, "at": {"q": 4.0}}).status_code == 200
