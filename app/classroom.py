@@ -461,15 +461,15 @@ def record_answer(db: Database, who: Identity, settings: Settings, *, exercise: 
         with db.statement() as connection:
             if db.sqlite:
                 number = connection.execute(_numbering_statement(), params).scalar()
-                stored = number is not None and connection.execute(
-                    _answer_statement(True), {**params, "new_number": number}).first()
+                answer_id = None if number is None else connection.execute(
+                    _answer_statement(True), {**params, "new_number": number}).scalar()
             else:
-                stored = connection.execute(_answer_statement(False), params).first()
+                answer_id = connection.execute(_answer_statement(False), params).scalar()
     except IntegrityError:
         if idempotency_key is None:
             raise
-        stored = None  # this key was used before: undone; the first answer's verdict follows
-    if stored:
+        answer_id = None  # this key was used before: undone; the first answer's verdict follows
+    if answer_id is not None:
         return Recorded(correct, mistake)
     return _refused_answer(db, who, settings, idempotency_key, request_hash)
 

@@ -456,7 +456,6 @@ def test_the_class_size_holds_when_students_join_at_once(database_url: str) -> N
         assert info["students"] == 5
 
 
-
 def test_the_answer_limit_holds_when_one_student_answers_at_once(database_url: str) -> None:
     """A student's answers sent at the same moment take turns on the student's own row:
     exactly `max_answers_per_minute` are recorded, the rest get a 429; a minute later (the
