@@ -19,18 +19,8 @@
  * container's data-question.
  */
 
+import { el } from "../dom.js";
 import { postJson } from "./client.js";
-
-export function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else node.setAttribute(key, value);
-  }
-  node.append(...children);
-  return node;
-}
 
 export function quizFlow({ container, id, label: labelText, input: inputAttrs = {}, hintPath,
   request, done, judge, onQuestion }) {

@@ -18,9 +18,10 @@
  */
 
 import { recordForClass } from "../classroom/record.js";
+import { el } from "../dom.js";
 import { formatNumber, postJson } from "./client.js";
 import { learnerSeed, random, recordProgress } from "./lesson-state.js";
-import { el, loadQuiz, quizFlow } from "./quiz-flow.js";
+import { loadQuiz, quizFlow } from "./quiz-flow.js";
 
 const COLUMN = { value: "Value", forward: "Tangent", reverse: "Adjoint" };
 const LEGEND = {

@@ -14,9 +14,10 @@
  * chosen variant is written to data-at / data-cotangent, for links and tests.
  */
 
+import { el } from "../dom.js";
 import { formatNumber, postJson } from "./client.js";
 import { learnerSeed, random, recordProgress } from "./lesson-state.js";
-import { el, loadQuiz, quizFlow } from "./quiz-flow.js";
+import { loadQuiz, quizFlow } from "./quiz-flow.js";
 
 let counter = 0;
 
