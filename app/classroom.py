@@ -13,6 +13,7 @@ is looked up in the database at most every STUDENT_KEY_SECONDS per process.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import hmac
 import io
@@ -24,7 +25,18 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Executable,
+    Update,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -315,39 +327,22 @@ def join(db: Database, code: str, nickname: str, client: str,
     at once takes turns in microseconds, not in round trips; answers' foreign-key checks do
     not wait for it (a non-key UPDATE)."""
     now = time.time()
-    client = client[:100]
-    failures = (select(func.count()).select_from(JoinFailure)
-                .where(JoinFailure.client == client, JoinFailure.at > now - 60)
-                .scalar_subquery())
-    code = normalize_code(code)
-    bump = (update(Classroom)
-            .where(Classroom.code == code, Classroom.ended_at.is_(None),
-                   Classroom.student_count < settings.max_class_students,
-                   failures < settings.max_join_failures_per_minute)
-            .values(student_count=Classroom.student_count + 1)
-            .returning(Classroom.id, Classroom.code, Classroom.name, Classroom.ended_at,
-                       Classroom.shared_title, Classroom.shared_url, Classroom.shared_at))
+    code, client = normalize_code(code), client[:100]
     key = new_key(STUDENT)
     student = {"nickname": nickname, "key_hash": hash_key(key), "joined_at": now,
                "seen_at": now, "place": "joined"}
+    checks = {"join_code": code, "client": client, "failed_since": now - 60,
+              "max_students": settings.max_class_students,
+              "max_failures": settings.max_join_failures_per_minute}
     try:
         with db.statement() as connection:
-            if db.sqlite:
-                c = connection.execute(bump).first()
-                if c is not None:
-                    inserted = connection.execute(insert(Student).values(class_id=c.id, **student))
-                    student_id = inserted.inserted_primary_key[0]  # type: ignore[index]
-            else:
-                joined = bump.cte("joined")
-                columns = Student.__table__.c
-                row = select(joined.c.id, *(literal(v, columns[k].type).label(k)
-                                            for k, v in student.items()))
-                added = (insert(Student).from_select(["class_id", *student], row)
-                         .returning(Student.id, Student.class_id).cte("added"))
-                c = connection.execute(
-                    select(joined, added.c.id.label("student_id"))
-                    .join_from(joined, added, added.c.class_id == joined.c.id)).first()
-                student_id = c.student_id if c is not None else None
+            new = {f"new_{k}": v for k, v in student.items()}
+            c = connection.execute(_join_statement(db.sqlite), {**checks, **new}).first()
+            if db.sqlite and c is not None:
+                inserted = connection.execute(insert(Student).values(class_id=c.id, **student))
+                student_id = inserted.inserted_primary_key[0]  # type: ignore[index]
+            elif c is not None:
+                student_id = c.student_id
     except IntegrityError:
         raise ClassroomError(409, "this nickname is taken in the class; choose another",
                              ("body", "nickname"), "nickname_taken") from None
@@ -356,6 +351,36 @@ def join(db: Database, code: str, nickname: str, client: str,
         _remember(db, hash_key(key), Identity(STUDENT, c.id, c.code, student_id))
         return key, _public_class(c)
     raise _refused_join(db, code, client, settings, now)
+
+
+@functools.cache
+def _join_statement(on_sqlite: bool) -> Executable:
+    """`UPDATE classes SET student_count = student_count + 1 WHERE code = :join_code` and the class
+    runs, is below :max_students and :client failed fewer than :max_failures times since
+    :failed_since, `RETURNING` the class; on PostgreSQL the student's INSERT rides in the same
+    statement (a data-modifying WITH; parameters: `new_<column>` for Student's columns too)."""
+    failures = (select(func.count()).select_from(JoinFailure)
+                .where(JoinFailure.client == bindparam("client"),
+                       JoinFailure.at > bindparam("failed_since"))
+                .scalar_subquery())
+    bump = (update(Classroom)
+            .where(Classroom.code == bindparam("join_code"), Classroom.ended_at.is_(None),
+                   Classroom.student_count < bindparam("max_students"),
+                   failures < bindparam("max_failures"))
+            .values(student_count=Classroom.student_count + 1)
+            .returning(Classroom.id, Classroom.code, Classroom.name, Classroom.ended_at,
+                       Classroom.shared_title, Classroom.shared_url, Classroom.shared_at))
+    if on_sqlite:
+        return bump
+    joined = bump.cte("joined")
+    columns = Student.__table__.c
+    names = ["nickname", "key_hash", "joined_at", "seen_at", "place"]
+    row = select(joined.c.id, *(bindparam(f"new_{n}", type_=columns[n].type).label(n)
+                                for n in names))
+    added = (insert(Student).from_select(["class_id", *names], row)
+             .returning(Student.id, Student.class_id).cte("added"))
+    return (select(joined, added.c.id.label("student_id"))
+            .join_from(joined, added, added.c.class_id == joined.c.id))
 
 
 def _refused_join(db: Database, code: str, client: str, settings: Settings,
@@ -425,43 +450,65 @@ def record_answer(db: Database, who: Identity, settings: Settings, *, exercise: 
     student already used is not stored again (the first one's verdict comes back, or a 422
     if the request differs).
 
-    One statement does it all, the checks included: `INSERT ... SELECT ... WHERE the class
-    runs AND fewer than the limit ... ON CONFLICT (student, key) DO NOTHING`, and on
-    PostgreSQL the presence update rides in the same statement (a data-modifying WITH), run
-    in autocommit: one round trip. Only a refused insert costs a second query, to say why.
-    (Two answers of one student at the same instant may both pass the per-minute limit.)"""
+    One statement does it all, the checks included (see `_answer_statement`), in one round
+    trip. Only a refused insert costs a second query, to say why. (Two answers of one student
+    at the same instant may both pass the per-minute limit.)"""
     now = time.time()
-    running = exists().where(Classroom.id == who.class_id, Classroom.ended_at.is_(None))
-    recent = (select(func.count()).select_from(Answer)
-              .where(Answer.student_id == who.student_id, Answer.created_at > now - 60)
-              .scalar_subquery())
     values = {"class_id": who.class_id, "student_id": who.student_id, "exercise": exercise,
               "question": question, "mode": mode, "source": source,
               "at": json.dumps(at, sort_keys=True), "answer": answer, "correct": correct,
               "mistake": mistake, "created_at": now, "idempotency_key": idempotency_key,
               "request_hash": request_hash}
-    columns = Answer.__table__.c
-    row = select(*(literal(v, columns[k].type).label(k) for k, v in values.items())) \
-        .where(running, recent < settings.max_answers_per_minute)
-    dialect = postgresql if not db.sqlite else sqlite
-    recorded = (dialect.insert(Answer).from_select(list(values), row)
-                .on_conflict_do_nothing(index_elements=["student_id", "idempotency_key"])
-                .returning(Answer.id))
-    stale = or_(Student.seen_at < now - PRESENCE_SECONDS, Student.place.is_distinct_from(exercise))
-    touch = update(Student).where(Student.id == who.student_id, stale) \
-        .values(seen_at=now, place=exercise)
+    params = {**{f"new_{k}": v for k, v in values.items()}, "recent_since": now - 60,
+              "limit": settings.max_answers_per_minute, "stale_before": now - PRESENCE_SECONDS}
     with db.statement() as connection:
-        if db.sqlite:
-            answer_id = connection.execute(recorded).scalar()
-            if answer_id is not None:
-                connection.execute(touch)
-        else:
-            inserted = recorded.cte("recorded")
-            answer_id = connection.execute(select(inserted.c.id).add_cte(
-                touch.where(exists(select(inserted.c.id))).cte("touched"))).scalar()
+        answer_id = connection.execute(_answer_statement(db.sqlite), params).scalar()
+        if db.sqlite and answer_id is not None:
+            connection.execute(_presence_statement(), params)
     if answer_id is not None:
         return Recorded(correct, mistake)
     return _refused_answer(db, who, settings, idempotency_key, request_hash)
+
+
+# Statements on the hot paths are built once, with named parameters: SQLAlchemy then reuses
+# their compiled SQL without building and hashing a new expression tree for every request.
+
+@functools.cache
+def _presence_statement() -> Update:
+    """The student's place and last-seen time, written when stale (PRESENCE_SECONDS) or moved;
+    parameters: the answer's (new_student_id, new_exercise, new_created_at), stale_before."""
+    stale = or_(Student.seen_at < bindparam("stale_before"),
+                Student.place.is_distinct_from(bindparam("new_exercise")))
+    return (update(Student).where(Student.id == bindparam("new_student_id"), stale)
+            .values(seen_at=bindparam("new_created_at"), place=bindparam("new_exercise")))
+
+
+@functools.cache
+def _answer_statement(on_sqlite: bool) -> Executable:
+    """`INSERT INTO answers ... SELECT <the values> WHERE the class runs AND fewer than
+    :limit answers since :recent_since ... ON CONFLICT (student, key) DO NOTHING RETURNING id`;
+    on PostgreSQL the presence update rides in the same statement (a data-modifying WITH), run
+    in autocommit: one round trip. Parameters: `new_<column>` for every Answer column (a
+    column's own name is reserved in an INSERT), and the checks'."""
+    columns = Answer.__table__.c
+    running = exists().where(Classroom.id == bindparam("new_class_id"),
+                             Classroom.ended_at.is_(None))
+    recent = (select(func.count()).select_from(Answer)
+              .where(Answer.student_id == bindparam("new_student_id"),
+                     Answer.created_at > bindparam("recent_since"))
+              .scalar_subquery())
+    names = [c.name for c in columns if c.name != "id"]
+    row = select(*(bindparam(f"new_{n}", type_=columns[n].type).label(n) for n in names)) \
+        .where(running, recent < bindparam("limit"))
+    dialect = sqlite if on_sqlite else postgresql
+    recorded = (dialect.insert(Answer).from_select(names, row)
+                .on_conflict_do_nothing(index_elements=["student_id", "idempotency_key"])
+                .returning(Answer.id))
+    if on_sqlite:
+        return recorded
+    inserted = recorded.cte("recorded")
+    touched = _presence_statement().where(exists(select(inserted.c.id))).cte("touched")
+    return select(inserted.c.id).add_cte(touched)
 
 
 def _refused_answer(db: Database, who: Identity, settings: Settings,

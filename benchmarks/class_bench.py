@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -318,6 +319,28 @@ http {{
     raise RuntimeError(f"nginx did not start; see {folder / 'error.log'}")
 
 
+@contextlib.contextmanager
+def replicas_behind_nginx(replicas: int, data_dir: str) -> Iterator[str]:
+    """`replicas` single-worker servers sharing a throwaway PostgreSQL behind Debian's nginx
+    (deploy/nginx's policy); yields nginx's URL and stops them all afterwards."""
+    processes: list[subprocess.Popen[bytes]] = []
+    with throwaway_postgres(max_connections=300) as database_url:
+        try:
+            ports = []
+            for _ in range(replicas):
+                process, url = start_server(1, data_dir, database_url)
+                processes.append(process)
+                ports.append(int(url.rsplit(":", 1)[1]))
+            folder = Path(data_dir) / "nginx"
+            folder.mkdir()
+            process, url = start_nginx(folder, ports)
+            processes.append(process)
+            yield url
+        finally:
+            for process in reversed(processes):  # before their database goes
+                stop_server(process)
+
+
 def report(figures: dict[str, Any]) -> str:
     lines = [f"{figures['students']} students in {figures['classes']} class(es), "
              f"{figures['answers_each']} answers each ({figures.get('database', '')})"]
@@ -355,23 +378,12 @@ def main() -> None:
     with contextlib.ExitStack() as stack:
         data_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="class-bench-"))
         urls, database = args.url, "as the server is configured"
-        processes: list[subprocess.Popen[bytes]] = []
-        stack.callback(lambda: [stop_server(p) for p in reversed(processes)])
         if not urls and args.replicas:
-            database_url = stack.enter_context(throwaway_postgres(max_connections=300))
-            ports = []
-            for _ in range(args.replicas):
-                process, url = start_server(1, data_dir, database_url)
-                processes.append(process)
-                ports.append(int(url.rsplit(":", 1)[1]))
-            folder = Path(data_dir) / "nginx"
-            folder.mkdir()
-            process, url = start_nginx(folder, ports)
-            processes.append(process)
-            urls, database = [url], f"postgresql, {args.replicas} replicas behind nginx"
+            urls = [stack.enter_context(replicas_behind_nginx(args.replicas, data_dir))]
+            database = f"postgresql, {args.replicas} replicas behind nginx"
         elif not urls:
             process, url = start_server(args.workers, data_dir, args.database_url)
-            processes.append(process)
+            stack.callback(stop_server, process)
             urls = [url]
             database = (args.database_url.split("://")[0] if args.database_url
                         else "sqlite") + f", {args.workers} workers"
