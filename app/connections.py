@@ -15,10 +15,11 @@ is uvicorn's own h11 protocol with three additions:
   between the two left nginx a head without a body. nginx had passed the head on to the client,
   so it could no longer send the request to another worker: the client lost it. Now a killed
   worker has sent nothing (nginx sends the request again) or the whole answer, which the kernel
-  delivers after the process is gone.
+  delivers after the process is gone (as far as the kernel takes it at once: CoalescedWrites).
 
-nginx in front (compose.yaml, deploy/nginx.conf) does the same per client; this guards a worker
-that is reached directly. `python -m app` selects it (app/__main__.py).
+nginx in front (compose.yaml, deploy/nginx/autodiff-lab.conf) does the first two per client;
+they guard a worker that is reached directly. `python -m app` selects this protocol
+(app/__main__.py).
 """
 
 from __future__ import annotations
