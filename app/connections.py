@@ -18,8 +18,8 @@ is uvicorn's own h11 protocol with three additions:
   delivers after the process is gone (as far as the kernel takes it at once: CoalescedWrites).
 
 nginx in front (compose.yaml, deploy/nginx/autodiff-lab.conf) does the first two per client;
-they guard a worker that is reached directly. `python -m app` selects this protocol
-(app/__main__.py).
+they guard a worker that is reached directly. `python -m app` and `autodiff-lab serve` select
+this protocol (app/cli.py).
 """
 
 from __future__ import annotations
