@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import (
     Executable,
+    Integer,
     Update,
     bindparam,
     delete,
@@ -37,7 +38,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 import autodiff_core as ad
@@ -427,11 +427,6 @@ def presence(db: Database, who: Identity, place: str | None) -> dict[str, Any]:
         return _public_class(s.get_one(Classroom, who.class_id))
 
 
-# A student's place and last-seen time are written by an answer at most this often (or when
-# the place changes): the dashboard shows seconds ago, not milliseconds.
-PRESENCE_SECONDS = 5.0
-
-
 @dataclass(frozen=True)
 class Recorded:
     """The verdict the database holds for an answer: this request's, or, for a retried
@@ -448,13 +443,14 @@ def record_answer(db: Database, who: Identity, settings: Settings, *, exercise: 
                   idempotency_key: str | None = None,
                   request_hash: str | None = None) -> Recorded:
     """Store one judged answer (a number, or a tensor exercise's array or shape as text),
-    unless the class has ended or the student sent more than `max_answers_per_minute` in the
-    last minute; an answer whose `idempotency_key` this student already used is not stored
-    again (the first one's verdict comes back, or a 422 if the request differs).
+    unless the class has ended or the student already sent `max_answers_per_minute` answers
+    in the last minute; an answer whose `idempotency_key` this student already used is not
+    stored again (the first one's verdict comes back, or a 422 if the request differs).
 
-    One statement does it all, the checks included (see `_answer_statement`), in one round
-    trip. Only a refused insert costs a second query, to say why. (Two answers of one student
-    at the same instant may both pass the per-minute limit.)"""
+    One statement does it all, the checks included (see `_numbering_statement` and
+    `_answer_statement`), in one round trip. A used Idempotency-Key makes the INSERT fail,
+    which undoes the whole statement; only a refused answer costs a second query, to say
+    why."""
     now = time.time()
     values = {"class_id": who.class_id, "student_id": who.student_id, "exercise": exercise,
               "question": question, "mode": mode, "source": source,
@@ -463,11 +459,19 @@ def record_answer(db: Database, who: Identity, settings: Settings, *, exercise: 
               "answer_text": answer if isinstance(answer, str) else None, "created_at": now,
               "idempotency_key": idempotency_key, "request_hash": request_hash}
     params = {**{f"new_{k}": v for k, v in values.items()}, "recent_since": now - 60,
-              "limit": settings.max_answers_per_minute, "stale_before": now - PRESENCE_SECONDS}
-    with db.statement() as connection:
-        answer_id = connection.execute(_answer_statement(db.sqlite), params).scalar()
-        if db.sqlite and answer_id is not None:
-            connection.execute(_presence_statement(), params)
+              "limit": settings.max_answers_per_minute}
+    try:
+        with db.statement() as connection:
+            if db.sqlite:
+                number = connection.execute(_numbering_statement(), params).scalar()
+                answer_id = None if number is None else connection.execute(
+                    _answer_statement(True), {**params, "new_number": number}).scalar()
+            else:
+                answer_id = connection.execute(_answer_statement(False), params).scalar()
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        answer_id = None  # this key was used before: undone; the first answer's verdict follows
     if answer_id is not None:
         return Recorded(correct, mistake)
     return _refused_answer(db, who, settings, idempotency_key, request_hash)
@@ -477,41 +481,49 @@ def record_answer(db: Database, who: Identity, settings: Settings, *, exercise: 
 # their compiled SQL without building and hashing a new expression tree for every request.
 
 @functools.cache
-def _presence_statement() -> Update:
-    """The student's place and last-seen time, written when stale (PRESENCE_SECONDS) or moved;
-    parameters: the answer's (new_student_id, new_exercise, new_created_at), stale_before."""
-    stale = or_(Student.seen_at < bindparam("stale_before"),
-                Student.place.is_distinct_from(bindparam("new_exercise")))
-    return (update(Student).where(Student.id == bindparam("new_student_id"), stale)
-            .values(seen_at=bindparam("new_created_at"), place=bindparam("new_exercise")))
+def _numbering_statement() -> Update:
+    """`UPDATE students SET answer_count = answer_count + 1` and the presence, `WHERE` the
+    class runs and the limit holds, `RETURNING` the new count: this answer's number.
+
+    A student's answers are numbered 1, 2, 3, ...: answer n is taken only if fewer than
+    :limit answers came before it, or answer n - :limit is older than :recent_since, which is
+    exactly "fewer than :limit answers in the last minute". Two answers of one student at
+    once take turns on the student's row, and the second one's check reads the count the
+    first one left (PostgreSQL re-checks the WHERE on the newest row after the wait, and an
+    answer it cannot see yet reads as recent, which it is); other students never wait for
+    each other. Parameters: the answer's new_student_id, new_class_id, new_created_at,
+    new_exercise; limit and recent_since."""
+    limit = bindparam("limit", type_=Integer)
+    running = exists().where(Classroom.id == bindparam("new_class_id"),
+                             Classroom.ended_at.is_(None))
+    limit_ago = (select(Answer.created_at)  # the answer :limit answers before this one
+                 .where(Answer.student_id == bindparam("new_student_id"),
+                        Answer.number == Student.answer_count + 1 - limit)
+                 .scalar_subquery())
+    return (update(Student)
+            .where(Student.id == bindparam("new_student_id"), running,
+                   or_(Student.answer_count < limit, limit_ago <= bindparam("recent_since")))
+            .values(answer_count=Student.answer_count + 1,
+                    seen_at=bindparam("new_created_at"), place=bindparam("new_exercise"))
+            .returning(Student.answer_count))
 
 
 @functools.cache
 def _answer_statement(on_sqlite: bool) -> Executable:
-    """`INSERT INTO answers ... SELECT <the values> WHERE the class runs AND fewer than
-    :limit answers since :recent_since ... ON CONFLICT (student, key) DO NOTHING RETURNING id`;
-    on PostgreSQL the presence update rides in the same statement (a data-modifying WITH), run
-    in autocommit: one round trip. Parameters: `new_<column>` for every Answer column (a
-    column's own name is reserved in an INSERT), and the checks'."""
+    """`INSERT INTO answers ... RETURNING id` with the number the student's row gave it: on
+    SQLite the number is a parameter (:new_number, from `_numbering_statement` run just before
+    in the same transaction); on PostgreSQL the numbering rides in the same statement (a
+    data-modifying WITH), run in autocommit. Parameters: `new_<column>` for every Answer
+    column (a column's own name is reserved in an INSERT), and the numbering's."""
     columns = Answer.__table__.c
-    running = exists().where(Classroom.id == bindparam("new_class_id"),
-                             Classroom.ended_at.is_(None))
-    recent = (select(func.count()).select_from(Answer)
-              .where(Answer.student_id == bindparam("new_student_id"),
-                     Answer.created_at > bindparam("recent_since"))
-              .scalar_subquery())
-    names = [c.name for c in columns if c.name != "id"]
-    row = select(*(bindparam(f"new_{n}", type_=columns[n].type).label(n) for n in names)) \
-        .where(running, recent < bindparam("limit"))
-    dialect = sqlite if on_sqlite else postgresql
-    recorded = (dialect.insert(Answer).from_select(names, row)
-                .on_conflict_do_nothing(index_elements=["student_id", "idempotency_key"])
-                .returning(Answer.id))
+    names = [c.name for c in columns if c.name not in ("id", "number")]
     if on_sqlite:
-        return recorded
-    inserted = recorded.cte("recorded")
-    touched = _presence_statement().where(exists(select(inserted.c.id))).cte("touched")
-    return select(inserted.c.id).add_cte(touched)
+        return (insert(Answer).values({n: bindparam(f"new_{n}") for n in [*names, "number"]})
+                .returning(Answer.id))
+    numbered = _numbering_statement().cte("numbered")
+    row = select(*(bindparam(f"new_{n}", type_=columns[n].type).label(n) for n in names),
+                 numbered.c.answer_count.label("number"))
+    return insert(Answer).from_select([*names, "number"], row).returning(Answer.id)
 
 
 def _refused_answer(db: Database, who: Identity, settings: Settings,

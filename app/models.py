@@ -50,11 +50,14 @@ class Student(Base):
     seen_at: Mapped[float] = mapped_column(Float)
     # where the student is: the page or exercise they last reported
     place: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # how many answers were stored: the next one is number answer_count + 1
+    answer_count: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class Answer(Base):
     __tablename__ = "answers"
-    __table_args__ = (Index("ix_answers_student_time", "student_id", "created_at"),
+    __table_args__ = (UniqueConstraint("student_id", "number",
+                                       name="uq_answers_student_number"),
                       # a retried POST finds the answer its first attempt recorded
                       UniqueConstraint("student_id", "idempotency_key",
                                        name="uq_answers_student_idempotency_key"))
@@ -63,6 +66,8 @@ class Answer(Base):
     class_id: Mapped[int] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"),
                                           index=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"))
+    # the student's 1st, 2nd, ... answer (the per-minute limit looks up one by its number)
+    number: Mapped[int] = mapped_column(Integer)
     exercise: Mapped[str] = mapped_column(String(200))
     question: Mapped[str] = mapped_column(String(100))
     mode: Mapped[str] = mapped_column(String(16))

@@ -546,7 +546,8 @@ def parse_shape(text: str) -> tuple[int, ...]:
         return ()
     parts = (cleaned.replace(TIMES, " ").replace("x", " ").replace("*", " ")
              .replace(",", " ").split())
-    if not parts or not all(p.isdigit() for p in parts) or len(parts) > 4:
+    # isdecimal, not isdigit: "²" is a digit that int() cannot read
+    if not parts or not all(p.isdecimal() for p in parts) or len(parts) > 4:
         raise ad.InputError(f"a shape is written like 3{TIMES}2 (or 3x2, or \"scalar\"); "
                             f"{text!r} is not one")
     return tuple(int(p) for p in parts)

@@ -37,10 +37,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 from pg_cluster import throwaway_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.health import answers_health  # noqa: E402
+
 # (body, whether it is right): the fan-out exercise, right and with the fork forgotten
 FANOUT = {"source": "b = a + a; c = b + b", "at": {"a": 2.0}, "mode": "reverse"}
 QUESTIONS = [({**FANOUT, "question": "adjoint-v1", "answer": 2.0}, True),
@@ -251,22 +253,10 @@ def start_server(workers: int, data_dir: str, database_url: str = "",
     process = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env, stdout=log,
                                stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    if answers_health(url, seconds=60):
+    if answers_health(url, 60, process=process):
         return process, url
     stop_server(process)
     raise RuntimeError(f"the server did not start; see {log.name}")
-
-
-def answers_health(url: str, seconds: float) -> bool:
-    """Whether `url`/healthz answers 200 within `seconds` (a server or nginx starting)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return True
-        except httpx.TransportError:
-            time.sleep(0.1)
-    return False
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:
@@ -313,7 +303,7 @@ http {{
     process = subprocess.Popen([nginx, "-c", str(folder / "nginx.conf"), "-g", "daemon off;"],
                                start_new_session=True, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    if answers_health(url, seconds=20):
+    if answers_health(url, 20, process=process):
         return process, url
     stop_server(process)
     raise RuntimeError(f"nginx did not start; see {folder / 'error.log'}")

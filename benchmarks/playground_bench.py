@@ -30,13 +30,13 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-import httpx
 from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.app.conftest import free_port  # noqa: E402
+from tests.health import answers_health  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 SEED = "x = 3*w\ny = 2*x^2 + 4"
@@ -126,16 +126,8 @@ def main() -> None:
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("the server did not start")
-            time.sleep(0.1)
+        if not answers_health(base, 30, process=server):
+            raise SystemExit("the server did not start")
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM,
                                                  args=["--no-sandbox", "--disable-gpu"])

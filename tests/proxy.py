@@ -11,13 +11,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+from tests.health import answers_health
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY = ROOT / "deploy" / "nginx" / "autodiff-lab.conf"
@@ -63,19 +62,6 @@ http {{
 """
 
 
-def wait_for(url: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{url} did not answer /healthz in {timeout} s")
-        time.sleep(0.1)
-
-
 @contextmanager
 def nginx_in_front(folder: Path, listen: int, app_port: int) -> Iterator[Nginx]:
     """nginx running (checked with `nginx -t` first) until the block ends."""
@@ -90,7 +76,7 @@ def nginx_in_front(folder: Path, listen: int, app_port: int) -> Iterator[Nginx]:
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{listen}"
-        wait_for(url)
+        assert answers_health(url, 20), f"{url} did not answer /healthz in 20 s"
         yield Nginx(url, folder / "error.log")
     finally:
         process.terminate()

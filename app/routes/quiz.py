@@ -177,12 +177,18 @@ HINTS_OFF_RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,
     403: {"model": ErrorResponse, "description": "A teacher handed out this exercise (this "
                                                  "program at this point in this mode) to "
-                                                 "a running class without hints."}}
+                                                 "a running class without hints: refused "
+                                                 "to everyone until the class ends."}}
+
+
+ASKED = {"value": "values", "forward": "tangents", "reverse": "adjoints"}
 
 
 async def refuse_hints_off(body: QuizRequest, request: Request) -> None:
     """A 403 if a running class was given this exercise without hints: the hint button is
-    not only hidden on its page, no hint route answers for it."""
+    not only hidden on its page, no hint route answers for it. For everyone on this server,
+    not only the class: these routes take no key, and a student could drop theirs (see
+    docs/classroom.md, "Hints off")."""
     db = request.app.state.database
     settings = settings_of(request)
     args = (db, body.source, body.outputs, body.at, body.mode, settings)
@@ -191,8 +197,10 @@ async def refuse_hints_off(body: QuizRequest, request: Request) -> None:
     if refused:
         raise HTTPException(403, [{
             "loc": ["body"], "type": "hints_off",
-            "msg": "a teacher handed out this exercise without hints: this server gives no "
-                   "hint or rule for it while that class runs"}])
+            "msg": f"No hints for this one: a teacher gave this program at this point, asking "
+                   f"for its {ASKED[body.mode]}, to a class without hints, so until that class "
+                   "ends this server gives no hint or rule for it to anyone. You can still "
+                   "check your answers: a wrong one is told which mistake it looks like."}])
 
 
 @router.post("/api/v1/quiz/hint", response_model=HintResponse, tags=["exercises"],

@@ -10,16 +10,15 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
+from tests.health import answers_health
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = "x = 3*w; y = 2*x^2 + 4"
@@ -53,16 +52,11 @@ def start_server(env: dict[str, str] | None = None) -> tuple[subprocess.Popen[by
     url = f"http://127.0.0.1:{port}"
     # Generous: each worker starts its pool of job processes before it answers, and a loaded
     # machine (other test workers, a browser) can take many seconds over that.
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            log.seek(0)
-            raise RuntimeError(f"the server exited: {log.read().decode(errors='replace')}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.1)
+    if answers_health(url, 90, process=process):
+        return process, url
+    if process.poll() is not None:
+        log.seek(0)
+        raise RuntimeError(f"the server exited: {log.read().decode(errors='replace')}")
     stop_server(process)
     raise RuntimeError("the server did not answer /healthz within 90 s")
 

@@ -1,19 +1,28 @@
 """Idle, trickling and too many connections against a real uvicorn (app/connections.py): each
-is closed in bounded time, the worker's file handles stay bounded, and /healthz answers."""
+is closed in bounded time, the worker's file handles stay bounded, and /healthz answers. And an
+answer leaves a worker in one system call, head and body together."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from uvicorn.config import Config
+from uvicorn.server import ServerState
 
+from app.connections import GuardedH11Protocol
+from app.main import create_app
+from app.settings import Settings
 from tests.app.conftest import start_server, stop_server
+from tests.health import answers_health
 
 REQUEST_TIMEOUT = 1.0
 MAX_CONNECTIONS = 40
@@ -106,15 +115,56 @@ def test_a_flood_of_idle_connections_is_bounded(guarded: tuple[subprocess.Popen[
         during = open_handles(process.pid)
         assert during <= before + MAX_CONNECTIONS + 5, (before, during)
         # Once the idle ones are past their deadline, a new client gets in.
-        deadline = time.monotonic() + 10 * REQUEST_TIMEOUT
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "no new client got in after the flood"
-            time.sleep(0.2)
+        assert answers_health(url, 10 * REQUEST_TIMEOUT), "no new client got in after the flood"
     finally:
         for conn in flood:
             conn.close()
+
+
+class CountedSocket(socket.socket):
+    """A connected socket that records the size of each send, i.e. each system call by which
+    the worker hands bytes to the kernel."""
+
+    sends: list[int]
+
+    def send(self, data: Any, flags: int = 0) -> int:
+        sent = super().send(data, flags)
+        self.sends.append(sent)
+        return sent
+
+
+def test_an_answer_leaves_the_worker_in_one_system_call() -> None:
+    """The protocol of `python -m app` serving the real app over a real socket: each answer
+    (head and body) reaches the kernel in one send. A worker killed between a head and its
+    body, as uvicorn alone sends them, leaves nginx a head it has already passed on to the
+    client, and the request can no longer be sent to another worker (tests/app/test_nginx.py)."""
+
+    async def exchange() -> tuple[list[bytes], list[int]]:
+        loop = asyncio.get_running_loop()
+        with socket.create_server(("127.0.0.1", 0)) as listener, \
+                socket.create_connection(listener.getsockname()) as client:
+            accepted, _ = listener.accept()
+            worker_side = CountedSocket(fileno=accepted.detach())
+            worker_side.sends = []
+            worker_side.setblocking(False)
+            config = Config(app=create_app(Settings()), lifespan="off", log_level="warning")
+            config.load()
+            await loop.connect_accepted_socket(
+                lambda: GuardedH11Protocol(config, ServerState(), {}, loop), worker_side)
+            client.setblocking(False)
+            answers = []
+            for close in (False, True):  # two answers on one keep-alive connection
+                request = (b"GET /healthz HTTP/1.1\r\nHost: test\r\n"
+                           + (b"Connection: close\r\n" if close else b"") + b"\r\n")
+                await loop.sock_sendall(client, request)
+                answer = b""
+                while not answer.endswith(b'{"status":"ok"}'):
+                    chunk = await asyncio.wait_for(loop.sock_recv(client, 65536), 10)
+                    assert chunk, f"closed after {answer!r}"
+                    answer += chunk
+                answers.append(answer)
+            return answers, worker_side.sends
+
+    answers, sends = asyncio.run(exchange())
+    assert all(a.startswith(b"HTTP/1.1 200 OK\r\n") for a in answers)
+    assert sends == [len(a) for a in answers]

@@ -3,9 +3,12 @@ with two workers, as compose.yaml runs them (the upstream lists the app twice, a
 deploy/nginx/upstream-compose.conf does).
 
 The slow test kills a worker with SIGKILL while clients keep sending requests: nginx retries a
-request that was in flight on it, so not one is lost. An app that dies on every request shows
-which requests nginx sends twice: the pure API's, never the classroom's, which store what they
-are sent.
+request that was in flight on it, so not one is lost. (nginx can retry only until it has passed
+an answer's head on; the app sends head and body in one system call, so a worker dies before
+its answer or after all of it: tests/app/test_connections.py.)
+
+An app that dies on every request shows which requests nginx sends twice: the pure API's, never
+the classroom's, which store what they are sent.
 """
 
 from __future__ import annotations
@@ -116,8 +119,8 @@ def hammer(url: str, stop: threading.Event, results: list[tuple[int, float, int 
             try:
                 status: int | str = session.post("/api/v1/differentiate",
                                                  json={**HEAVY, "at": {"w": grid}}).status_code
-            except httpx.HTTPError as e:
-                status = type(e).__name__
+            except httpx.HTTPError as e:  # e.g. a head passed on without its body
+                status = f"{type(e).__name__}: {e}"
             results.append((client, time.monotonic(), status))
 
 

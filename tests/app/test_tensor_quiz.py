@@ -187,3 +187,13 @@ def test_an_unreadable_answer_is_a_422_that_says_how_to_type_it(api: TestClient,
     assert r.status_code == 422 and where in r.json()["detail"][0]["msg"]
     r = api.post("/api/v1/quiz/tensor/check", json={**body, "answer": "1 0", "question": "x"})
     assert r.status_code == 422 and "adjoint-A" in r.json()["detail"][0]["msg"]
+
+
+@pytest.mark.parametrize("shape", ["2×¹", "²×3", "①×2"])
+def test_a_shape_typed_with_superscripts_is_a_422(api: TestClient, shape: str) -> None:
+    """Superscript and circled digits are digits to str.isdigit but not to int(): a shape
+    typed with them is a 422 saying how to write one, not a 500."""
+    body = {**variants(api, "shapes")[0], "question": "shape-W", "answer": shape}
+    r = api.post("/api/v1/quiz/tensor/check", json=body)
+    assert r.status_code == 422, r.text
+    assert "a shape is written like" in r.json()["detail"][0]["msg"]

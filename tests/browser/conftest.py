@@ -14,11 +14,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Route, sync_playwright
 
 from tests.app.conftest import stop_server
+from tests.health import answers_health
 
 ROOT = Path(__file__).resolve().parents[2]
 # Every run writes its screenshots here (git-ignored), to be looked at after the run.
@@ -66,16 +66,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     process = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env,
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90  # each worker starts its job processes first
-    while True:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop_server(process)
-            pytest.fail(f"the server did not start; see {log.name}")
+    # each worker starts its job processes first
+    if not answers_health(url, 90, process=process):
+        stop_server(process)
+        pytest.fail(f"the server did not start; see {log.name}")
         time.sleep(0.1)
     yield url
     stop_server(process)

@@ -204,3 +204,15 @@ def test_a_teacher_assigns_the_playground_program_to_the_class(people: People) -
     expect(quiz).to_have_attribute("data-question", "adjoint-v1")
     expect(quiz.get_by_role("button", name="Check")).to_be_visible()
     expect(quiz.get_by_role("button", name="Hint")).to_be_hidden()
+    # anyone else on this server who asks for a hint on it is told why there is none
+    stranger.goto(QUIZ)
+    elsewhere = stranger.locator("[data-quiz]")
+    expect(elsewhere).to_have_attribute("data-ready", "true", timeout=10_000)
+    elsewhere.get_by_role("button", name="Hint").click()
+    expect(elsewhere.locator(".quiz-feedback")).to_contain_text("until that class ends",
+                                                                timeout=10_000)
+    expect(elsewhere.get_by_role("button", name="Hint")).to_be_disabled()
+    stranger.screenshot(path=SHOTS / "classroom-hints-off.png")
+    # the browser logs the refused request itself: that one is expected
+    people.errors.remove("Failed to load resource: the server responded with a status of 403 "
+                         "(Forbidden)")

@@ -13,13 +13,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
+
+from tests.health import answers_health
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,17 +60,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
          "--allow-root"],
         cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if httpx.get(f"{base}/api/status", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"JupyterLab did not start; see {log.name}")
-        time.sleep(0.5)
+    if not answers_health(base, 90, process=process, path="/api/status"):
+        process.kill()
+        pytest.fail(f"JupyterLab did not start; see {log.name}")
     yield f"{base}/lab/tree/widget.ipynb"
     process.terminate()
     try:

@@ -26,6 +26,7 @@ import httpx
 import pytest
 
 from app.vendor import VENDOR_FILES
+from tests.health import answers_health
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -126,16 +127,9 @@ def wheel_server(installed: Path, tmp_path_factory: pytest.TempPathFactory) -> I
                                 "--port", str(port)], cwd=empty, env=clean_env(),
                                stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"autodiff-lab serve did not start; see {log.name}")
+    if not answers_health(url, 60, process=process):
+        process.kill()
+        pytest.fail(f"autodiff-lab serve did not start; see {log.name}")
         time.sleep(0.2)
     yield url
     process.terminate()

@@ -12,6 +12,8 @@
  *   teacherKey(code) / rememberTeacherKey(code, key)  the teacher's key, for this tab only
  */
 
+export { el } from "../dom.js"; // the classroom pages build their elements with it too
+
 const JOINED = "autodiff-class";
 
 export async function callClass(method, path, { key, body, raw, headers: extra } = {}) {
@@ -58,16 +60,4 @@ export function teacherKey(code) {
 
 export function rememberTeacherKey(code, key) {
   sessionStorage.setItem(`autodiff-teacher-${code}`, key);
-}
-
-/** A DOM element with attributes and children; text always goes in as text, never HTML. */
-export function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (name === "class") node.className = value;
-    else if (name === "text") node.textContent = value;
-    else node.setAttribute(name, value);
-  }
-  node.append(...children);
-  return node;
 }

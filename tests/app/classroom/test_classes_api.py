@@ -3,14 +3,18 @@ endpoint x every kind of key), CSRF, limits, join throttling, retention, hostile
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
 
+from app.classroom import hash_key
 from tests.app.classroom.conftest import FANOUT, bearer, classroom_app, join, new_class
 
 
@@ -417,6 +421,8 @@ def test_no_route_gives_hints_for_an_exercise_handed_out_without_them(api: TestC
         assert r.status_code == 403, (path, r.text)
         [entry] = r.json()["detail"]
         assert entry["type"] == "hints_off" and "without hints" in entry["msg"]
+        # why, until when, and what is left to do
+        assert "until that class ends" in entry["msg"] and "check your answers" in entry["msg"]
         assert code not in r.text  # a join code is a secret of the class
     # the same program at another point, or in another mode, is another exercise
     assert api.post("/api/v1/quiz/hint", json={**hint, "at": {"q": 4.0}}).status_code == 200
@@ -451,3 +457,61 @@ def test_the_class_size_holds_when_students_join_at_once(database_url: str) -> N
         assert statuses == [201] * 5 + [409] * 7
         info = api.get(f"/api/v1/classes/{code}", headers=bearer(teacher)).json()
         assert info["students"] == 5
+
+
+def test_the_answer_limit_holds_when_one_student_answers_at_once(database_url: str) -> None:
+    """A student's answers sent at the same moment take turns on the student's own row:
+    exactly `max_answers_per_minute` are recorded, the rest get a 429; a minute later (the
+    answers made older in the database), exactly as many again. On PostgreSQL the student's
+    row is held locked while the answers arrive, so that every statement starts before any
+    ends (statements that counted the same recent answers once let all through)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    limit, sent = 3, 12
+    with classroom_app(database_url, max_answers_per_minute=limit) as api:
+        code, teacher = new_class(api)
+        ada = join(api, code, "ada")
+        for burst in (1, 2):
+            with ThreadPoolExecutor(sent) as pool, overlapping(database_url, ada, sent):
+                replies = [pool.submit(answer, api, code, ada, 4.0) for _ in range(sent)]
+            statuses = sorted(r.result().status_code for r in replies)
+            assert statuses == [200] * limit + [429] * (sent - limit), burst
+            progress = api.get(f"/api/v1/classes/{code}/progress", headers=bearer(teacher))
+            assert progress.json()["answers"] == limit * burst
+            with database(database_url) as engine, engine.begin() as connection:
+                connection.execute(text("UPDATE answers SET created_at = created_at - 61 "
+                                        "WHERE student_id = (SELECT id FROM students "
+                                        "WHERE key_hash = :key)"), {"key": hash_key(ada)})
+
+
+@contextlib.contextmanager
+def database(database_url: str) -> Iterator[Engine]:
+    """A connection pool of the test's own to the app's database."""
+    engine = create_engine(database_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def overlapping(database_url: str, key: str, statements: int) -> Iterator[None]:
+    """On PostgreSQL, hold the student's row locked (FOR UPDATE: an answer's statement waits
+    for it, whether it updates the row or only checks its foreign key) until `statements`
+    statements wait for a lock, then let them all go. On SQLite (one writer at a time) it
+    does nothing."""
+    if database_url.startswith("sqlite"):
+        yield
+        return
+    waiting = text("SELECT count(*) FROM pg_stat_activity "
+                   "WHERE wait_event_type = 'Lock' AND datname = current_database()")
+    with database(database_url) as engine, engine.connect() as holder, \
+            engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
+        holder.execute(text("SELECT id FROM students WHERE key_hash = :key FOR UPDATE"),
+                       {"key": hash_key(key)})
+        yield
+        deadline = time.monotonic() + 60
+        while (watcher.execute(waiting).scalar() or 0) < statements:
+            assert time.monotonic() < deadline, "the answers never reached the database"
+            time.sleep(0.05)
+        holder.commit()

@@ -14,10 +14,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 
-from app.db import Database
+from app.db import MIGRATIONS, Database
 from app.models import Base
 from tests.app.classroom.conftest import FANOUT, bearer
 from tests.app.conftest import start_server
@@ -32,6 +35,36 @@ def test_migrations_make_the_models_tables(database_url: str) -> None:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     db.dispose()
     assert diff == []
+
+
+def test_answers_kept_from_before_their_numbers_are_numbered_in_order(tmp_path: Path) -> None:
+    """Migration 0004 numbers each student's answers in the order they were stored and sets
+    the student's count, so the per-minute limit goes on from where it was."""
+    db = Database(f"sqlite:///{tmp_path / 'c.db'}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+        connection.execute(text(
+            "INSERT INTO classes (id, code, name, teacher_key_hash, created_at, retention_days) "
+            "VALUES (1, 'C', 'c', 'h', 0, 30)"))
+        for student in (1, 2):
+            connection.execute(text(
+                "INSERT INTO students (id, class_id, nickname, key_hash, joined_at, seen_at) "
+                f"VALUES ({student}, 1, 'n{student}', 'k{student}', 0, 0)"))
+        for student in (1, 2, 1, 1, 2):
+            connection.execute(text(
+                "INSERT INTO answers (class_id, student_id, exercise, question, mode, source, "
+                f"at, answer, correct, created_at) VALUES (1, {student}, 'e', 'q', 'reverse', "
+                "'y = x', '{}', 1, 1, 0)"))
+    db.migrate()
+    with db.read() as session:
+        numbers = session.execute(text("SELECT student_id, number FROM answers ORDER BY id"))
+        counts = session.execute(text("SELECT id, answer_count FROM students ORDER BY id"))
+        assert [tuple(r) for r in numbers] == [(1, 1), (2, 1), (1, 2), (1, 3), (2, 2)]
+        assert [tuple(r) for r in counts] == [(1, 3), (2, 2)]
+    db.dispose()
 
 
 def test_sqlite_is_in_wal_mode(tmp_path: Path) -> None:

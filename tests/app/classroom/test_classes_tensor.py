@@ -280,24 +280,25 @@ def empty_database(database_url: str, tmp_path: Path) -> str:
 
 
 def test_the_upgrade_keeps_the_answers_stored_before(empty_database: str) -> None:
-    """A database made before tensor answers (revision 0003) with a scalar answer in it:
+    """A database made before tensor answers (revision 0004) with a scalar answer in it:
     migrated at start, the answer is still there, and an array answer fits beside it."""
     engine = create_engine(empty_database)
     with engine.begin() as connection:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         config.attributes["connection"] = connection
-        command.upgrade(config, "0003")
+        command.upgrade(config, "0004")
         connection.execute(text(
             "INSERT INTO classes (id, code, name, teacher_key_hash, created_at, retention_days)"
             " VALUES (1, 'OLDCLS', 'Old', :h, 0, 30)"), {"h": "t" * 64})
         connection.execute(text(
-            "INSERT INTO students (id, class_id, nickname, key_hash, joined_at, seen_at) "
-            "VALUES (1, 1, 'ada', :h, 0, 0)"), {"h": "s" * 64})
+            "INSERT INTO students (id, class_id, nickname, key_hash, joined_at, seen_at, "
+            "answer_count) VALUES (1, 1, 'ada', :h, 0, 0, 1)"), {"h": "s" * 64})
         connection.execute(text(
-            "INSERT INTO answers (class_id, student_id, exercise, question, mode, source, at, "
-            "answer, correct, mistake, created_at, idempotency_key) VALUES (1, 1, 'Fan-out', "
-            "'adjoint-v0', 'reverse', 'b = a + a', '{}', 2.0, false, 'fork', 0, 'k1')"))
+            "INSERT INTO answers (class_id, student_id, number, exercise, question, mode, "
+            "source, at, answer, correct, mistake, created_at, idempotency_key) VALUES (1, 1, "
+            "1, 'Fan-out', 'adjoint-v0', 'reverse', 'b = a + a', '{}', 2.0, false, 'fork', 0, "
+            "'k1')"))
     engine.dispose()
     with classroom_app(empty_database) as api:  # the app migrates at start
         assert api.get("/healthz").status_code == 200
@@ -308,13 +309,19 @@ def test_the_upgrade_keeps_the_answers_stored_before(empty_database: str) -> Non
         s.execute(text("SELECT idempotency_key FROM answers WHERE student_id = 1")).one()
     with db.write() as s:
         s.execute(text(
-            "INSERT INTO answers (class_id, student_id, exercise, question, mode, source, at, "
-            "answer, answer_text, correct, created_at) VALUES (1, 1, 'Matmul', 'adjoint-A', "
-            "'tensor', 'C = A @ B', '{}', NULL, '2 -2; 4 2', true, 1)"))
+            "INSERT INTO answers (class_id, student_id, number, exercise, question, mode, "
+            "source, at, answer, answer_text, correct, created_at) VALUES (1, 1, 2, 'Matmul', "
+            "'adjoint-A', 'tensor', 'C = A @ B', '{}', NULL, '2 -2; 4 2', true, 1)"))
     with pytest.raises(Exception, match="(?i)unique"), db.write() as s:
         # the Idempotency-Key stays unique per student through the table's rebuild
         s.execute(text(
-            "INSERT INTO answers (class_id, student_id, exercise, question, mode, source, at, "
-            "answer, correct, created_at, idempotency_key) VALUES (1, 1, 'x', 'q', 'reverse', "
-            "'s', '{}', 1.0, true, 2, 'k1')"))
+            "INSERT INTO answers (class_id, student_id, number, exercise, question, mode, "
+            "source, at, answer, correct, created_at, idempotency_key) VALUES (1, 1, 3, 'x', "
+            "'q', 'reverse', 's', '{}', 1.0, true, 2, 'k1')"))
+    with pytest.raises(Exception, match="(?i)unique"), db.write() as s:
+        # and so does the answer's number
+        s.execute(text(
+            "INSERT INTO answers (class_id, student_id, number, exercise, question, mode, "
+            "source, at, answer, correct, created_at) VALUES (1, 1, 2, 'x', 'q', 'reverse', "
+            "'s', '{}', 1.0, true, 2)"))
     db.dispose()
