@@ -242,14 +242,12 @@ def progress(db: Database, class_id: int) -> dict[str, Any]:
     right, or wrong with its mistake), how many students made each mistake on each exercise,
     and where each student is."""
     now = time.time()
-    with db.read() as s:
-        c = s.get_one(Classroom, class_id)
-        students = s.execute(select(Student.id, Student.nickname, Student.place,
-                                    Student.seen_at).where(Student.class_id == class_id)
-                             .order_by(Student.joined_at, Student.id)).all()
-        answers = s.execute(select(Answer.student_id, Answer.exercise, Answer.question,
-                                   Answer.correct, Answer.mistake)
-                            .where(Answer.class_id == class_id).order_by(Answer.id)).all()
+    # three reads without a common snapshot: a student who joins between them shows at the
+    # next poll, a second later
+    with db.reads() as connection:
+        c = connection.execute(_progress_statements()[0], {"class_id": class_id}).one()
+        students, answers = (connection.execute(statement, {"class_id": class_id}).all()
+                             for statement in _progress_statements()[1:])
     cells: dict[int, dict[str, dict[str, Any]]] = {row.id: {} for row in students}
     exercises: dict[str, dict[str, Any]] = {}
     mistakes: dict[str, int] = {}
@@ -285,6 +283,18 @@ def progress(db: Database, class_id: int) -> dict[str, Any]:
         "mistakes": mistakes,
         "answers": len(answers),
     }
+
+
+@functools.cache
+def _progress_statements() -> tuple[Executable, ...]:
+    """The class, its students and its answers, for `progress` (parameter: class_id)."""
+    class_id = bindparam("class_id", type_=Integer)
+    return (select(Classroom.code, Classroom.name, Classroom.ended_at, Classroom.shared_title,
+                   Classroom.shared_url, Classroom.shared_at).where(Classroom.id == class_id),
+            select(Student.id, Student.nickname, Student.place, Student.seen_at)
+            .where(Student.class_id == class_id).order_by(Student.joined_at, Student.id),
+            select(Answer.student_id, Answer.exercise, Answer.question, Answer.correct,
+                   Answer.mistake).where(Answer.class_id == class_id).order_by(Answer.id))
 
 
 def answers_csv(db: Database, class_id: int) -> str:

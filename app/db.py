@@ -107,6 +107,19 @@ class Database:
             yield session
 
     @contextmanager
+    def reads(self) -> Iterator[Connection]:
+        """A connection for reads that need no snapshot in common (a page polled every
+        second): on PostgreSQL each runs in autocommit, without the round trips of a BEGIN
+        and a COMMIT; SQLite reads in a deferred transaction, as read() does."""
+        self.migrate()
+        if self.sqlite:
+            with self.engine.connect() as connection, connection.begin():
+                yield connection
+            return
+        with self.engine.connect() as connection:
+            yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
+    @contextmanager
     def statement(self) -> Iterator[Connection]:
         """A connection for one statement that is its own transaction. PostgreSQL runs it in
         autocommit: one round trip, no BEGIN and COMMIT of their own (each costs a wake-up of
