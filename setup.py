@@ -30,10 +30,15 @@ def vendor_files() -> list[str]:
 
 class BuildWithAssets(build_py):
     def run(self) -> None:
-        super().run()
-        if getattr(self, "editable_mode", False):
-            return
+        editable = getattr(self, "editable_mode", False)
         target = Path(self.build_lib) / "autodiff_lab"
+        if not editable:
+            # from scratch: a module renamed or deleted since the last build (a migration, say)
+            # would otherwise stay in build/lib and go into the wheel beside its new name
+            shutil.rmtree(target, ignore_errors=True)
+        super().run()
+        if editable:
+            return
         for folder in ("templates", "static"):
             shutil.rmtree(target / folder, ignore_errors=True)
             shutil.copytree(ROOT / folder, target / folder)

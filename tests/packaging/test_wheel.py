@@ -16,7 +16,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -92,10 +91,16 @@ def crawl(base: str, start: str = "/") -> dict[str, int]:
     return seen
 
 
+STALE = ROOT / "build" / "lib" / "autodiff_lab" / "stale_from_an_old_build.py"
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv with the wheel built from this checkout; returns its bin/ folder."""
     where = tmp_path_factory.mktemp("wheel")
+    # a module left in build/lib by an earlier build (since renamed, say) must not be packed
+    STALE.parent.mkdir(parents=True, exist_ok=True)
+    STALE.write_text("raise SystemExit('a stale module from an old build')\n")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
                     "-q", "-w", str(where / "dist"), str(ROOT)], check=True, cwd=where)
     wheel = next((where / "dist").glob("autodiff_lab-*.whl"))
@@ -130,7 +135,6 @@ def wheel_server(installed: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     if not answers_health(url, 60, process=process):
         process.kill()
         pytest.fail(f"autodiff-lab serve did not start; see {log.name}")
-        time.sleep(0.2)
     yield url
     process.terminate()
     try:
@@ -146,6 +150,7 @@ def test_the_wheel_installs_no_generic_top_level_name(installed: Path) -> None:
     assert "autodiff_lab" in ours and "autodiff_core" in ours
     assert not ours & {"app", "static", "templates", "tests", "vendor"}
     package = site / "autodiff_lab"
+    assert not (package / STALE.name).exists(), "the wheel packed a file of an old build"
     assert (package / "templates" / "playground.html").is_file()
     vendored = {p.relative_to(package / "vendor").as_posix()
                 for p in (package / "vendor").rglob("*") if p.is_file()}
