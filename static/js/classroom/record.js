@@ -4,9 +4,8 @@
  * tensor-quiz.js `recordForClass(container, body, "/answers/tensor")` (lessons 9 and 10: an
  * array or a shape); without a joined class it does nothing. The server judges the answer
  * again (a student cannot record a verdict of their own) and the teacher's dashboard shows
- * it. Each answer carries an
- * Idempotency-Key, so its one retry (after a dropped request or a proxy's 502/503/504) is
- * recorded once.
+ * it. Each answer carries an Idempotency-Key, so its one retry (after a dropped request or a
+ * proxy's 502/503/504) is recorded once.
  */
 
 import { callClass, forgetClass, joinedClass } from "./class-api.js";
