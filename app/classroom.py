@@ -244,10 +244,11 @@ def progress(db: Database, class_id: int) -> dict[str, Any]:
     now = time.time()
     # three reads without a common snapshot: a student who joins between them shows at the
     # next poll, a second later
+    the_class, its_students, its_answers = _progress_statements()
     with db.reads() as connection:
-        c = connection.execute(_progress_statements()[0], {"class_id": class_id}).one()
-        students, answers = (connection.execute(statement, {"class_id": class_id}).all()
-                             for statement in _progress_statements()[1:])
+        c = connection.execute(the_class, {"class_id": class_id}).one()
+        students = connection.execute(its_students, {"class_id": class_id}).all()
+        answers = connection.execute(its_answers, {"class_id": class_id}).all()
     cells: dict[int, dict[str, dict[str, Any]]] = {row.id: {} for row in students}
     exercises: dict[str, dict[str, Any]] = {}
     mistakes: dict[str, int] = {}
@@ -286,7 +287,7 @@ def progress(db: Database, class_id: int) -> dict[str, Any]:
 
 
 @functools.cache
-def _progress_statements() -> tuple[Executable, ...]:
+def _progress_statements() -> tuple[Executable, Executable, Executable]:
     """The class, its students and its answers, for `progress` (parameter: class_id)."""
     class_id = bindparam("class_id", type_=Integer)
     return (select(Classroom.code, Classroom.name, Classroom.ended_at, Classroom.shared_title,
@@ -340,18 +341,17 @@ def join(db: Database, code: str, nickname: str, client: str,
     now = time.time()
     code, client = normalize_code(code), client[:100]
     key = new_key(STUDENT)
-    student = {"nickname": nickname, "key_hash": hash_key(key), "joined_at": now,
-               "seen_at": now, "place": "joined"}
+    student = _new({"nickname": nickname, "key_hash": hash_key(key), "joined_at": now,
+                    "seen_at": now, "place": "joined"})
     checks = {"join_code": code, "client": client, "failed_since": now - 60,
               "max_students": settings.max_class_students,
               "max_failures": settings.max_join_failures_per_minute}
     try:
         with db.statement() as connection:
-            new = {f"new_{k}": v for k, v in student.items()}
-            c = connection.execute(_join_statement(db.sqlite), {**checks, **new}).first()
+            c = connection.execute(_join_statement(db.sqlite), {**checks, **student}).first()
             if db.sqlite and c is not None:
-                inserted = connection.execute(insert(Student).values(class_id=c.id, **student))
-                student_id = inserted.inserted_primary_key[0]  # type: ignore[index]
+                student_id = connection.execute(_student_insert(),
+                                                {**student, "new_class_id": c.id}).scalar()
             elif c is not None:
                 student_id = c.student_id
     except IntegrityError:
@@ -362,6 +362,24 @@ def join(db: Database, code: str, nickname: str, client: str,
         _remember(db, hash_key(key), Identity(STUDENT, c.id, c.code, student_id))
         return key, _public_class(c)
     raise _refused_join(db, code, client, settings, now)
+
+
+# the columns a join writes (besides the class), each as the parameter new_<column>
+JOINED_STUDENT = ("nickname", "key_hash", "joined_at", "seen_at", "place")
+
+
+def _new(values: dict[str, Any]) -> dict[str, Any]:
+    """Values as the hot statements' parameters: `new_<column>` (a column's own name is
+    reserved for SQLAlchemy's automatic parameters in an INSERT or UPDATE)."""
+    return {f"new_{k}": v for k, v in values.items()}
+
+
+@functools.cache
+def _student_insert() -> Executable:
+    """SQLite's second statement of a join: the student, in the class that RETURNING gave
+    (parameters: new_class_id and JOINED_STUDENT's)."""
+    return (insert(Student).values({n: bindparam(f"new_{n}") for n in
+                                    ("class_id", *JOINED_STUDENT)}).returning(Student.id))
 
 
 @functools.cache
@@ -385,10 +403,9 @@ def _join_statement(on_sqlite: bool) -> Executable:
         return bump
     joined = bump.cte("joined")
     columns = Student.__table__.c
-    names = ["nickname", "key_hash", "joined_at", "seen_at", "place"]
     row = select(joined.c.id, *(bindparam(f"new_{n}", type_=columns[n].type).label(n)
-                                for n in names))
-    added = (insert(Student).from_select(["class_id", *names], row)
+                                for n in JOINED_STUDENT))
+    added = (insert(Student).from_select(["class_id", *JOINED_STUDENT], row)
              .returning(Student.id, Student.class_id).cte("added"))
     return (select(joined, added.c.id.label("student_id"))
             .join_from(joined, added, added.c.class_id == joined.c.id))
@@ -468,7 +485,7 @@ def record_answer(db: Database, who: Identity, settings: Settings, *, exercise: 
               "answer": None if isinstance(answer, str) else answer,
               "answer_text": answer if isinstance(answer, str) else None, "created_at": now,
               "idempotency_key": idempotency_key, "request_hash": request_hash}
-    params = {**{f"new_{k}": v for k, v in values.items()}, "recent_since": now - 60,
+    params = {**_new(values), "recent_since": now - 60,
               "limit": settings.max_answers_per_minute}
     try:
         with db.statement() as connection:
@@ -524,7 +541,7 @@ def _answer_statement(on_sqlite: bool) -> Executable:
     SQLite the number is a parameter (:new_number, from `_numbering_statement` run just before
     in the same transaction); on PostgreSQL the numbering rides in the same statement (a
     data-modifying WITH), run in autocommit. Parameters: `new_<column>` for every Answer
-    column (a column's own name is reserved in an INSERT), and the numbering's."""
+    column (see `_new`), and the numbering's."""
     columns = Answer.__table__.c
     names = [c.name for c in columns if c.name not in ("id", "number")]
     if on_sqlite:
