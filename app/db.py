@@ -116,8 +116,8 @@ class Database:
             with self.engine.connect() as connection, connection.begin():
                 yield connection
             return
-        with self.engine.connect() as connection:
-            yield connection.execution_options(isolation_level="AUTOCOMMIT")
+        with self._autocommit() as connection:
+            yield connection
 
     @contextmanager
     def statement(self) -> Iterator[Connection]:
@@ -130,6 +130,12 @@ class Database:
             with self.write() as session:
                 yield session.connection()
             return
+        with self._autocommit() as connection:
+            yield connection
+
+    @contextmanager
+    def _autocommit(self) -> Iterator[Connection]:
+        """A PostgreSQL connection whose every statement is its own transaction."""
         with self.engine.connect() as connection:
             yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
